@@ -8,6 +8,7 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <sstream>
 
@@ -56,7 +57,8 @@ class ViccThroughPcsc : public ::testing::Test {
     // The next test may use the same reader: wait until pcscd has seen this card go,
     // or it could talk to the old connection.
     void TearDown() override {
-        if (handle) SCardDisconnect(handle, SCARD_RESET_CARD);
+        // LEAVE_CARD: a reset of a card already gone confuses pcscd's view of the reader.
+        if (handle) SCardDisconnect(handle, SCARD_LEAVE_CARD);
         vicc.reset();
         if (usedSlot) {
             EXPECT_TRUE(waitForCard(*usedSlot, false)) << "the card stayed in " << usedSlot->reader;
@@ -64,13 +66,13 @@ class ViccThroughPcsc : public ::testing::Test {
         if (context) SCardReleaseContext(context);
     }
 
-    void start(const Slot& used, std::vector<std::string> extra) {
+    void start(const Slot& used, std::vector<std::string> extra, const std::string& log = "") {
         usedSlot = &used;
         std::vector<std::string> arguments{IMSAKA_VICC_BINARY, "--profile",
                                            IMSAKA_VICC_PROFILES "/default.ini", "--port",
                                            used.port};
         arguments.insert(arguments.end(), extra.begin(), extra.end());
-        vicc = std::make_unique<ViccProcess>(arguments);
+        vicc = std::make_unique<ViccProcess>(arguments, log);
         ASSERT_TRUE(vicc->waitForLine("imsaka-vicc: inserted", 10s))
             << "imsaka-vicc did not connect";
     }
@@ -84,9 +86,12 @@ class ViccThroughPcsc : public ::testing::Test {
         while (std::chrono::steady_clock::now() < deadline) {
             LONG result = SCardGetStatusChange(context, 500, &state, 1);
             if (result != SCARD_S_SUCCESS && result != SCARD_E_TIMEOUT) return false;
+            // Only a reader reported EMPTY counts as absent: in between (a failed
+            // reset, a mute card) pcscd has not finished with the old card yet.
             bool isPresent = (state.dwEventState & SCARD_STATE_PRESENT) != 0 &&
                              (state.dwEventState & SCARD_STATE_MUTE) == 0;
-            if (isPresent == present) return true;
+            bool isEmpty = (state.dwEventState & SCARD_STATE_EMPTY) != 0;
+            if (present ? isPresent : isEmpty) return true;
             state.dwCurrentState = state.dwEventState;
         }
         return false;
@@ -122,8 +127,9 @@ class ViccThroughPcsc : public ::testing::Test {
         return Bytes(bytes, bytes + atrLength);
     }
 
-    void insertAndConnect(const Slot& slot, std::vector<std::string> extra) {
-        start(slot, std::move(extra));
+    void insertAndConnect(const Slot& slot, std::vector<std::string> extra,
+                          const std::string& log = "") {
+        start(slot, std::move(extra), log);
         ASSERT_TRUE(waitForCard(slot, true)) << "pcscd did not see the card in " << slot.reader;
         activeProtocol = connect(slot);
     }
@@ -135,11 +141,11 @@ class ViccThroughPcsc : public ::testing::Test {
     }
 
     milenage::AuthVector vectorFor(uint64_t sqn) {
-        Profile profile = loadProfile(IMSAKA_VICC_PROFILES "/default.ini");
         milenage::Milenage algorithm(profile.k, profile.opc);
         return milenage::generateVector(algorithm, milenage::sqnFromInt(sqn), profile.amf);
     }
 
+    Profile profile = loadProfile(IMSAKA_VICC_PROFILES "/default.ini");
     std::vector<Slot> slots;
     const Slot* usedSlot = nullptr;  // the reader this test's card is in
     SCARDCONTEXT context = 0;
@@ -147,6 +153,25 @@ class ViccThroughPcsc : public ::testing::Test {
     DWORD activeProtocol = 0;
     std::unique_ptr<ViccProcess> vicc;
 };
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    std::string text(static_cast<size_t>(std::max<std::streamoff>(in.tellg(), 0)), '\0');
+    in.seekg(0);
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    return text;
+}
+
+std::string upperHex(std::string hex) {
+    for (char& c : hex) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return hex;
+}
+
+std::string spacedUpperHex(const std::string& hex) {
+    std::string out;
+    for (size_t i = 0; i < hex.size(); i += 2) out += (i ? " " : "") + upperHex(hex.substr(i, 2));
+    return out;
+}
 
 std::string lv(const SecureBytes& value) {
     return toHex(Bytes{static_cast<uint8_t>(value.size())}) + toHex(value);
@@ -216,12 +241,62 @@ TEST_F(ViccThroughPcsc, PulledCardLeavesTheReaderAndReturnsWithItsSqnState) {
     ASSERT_EQ(transmit("00a4040c10" + kIsimAid), "9000");
     std::string replay = transmit(authApdu(vector));
     ASSERT_EQ(replay.substr(0, 4), "dc0e");
-    Profile profile = loadProfile(IMSAKA_VICC_PROFILES "/default.ini");
     milenage::AutsResult result = milenage::decodeAuts(milenage::Milenage(profile.k, profile.opc),
                                                        vector.rand, *fromHex(replay.substr(4, 28)));
     EXPECT_EQ(milenage::sqnToInt(result.sqnMs), 0x40u);
     EXPECT_TRUE(result.macValid);
+    SCardDisconnect(handle, SCARD_LEAVE_CARD);
+    handle = 0;
     EXPECT_EQ(vicc->stop(), 0);
+}
+
+TEST_F(ViccThroughPcsc, FlagsOverrideTheProfile) {
+    insertAndConnect(slots[0], {"--usim-only", "--pin-enabled", "--no-logical-channels"});
+    ASSERT_EQ(transmit("00a4000c022f00"), "9000");
+    EXPECT_EQ(transmit("00b2010420").substr(0, 40), "61184f10a0000000871002ff49ff0589000000ff");
+    EXPECT_EQ(transmit("00b2020420"), "6a83");
+    EXPECT_EQ(transmit("00200001"), "63c3");
+    EXPECT_EQ(transmit("0070000001"), "6881");
+}
+
+TEST_F(ViccThroughPcsc, FaultAndDelayFlagsShapeTheAnswers) {
+    insertAndConnect(slots[1], {"--protocol", "t1", "--fault", "unknown-sw", "--delay-ms", "150"});
+    auto before = std::chrono::steady_clock::now();
+    ASSERT_EQ(transmit("00a4040c10" + kIsimAid), "9000");
+    EXPECT_GE(std::chrono::steady_clock::now() - before, 150ms);
+    EXPECT_EQ(transmit(authApdu(vectorFor(0x20))), "6f42");
+}
+
+TEST_F(ViccThroughPcsc, VerboseLogShowsHeadersAndStatusWordsButNoSecrets) {
+    std::string log = testing::TempDir() + "/imsaka-vicc-verbose.log";
+    insertAndConnect(slots[0], {"--verbose"}, log);
+    ASSERT_EQ(transmit("00a4040c10" + kIsimAid), "9000");
+    milenage::AuthVector vector = vectorFor(0x20);
+    ASSERT_EQ(transmit(authApdu(vector)).substr(0, 4), "db08");
+    SCardDisconnect(handle, SCARD_LEAVE_CARD);
+    handle = 0;
+    EXPECT_EQ(vicc->stop(), 0);
+    std::string text = slurp(log);
+    EXPECT_NE(text.find("apdu 00 88 00 81"), std::string::npos) << text;
+    EXPECT_NE(text.find("sw 9000"), std::string::npos) << text;
+    for (const std::string& secret : {toHex(vector.xres), toHex(vector.ck), toHex(vector.ik),
+                                      toHex(profile.k), toHex(profile.opc)}) {
+        for (std::string form : {secret, upperHex(secret), spacedUpperHex(secret)}) {
+            EXPECT_EQ(text.find(form), std::string::npos) << "log holds a secret";
+        }
+    }
+}
+
+TEST_F(ViccThroughPcsc, BadProfileIsRefusedWithFileLineAndKey) {
+    std::string path = testing::TempDir() + "/imsaka-vicc-bad.ini";
+    std::ofstream(path) << "[card]\nprotocol = t1\n[subscriber]\nk = 1234\n";
+    std::string log = testing::TempDir() + "/imsaka-vicc-bad.log";
+    ViccProcess bad({IMSAKA_VICC_BINARY, "--profile", path, "--port", slots[0].port}, log);
+    EXPECT_FALSE(bad.waitForLine("imsaka-vicc: inserted", 2s));
+    EXPECT_EQ(bad.stop(), 2);
+    std::string text = slurp(log);
+    EXPECT_NE(text.find(path + ":4: subscriber.k: expected 32 hex digits"), std::string::npos)
+        << text;
 }
 
 }  // namespace

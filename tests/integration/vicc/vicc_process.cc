@@ -10,13 +10,17 @@
 
 namespace imsaka::vicc::test {
 
-ViccProcess::ViccProcess(const std::vector<std::string>& arguments) {
+ViccProcess::ViccProcess(const std::vector<std::string>& arguments, const std::string& stderrPath) {
     int pipeFds[2];
     if (pipe2(pipeFds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
     pid_ = fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
         dup2(pipeFds[1], STDOUT_FILENO);
+        if (!stderrPath.empty()) {
+            int log = open(stderrPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+            if (log >= 0) dup2(log, STDERR_FILENO);
+        }
         std::vector<char*> argv;
         for (const std::string& argument : arguments)
             argv.push_back(const_cast<char*>(argument.c_str()));

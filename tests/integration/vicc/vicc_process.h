@@ -11,7 +11,9 @@ namespace imsaka::vicc::test {
 
 class ViccProcess {
   public:
-    explicit ViccProcess(const std::vector<std::string>& arguments);
+    // Standard error goes to `stderrPath` when one is given.
+    explicit ViccProcess(const std::vector<std::string>& arguments,
+                         const std::string& stderrPath = "");
     ~ViccProcess();
     ViccProcess(const ViccProcess&) = delete;
     ViccProcess& operator=(const ViccProcess&) = delete;
@@ -20,7 +22,8 @@ class ViccProcess {
     // only once: each call consumes the line it returns on).
     bool waitForLine(const std::string& line, std::chrono::milliseconds timeout);
     void signal(int number) const;
-    // Sends SIGTERM and returns the exit status (-1 if it did not end by itself).
+    // Sends SIGTERM (unless it ended already) and returns the exit status, or -1
+    // when a signal ended it.
     int stop();
 
   private:
