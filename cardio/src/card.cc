@@ -68,7 +68,12 @@ auto Card::withSession(Operation operation) {
     for (int attempt = 0;; ++attempt) {
         try {
             if (!session_) connect();
-            PcscConnection::Transaction transaction(*connection_);
+            // On our own logical channel over T=1 a lone APDU needs no lock; T=0 (61xx then
+            // GET RESPONSE) and the shared basic channel always lock for the whole sequence.
+            bool ownChannelT1 = !session_->onBasicChannel() && connection_->protocol() == 1;
+            PcscConnection::Transaction transaction(
+                *connection_, ownChannelT1 ? PcscConnection::Transaction::Start::BeforeSecondCommand
+                                           : PcscConnection::Transaction::Start::Now);
             if (session_->onBasicChannel()) session_->reselect();
             return operation(*session_);
         } catch (const CardError& error) {

@@ -72,6 +72,7 @@ PcscConnection::~PcscConnection() {
 }
 
 SecureBytes PcscConnection::transmit(ByteView command) {
+    if (deferred_ && !deferred_->locked_ && deferred_->sent_++ > 0) deferred_->lock();
     const SCARD_IO_REQUEST* pci = protocol_ == SCARD_PROTOCOL_T0 ? SCARD_PCI_T0 : SCARD_PCI_T1;
     SecureBytes response(258 + 2);
     DWORD length = static_cast<DWORD>(response.size());
@@ -98,13 +99,24 @@ Bytes PcscConnection::atr() {
     return Bytes(buffer.begin(), buffer.begin() + atrLength);
 }
 
-PcscConnection::Transaction::Transaction(PcscConnection& connection) : connection_(connection) {
+PcscConnection::Transaction::Transaction(PcscConnection& connection, Start start)
+    : connection_(connection) {
+    if (start == Start::Now) {
+        lock();
+    } else {
+        connection_.deferred_ = this;
+    }
+}
+
+void PcscConnection::Transaction::lock() {
     LONG rv = SCardBeginTransaction(connection_.handle_);
     if (rv != SCARD_S_SUCCESS) throwForPcsc(rv, "SCardBeginTransaction");
+    locked_ = true;
 }
 
 PcscConnection::Transaction::~Transaction() {
-    SCardEndTransaction(connection_.handle_, SCARD_LEAVE_CARD);
+    if (connection_.deferred_ == this) connection_.deferred_ = nullptr;
+    if (locked_) SCardEndTransaction(connection_.handle_, SCARD_LEAVE_CARD);
 }
 
 std::string_view toString(ReaderEvent::Kind kind) {

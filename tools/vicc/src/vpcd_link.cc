@@ -48,6 +48,11 @@ bool VpcdLink::readExactly(uint8_t* into, size_t count) {
         ssize_t got = ::recv(fd_, into, count, 0);
         if (got < 0 && errno == EINTR) continue;
         if (got <= 0) return false;
+        // vpcd writes a frame's length and payload separately with Nagle on: acknowledge at
+        // once, or every APDU waits for our delayed ACK (about 40 ms). The kernel clears
+        // this flag again by itself, so it is set after every read.
+        int one = 1;
+        setsockopt(fd_, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
         into += got;
         count -= static_cast<size_t>(got);
     }

@@ -47,22 +47,30 @@ class PcscConnection : public Transport {
     int protocol() const { return protocol_ == SCARD_PROTOCOL_T0 ? 0 : 1; }
     Bytes atr();
 
-    // Holds exclusive access to the card for one command sequence.
+    // Holds exclusive access to the card for one command sequence. A deferred transaction
+    // takes the lock only before the sequence's second APDU: a lone APDU is already atomic
+    // in pcscd, so a one-command sequence costs no locking round trips.
     class Transaction {
       public:
-        explicit Transaction(PcscConnection& connection);
+        enum class Start { Now, BeforeSecondCommand };
+        explicit Transaction(PcscConnection& connection, Start start = Start::Now);
         ~Transaction();
         Transaction(const Transaction&) = delete;
         Transaction& operator=(const Transaction&) = delete;
 
       private:
+        friend class PcscConnection;
+        void lock();
         PcscConnection& connection_;
+        bool locked_ = false;
+        int sent_ = 0;
     };
 
   private:
     std::string reader_;
     SCARDHANDLE handle_ = 0;
     DWORD protocol_ = 0;
+    Transaction* deferred_ = nullptr;  // the open deferred transaction, if any
 };
 
 struct ReaderEvent {

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Builds the release tree and runs the benchmarks, printing their figures. Benchmarks
+# measure; they do not pass or fail on speed. Needs root (private pcscd).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+scripts/build.sh release >/dev/null
+bench=build/release/tests/bench
+
+echo "== card: authentications through cardio vs bare SCardTransmit (virtual card via pcscd)"
+tests/integration/pcsc-sandbox.sh "$bench/cardio/card_bench" "${CARD_BENCH_ROUNDS:-400}"
