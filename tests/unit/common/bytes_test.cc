@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "imsaka/common/bytes.h"
+
+#include <gtest/gtest.h>
 
 namespace imsaka {
 

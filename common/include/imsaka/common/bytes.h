@@ -39,7 +39,9 @@ struct WipingAllocator {
 
 using SecureBytes = std::vector<uint8_t, WipingAllocator<uint8_t>>;
 
-inline SecureBytes secureCopy(ByteView bytes) { return SecureBytes(bytes.begin(), bytes.end()); }
+inline SecureBytes secureCopy(ByteView bytes) {
+    return SecureBytes(bytes.begin(), bytes.end());
+}
 
 // Lowercase hex without separators.
 std::string toHex(ByteView bytes);

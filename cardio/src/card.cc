@@ -1,0 +1,143 @@
+#include "imsaka/cardio/card.h"
+
+#include "imsaka/cardio/error.h"
+#include "imsaka/cardio/pcsc.h"
+
+namespace imsaka::cardio {
+
+Card::Card(CardOptions options) : options_(std::move(options)) {}
+
+Card::~Card() {
+    disconnect();
+}
+
+void Card::dropConnection() noexcept {
+    if (session_) pastExchanges_ += session_->exchanges();
+    session_.reset();
+    connection_.reset();
+}
+
+void Card::disconnect() noexcept {
+    std::lock_guard lock(mutex_);
+    if (session_ && connection_) {
+        try {
+            PcscConnection::Transaction transaction(*connection_);
+            session_->close();
+        } catch (...) {
+            // Gone already: nothing to close.
+        }
+    }
+    dropConnection();
+}
+
+uint64_t Card::exchanges() {
+    std::lock_guard lock(mutex_);
+    return pastExchanges_ + (session_ ? session_->exchanges() : 0);
+}
+
+void Card::connect() {
+    if (!context_) context_ = std::make_unique<PcscContext>();
+    std::string reader = options_.reader;
+    if (reader.empty()) {
+        auto readers = context_->readers();
+        if (readers.empty())
+            throw CardError(CardErrc::ReaderNotFound, "reader discovery", "no reader");
+        // The first reader that holds a card; without one, the first reader (NoCard follows).
+        reader = readers.front();
+        for (const auto& name : readers) {
+            try {
+                PcscConnection probe(*context_, name);
+                reader = name;
+                break;
+            } catch (const CardError&) {
+            }
+        }
+    }
+    connection_ = std::make_unique<PcscConnection>(*context_, reader);
+    session_ = std::make_unique<UiccSession>(*connection_, options_.session);
+    PcscConnection::Transaction transaction(*connection_);
+    session_->open();
+}
+
+// Runs one command sequence inside a transaction. A reset by someone else costs one
+// reconnect, re-select and retry; a removed card or a vanished pcscd drops the connection
+// so that the next call starts afresh, and is reported.
+template <typename Operation>
+auto Card::withSession(Operation operation) {
+    std::lock_guard lock(mutex_);
+    for (int attempt = 0;; ++attempt) {
+        try {
+            if (!session_) connect();
+            PcscConnection::Transaction transaction(*connection_);
+            if (session_->onBasicChannel()) session_->reselect();
+            return operation(*session_);
+        } catch (const CardError& error) {
+            switch (error.code()) {
+                case CardErrc::CardReset:
+                    if (attempt > 0) throw;
+                    try {
+                        connection_->reconnect();
+                        pastExchanges_ += session_->exchanges();
+                        session_ = std::make_unique<UiccSession>(*connection_, options_.session);
+                        PcscConnection::Transaction transaction(*connection_);
+                        session_->open();
+                    } catch (const CardError&) {
+                        dropConnection();
+                        throw;
+                    }
+                    continue;
+                case CardErrc::CardRemoved:
+                case CardErrc::NoCard:
+                    dropConnection();
+                    if (error.code() == CardErrc::CardRemoved) throw;
+                    throw CardError(CardErrc::NoCard, error.where(), "no card in the reader");
+                case CardErrc::PcscUnavailable:
+                    dropConnection();
+                    context_.reset();
+                    throw;
+                default:
+                    throw;
+            }
+        }
+    }
+}
+
+CardInfo Card::info() {
+    return withSession([&](UiccSession& session) {
+        CardInfo info;
+        info.reader = connection_->reader();
+        info.protocol = connection_->protocol();
+        info.atr = connection_->atr();
+        info.applications = session.applications();
+        info.selected = session.application();
+        info.logicalChannel = !session.onBasicChannel();
+        info.pin = session.pinStatus();
+        try {
+            info.identities = session.readIdentities();
+        } catch (const CardError& error) {
+            if (error.code() != CardErrc::PinRequired) throw;
+        }
+        return info;
+    });
+}
+
+Identities Card::identities() {
+    return withSession([](UiccSession& session) { return session.readIdentities(); });
+}
+
+PinStatus Card::pinStatus() {
+    return withSession([](UiccSession& session) { return session.pinStatus(); });
+}
+
+PinStatus Card::verifyPin(std::string_view pin) {
+    return withSession([&](UiccSession& session) { return session.verifyPin(pin); });
+}
+
+AuthResult Card::authenticate(ByteView rand, ByteView autn) {
+    if (rand.size() != 16 || autn.size() != 16)  // before touching the card at all
+        throw CardError(CardErrc::InvalidArgument, "AUTHENTICATE",
+                        "RAND and AUTN must be 16 bytes each");
+    return withSession([&](UiccSession& session) { return session.authenticate(rand, autn); });
+}
+
+}  // namespace imsaka::cardio
