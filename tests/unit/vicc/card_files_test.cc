@@ -46,6 +46,25 @@ TEST_F(Files, EfDirFcpGivesRecordLengthAndCount) {
               "9000");
 }
 
+TEST_F(Files, TransparentEfFcpGivesItsSize) {
+    tx("00a4040c10" + kIsimAid);
+    EXPECT_EQ(tx("00a40004026f02"),
+              "620f"
+              "82024121"
+              "83026f02"
+              "8a0105"
+              "80020033"
+              "9000");
+    tx("00a4040c10" + kUsimAid);
+    EXPECT_EQ(tx("00a40004026f07"),
+              "620f"
+              "82024121"
+              "83026f07"
+              "8a0105"
+              "80020009"
+              "9000");
+}
+
 TEST_F(Files, IccidIsSwappedBcd) {
     EXPECT_EQ(tx("00a4000c022fe2"), "9000");
     EXPECT_EQ(tx("00b000000a"),

@@ -128,10 +128,7 @@ class Runner {
     void onMessage() {
         std::optional<SecureBytes> message = link_.receive();
         if (!message) {
-            // vpcd went away: the card is out of the reader until it comes back.
-            link_.close();
-            card_.powerOff();
-            if (options_.verbose) std::fprintf(stderr, "imsaka-vicc: vpcd closed the connection\n");
+            dropLink("vpcd closed the connection");
             return;
         }
         if (message->size() == 1) {
@@ -142,7 +139,14 @@ class Runner {
             std::this_thread::sleep_for(std::chrono::milliseconds(options_.delayMs));
         SecureBytes response = card_.transmit(*message);
         if (options_.verbose) logApdu(*message, response);
-        if (!link_.send(response)) link_.close();
+        if (!link_.send(response)) dropLink("cannot send to vpcd");
+    }
+
+    // vpcd went away: the card is out of the reader, and reconnects as after SIGUSR2.
+    void dropLink(const char* why) {
+        link_.close();
+        card_.powerOff();
+        if (options_.verbose) std::fprintf(stderr, "imsaka-vicc: %s\n", why);
     }
 
     void onControl(uint8_t code) {
@@ -157,7 +161,7 @@ class Runner {
                 card_.reset();
                 break;
             case kCtrlAtr:
-                if (!link_.send(card_.atr())) link_.close();
+                if (!link_.send(card_.atr())) dropLink("cannot send to vpcd");
                 break;
             default:
                 if (options_.verbose)
