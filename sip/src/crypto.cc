@@ -23,7 +23,7 @@ struct ContextFree {
 
 }  // namespace
 
-std::string md5HexJoined(std::initializer_list<ByteView> parts) {
+Md5Hex md5HexJoined(std::initializer_list<ByteView> parts) {
     thread_local std::unique_ptr<EVP_MD_CTX, ContextFree> context(EVP_MD_CTX_new());
     if (!context || !EVP_DigestInit_ex(context.get(), md5(), nullptr)) {
         throw std::runtime_error("MD5 is not available");
@@ -39,12 +39,13 @@ std::string md5HexJoined(std::initializer_list<ByteView> parts) {
     if (!EVP_DigestFinal_ex(context.get(), digest, &length)) {
         throw std::runtime_error("MD5 failed");
     }
-    // Written in place: this runs three times per answer.
-    std::string hex(2 * length, '\0');
-    for (unsigned int i = 0; i < length; ++i) {
-        hex[2 * i] = "0123456789abcdef"[digest[i] >> 4];
-        hex[2 * i + 1] = "0123456789abcdef"[digest[i] & 0x0f];
+    if (length != 16) throw std::runtime_error("MD5 gave an unexpected length");
+    Md5Hex hex;
+    for (size_t i = 0; i < 16; ++i) {
+        hex.digits[2 * i] = "0123456789abcdef"[digest[i] >> 4];
+        hex.digits[2 * i + 1] = "0123456789abcdef"[digest[i] & 0x0f];
     }
+    OPENSSL_cleanse(digest, sizeof digest);
     return hex;
 }
 

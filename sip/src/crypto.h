@@ -1,6 +1,7 @@
 // MD5, HMAC-MD5 and base64 through OpenSSL EVP.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <initializer_list>
 #include <optional>
@@ -11,9 +12,16 @@
 
 namespace imsaka::sip {
 
-// MD5 over the parts joined by ':', as 32 lowercase hex digits. Parts are hashed where
-// they are, so that a password among them is never copied.
-std::string md5HexJoined(std::initializer_list<ByteView> parts);
+// 32 lowercase hex digits, on the stack so that HA1 leaves no heap copy behind.
+struct Md5Hex {
+    std::array<char, 32> digits;
+    std::string_view view() const { return {digits.data(), digits.size()}; }
+    ByteView bytes() const { return {reinterpret_cast<const uint8_t*>(digits.data()), 32}; }
+};
+
+// MD5 over the parts joined by ':'. Parts are hashed where they are, so that a password
+// among them is never copied.
+Md5Hex md5HexJoined(std::initializer_list<ByteView> parts);
 
 inline ByteView asBytes(std::string_view text) {
     return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};

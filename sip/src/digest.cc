@@ -12,6 +12,10 @@ namespace {
     throw DigestError(code, std::move(what), position);
 }
 
+[[noreturn]] void fail(DigestErrc code, std::string what) {
+    throw DigestError(code, std::move(what));
+}
+
 struct RawParameter {
     std::string name;
     std::string value;
@@ -115,11 +119,10 @@ std::vector<std::string> splitQop(const RawParameter& parameter) {
 // Writes name=value, quoted or as a token, after checking it cannot break the header.
 void appendParameter(std::string& out, std::string_view name, std::string_view value, bool quoted) {
     if (!isToken(name)) {
-        fail(DigestErrc::InvalidArgument, "parameter name is not a token: " + std::string(name), 0);
+        fail(DigestErrc::InvalidArgument, "parameter name is not a token: " + std::string(name));
     }
     if (!isHeaderSafe(value) || (!quoted && !isToken(value))) {
-        fail(DigestErrc::InvalidArgument, "value of " + std::string(name) + " cannot be written",
-             0);
+        fail(DigestErrc::InvalidArgument, "value of " + std::string(name) + " cannot be written");
     }
     if (out.size() > 7) out += ", ";  // after "Digest "
     out += name;
@@ -208,7 +211,7 @@ std::string formatWwwAuthenticate(const DigestChallenge& challenge) {
     if (!challenge.qop.empty()) {
         std::string list;
         for (const auto& qop : challenge.qop) {
-            if (!isToken(qop)) fail(DigestErrc::InvalidArgument, "qop is not a token: " + qop, 0);
+            if (!isToken(qop)) fail(DigestErrc::InvalidArgument, "qop is not a token: " + qop);
             if (!list.empty()) list += ',';
             list += qop;
         }

@@ -17,6 +17,10 @@ namespace {
     throw DigestError(code, std::move(what), position);
 }
 
+[[noreturn]] void fail(DigestErrc code, std::string what) {
+    throw DigestError(code, std::move(what));
+}
+
 std::string randomCnonce() {
     uint8_t bytes[8];
     if (RAND_bytes(bytes, sizeof bytes) != 1) {
@@ -39,7 +43,7 @@ std::string chooseQop(const DigestChallenge& challenge, const DigestRequest& req
     if (auth) return "auth";
     std::string offered;
     for (const auto& qop : challenge.qop) offered += (offered.empty() ? "" : ",") + qop;
-    fail(DigestErrc::NoUsableQop, "qop offers neither auth nor auth-int: " + offered, 0);
+    fail(DigestErrc::NoUsableQop, "qop offers neither auth nor auth-int: " + offered);
 }
 
 }  // namespace
@@ -86,25 +90,25 @@ SecureBytes akaPassword(DigestAlgorithm algorithm, const AkaSuccess& result) {
         case DigestAlgorithm::Other:
             break;
     }
-    fail(DigestErrc::NotAka, "the algorithm is not AKAv1-MD5 or AKAv2-MD5", 0);
+    fail(DigestErrc::NotAka, "the algorithm is not AKAv1-MD5 or AKAv2-MD5");
 }
 
 std::string digestResponse(const DigestInput& input) {
-    // HA1 stands in for the password: build it in a wiping buffer.
-    std::string ha1Text =
-        md5HexJoined({asBytes(input.username), asBytes(input.realm), input.password});
-    SecureBytes ha1(ha1Text.begin(), ha1Text.end());
-    OPENSSL_cleanse(ha1Text.data(), ha1Text.size());
-    std::string ha2;
+    // HA1 stands in for the password: it stays on the stack and is wiped.
+    Md5Hex ha1 = md5HexJoined({asBytes(input.username), asBytes(input.realm), input.password});
+    Md5Hex ha2;
     if (input.qop == "auth-int") {
-        std::string bodyHash = md5HexJoined({asBytes(input.body)});
-        ha2 = md5HexJoined({asBytes(input.method), asBytes(input.uri), asBytes(bodyHash)});
+        Md5Hex bodyHash = md5HexJoined({asBytes(input.body)});
+        ha2 = md5HexJoined({asBytes(input.method), asBytes(input.uri), bodyHash.bytes()});
     } else {
         ha2 = md5HexJoined({asBytes(input.method), asBytes(input.uri)});
     }
-    if (input.qop.empty()) return md5HexJoined({ha1, asBytes(input.nonce), asBytes(ha2)});
-    return md5HexJoined({ha1, asBytes(input.nonce), asBytes(input.nc), asBytes(input.cnonce),
-                         asBytes(input.qop), asBytes(ha2)});
+    Md5Hex response = input.qop.empty()
+                          ? md5HexJoined({ha1.bytes(), asBytes(input.nonce), ha2.bytes()})
+                          : md5HexJoined({ha1.bytes(), asBytes(input.nonce), asBytes(input.nc),
+                                          asBytes(input.cnonce), asBytes(input.qop), ha2.bytes()});
+    OPENSSL_cleanse(ha1.digits.data(), ha1.digits.size());
+    return std::string(response.view());
 }
 
 DigestCredentials answerAkaChallenge(const DigestChallenge& challenge, const DigestRequest& request,
@@ -112,16 +116,16 @@ DigestCredentials answerAkaChallenge(const DigestChallenge& challenge, const Dig
     if (!challenge.isAka()) {
         std::string name =
             challenge.algorithmText.empty() ? "MD5 (no algorithm)" : challenge.algorithmText;
-        fail(DigestErrc::NotAka, "algorithm " + name + " is not AKAv1-MD5 or AKAv2-MD5", 0);
+        fail(DigestErrc::NotAka, "algorithm " + name + " is not AKAv1-MD5 or AKAv2-MD5");
     }
     for (std::string_view field :
          {std::string_view(request.username), std::string_view(request.uri),
           std::string_view(request.cnonce)}) {
         if (!isHeaderSafe(field)) {
-            fail(DigestErrc::InvalidArgument, "a request field holds a control character", 0);
+            fail(DigestErrc::InvalidArgument, "a request field holds a control character");
         }
     }
-    if (!isToken(request.method)) fail(DigestErrc::InvalidArgument, "method is not a token", 0);
+    if (!isToken(request.method)) fail(DigestErrc::InvalidArgument, "method is not a token");
 
     DigestCredentials credentials;
     credentials.username = request.username;
@@ -139,17 +143,17 @@ DigestCredentials answerAkaChallenge(const DigestChallenge& challenge, const Dig
     SecureBytes password;
     if (const auto* success = std::get_if<AkaSuccess>(&result)) {
         if (success->res.size() < 4 || success->res.size() > 16) {
-            fail(DigestErrc::InvalidArgument, "RES must be 4 to 16 bytes", 0);
+            fail(DigestErrc::InvalidArgument, "RES must be 4 to 16 bytes");
         }
         if (challenge.algorithm == DigestAlgorithm::AkaV2Md5 &&
             (success->ck.size() != 16 || success->ik.size() != 16)) {
-            fail(DigestErrc::InvalidArgument, "AKAv2 needs a 16-byte CK and IK", 0);
+            fail(DigestErrc::InvalidArgument, "AKAv2 needs a 16-byte CK and IK");
         }
         password = akaPassword(challenge.algorithm, *success);
     } else {
         // RFC 3310 3.4: on a sync failure the response is computed over an empty password.
         const auto& sync = std::get<AkaSyncFailure>(result);
-        if (sync.auts.size() != 14) fail(DigestErrc::InvalidArgument, "AUTS must be 14 bytes", 0);
+        if (sync.auts.size() != 14) fail(DigestErrc::InvalidArgument, "AUTS must be 14 bytes");
         credentials.auts = base64Encode(sync.auts);
     }
 

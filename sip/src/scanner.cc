@@ -63,12 +63,18 @@ bool isHexDigits(std::string_view text) {
     return true;
 }
 
+namespace {
+constexpr std::array<bool, 256> kUnsafeInHeader = [] {
+    std::array<bool, 256> table{};
+    for (size_t c = 0; c < 0x20; ++c) table[c] = c != '\t';
+    table[0x7f] = true;
+    return table;
+}();
+}  // namespace
+
 bool isHeaderSafe(std::string_view text) {
     bool unsafe = false;
-    for (char c : text) {
-        auto byte = static_cast<unsigned char>(c);
-        unsafe |= (byte < 0x20 && byte != '\t') | (byte == 0x7f);
-    }
+    for (char c : text) unsafe |= kUnsafeInHeader[static_cast<unsigned char>(c)];
     return !unsafe;
 }
 

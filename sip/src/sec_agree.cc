@@ -145,7 +145,7 @@ std::optional<uint16_t> SecurityMechanism::preference() const {
     auto q = value("q");
     if (!q) return std::nullopt;
     auto parsed = parseQValue(*q);
-    if (!parsed) throw SecAgreeError(SecAgreeErrc::BadValue, "bad value for q", 0);
+    if (!parsed) throw SecAgreeError(SecAgreeErrc::BadValue, "bad value for q");
     return parsed;
 }
 
@@ -172,13 +172,13 @@ std::string formatSecurityHeader(std::span<const SecurityMechanism> mechanisms) 
         if (!out.empty()) out += ", ";
         if (!isToken(mechanism.name)) {
             throw SecAgreeError(SecAgreeErrc::InvalidArgument,
-                                "mechanism name is not a token: " + mechanism.name, 0);
+                                "mechanism name is not a token: " + mechanism.name);
         }
         out += mechanism.name;
         for (const auto& parameter : mechanism.parameters) {
             if (!isToken(parameter.name)) {
                 throw SecAgreeError(SecAgreeErrc::InvalidArgument,
-                                    "parameter name is not a token: " + parameter.name, 0);
+                                    "parameter name is not a token: " + parameter.name);
             }
             out += ";";
             out += parameter.name;
@@ -190,9 +190,9 @@ std::string formatSecurityHeader(std::span<const SecurityMechanism> mechanisms) 
                              Scanner(value).ipv6Reference().value_or("").size() == value.size();
             if (parameter.quoted || !(plain || reference)) {
                 if (!isHeaderSafe(value)) {
-                    throw SecAgreeError(SecAgreeErrc::InvalidArgument,
-                                        "value of " + parameter.name + " holds a control character",
-                                        0);
+                    throw SecAgreeError(
+                        SecAgreeErrc::InvalidArgument,
+                        "value of " + parameter.name + " holds a control character");
                 }
                 appendQuoted(out, value);
             } else {
@@ -242,10 +242,10 @@ std::optional<EncryptionAlgorithm> encryptionAlgorithmFrom(std::string_view name
 
 IpsecParameters ipsecParameters(const SecurityMechanism& mechanism) {
     auto missing = [](std::string what) -> IpsecParameters {
-        throw SecAgreeError(SecAgreeErrc::MissingParameter, std::move(what), 0);
+        throw SecAgreeError(SecAgreeErrc::MissingParameter, std::move(what));
     };
     auto bad = [](std::string what) -> IpsecParameters {
-        throw SecAgreeError(SecAgreeErrc::BadValue, std::move(what), 0);
+        throw SecAgreeError(SecAgreeErrc::BadValue, std::move(what));
     };
     if (!mechanism.isIpsec3gpp()) return bad("mechanism " + mechanism.name + " is not ipsec-3gpp");
     IpsecParameters parameters{};
@@ -290,13 +290,13 @@ IpsecParameters ipsecParameters(const SecurityMechanism& mechanism) {
 
 std::vector<SecurityMechanism> buildSecurityClient(const SecurityCapabilities& capabilities) {
     if (capabilities.integrity.empty()) {
-        throw SecAgreeError(SecAgreeErrc::InvalidArgument, "no integrity algorithm to offer", 0);
+        throw SecAgreeError(SecAgreeErrc::InvalidArgument, "no integrity algorithm to offer");
     }
     if (capabilities.encryption.empty()) {
-        throw SecAgreeError(SecAgreeErrc::InvalidArgument, "no encryption algorithm to offer", 0);
+        throw SecAgreeError(SecAgreeErrc::InvalidArgument, "no encryption algorithm to offer");
     }
     if (capabilities.portC == 0 || capabilities.portS == 0) {
-        throw SecAgreeError(SecAgreeErrc::InvalidArgument, "protected ports must not be 0", 0);
+        throw SecAgreeError(SecAgreeErrc::InvalidArgument, "protected ports must not be 0");
     }
     std::vector<SecurityMechanism> mechanisms;
     for (auto alg : capabilities.integrity) {

@@ -89,7 +89,7 @@ std::string securityVerifyValue(std::span<const std::string_view> securityServer
 
 std::string securityVerifyValue(std::span<const SecurityMechanism> securityServer) {
     if (securityServer.empty()) {
-        throw SecAgreeError(SecAgreeErrc::Empty, "no security mechanism to mirror", 0);
+        throw SecAgreeError(SecAgreeErrc::Empty, "no security mechanism to mirror");
     }
     std::string out;
     for (const auto& mechanism : securityServer) {

@@ -62,6 +62,38 @@ TEST(Reginfo, ReadsAFullDocument) {
     EXPECT_TRUE(reginfo.registrations[1].contacts.empty());
 }
 
+TEST(Reginfo, ReadsTheRfc3680Example) {
+    // RFC 3680 section 6, the NOTIFY body after a registration and an expiry.
+    auto reginfo = parseReginfo(R"(<?xml version="1.0"?>
+    <reginfo xmlns="urn:ietf:params:xml:ns:reginfo"
+             version="0" state="full">
+      <registration aor="sip:user@example.com" id="as9"
+                    state="active">
+        <contact id="76" state="active" event="registered"
+                 duration-registered="7322"
+                 q="0.8">
+                 <uri>sip:user@pc887.example.com</uri>
+        </contact>
+        <contact id="77" state="terminated" event="expired"
+                 duration-registered="3600"
+                 q="0.5">
+                 <uri>sip:user@university.edu</uri>
+        </contact>
+      </registration>
+    </reginfo>)");
+    ASSERT_EQ(reginfo.registrations.size(), 1u);
+    const auto& contacts = reginfo.registrations[0].contacts;
+    ASSERT_EQ(contacts.size(), 2u);
+    EXPECT_EQ(contacts[0].uri, "sip:user@pc887.example.com");
+    EXPECT_EQ(contacts[0].durationRegistered, 7322u);
+    EXPECT_EQ(contacts[1].state, ContactState::Terminated);
+    EXPECT_EQ(contacts[1].event, ContactEvent::Expired);
+    EXPECT_EQ(contacts[1].q, "0.5");
+    OurContact ours{"sip:user@University.EDU:5060", {}, {}};
+    ASSERT_NE(findOurContact(reginfo, ours, "sip:user@example.com"), nullptr);
+    EXPECT_EQ(findOurContact(reginfo, ours)->id, "77");
+}
+
 TEST(Reginfo, ReadsEveryContactEventWithAnyNamespacePrefix) {
     const std::pair<std::string_view, ContactEvent> events[] = {
         {"registered", ContactEvent::Registered}, {"created", ContactEvent::Created},

@@ -94,6 +94,8 @@ TEST(SecAgreeSelect, SaysWhyEachServerMechanismDoesNotFit) {
         EXPECT_EQ(rejections[3].reason, "spi-s is missing");
         EXPECT_EQ(rejections[4].reason, "prot=ah is not supported (only esp)");
         EXPECT_NE(std::string(error.what()).find("[2] alg=hmac-sha-1-96"), std::string::npos);
+        EXPECT_FALSE(error.hasPosition());
+        EXPECT_EQ(std::string(error.what()), error.message());
     }
 }
 

@@ -80,6 +80,22 @@ TEST(SecAgreeParse, KeepsUnknownParametersAndFlagsAndQuotedValues) {
     EXPECT_EQ(mechanisms[0].value("x-host"), "[2001:db8::1]");
 }
 
+TEST(SecAgreeParse, ReadsTheRfc3329ExampleHeaders) {
+    // RFC 3329 section 3: the client offers digest and tls in two header instances, the
+    // server answers with ipsec-ike and tls with q.
+    std::string_view client[] = {"digest", "tls"};
+    auto offered = parseSecurityHeaders(client);
+    ASSERT_EQ(offered.size(), 2u);
+    EXPECT_EQ(offered[0].name, "digest");
+    EXPECT_TRUE(offered[0].parameters.empty());
+    std::string_view server[] = {"ipsec-ike;q=0.1", "tls;q=0.2"};
+    auto answered = parseSecurityHeaders(server);
+    ASSERT_EQ(answered.size(), 2u);
+    EXPECT_EQ(answered[0].preference(), 100);
+    EXPECT_EQ(answered[1].preference(), 200);
+    EXPECT_EQ(formatSecurityHeader(answered), "ipsec-ike;q=0.1, tls;q=0.2");
+}
+
 TEST(SecAgreeParse, JoinsSeveralHeaderInstancesInOrder) {
     std::string_view values[] = {"ipsec-3gpp;alg=hmac-md5-96;spi-c=1;spi-s=2;port-c=3;port-s=4",
                                  "ipsec-3gpp;alg=hmac-sha-1-96;spi-c=5;spi-s=6;port-c=7;port-s=8"};

@@ -115,7 +115,7 @@ struct SelectedMechanism {
 class NoAcceptableMechanismError : public SecAgreeError {
   public:
     NoAcceptableMechanismError(std::string what, std::vector<MechanismRejection> rejections)
-        : SecAgreeError(SecAgreeErrc::NoAcceptableMechanism, std::move(what), 0),
+        : SecAgreeError(SecAgreeErrc::NoAcceptableMechanism, std::move(what)),
           rejections_(std::move(rejections)) {}
     const std::vector<MechanismRejection>& rejections() const noexcept { return rejections_; }
 
