@@ -2,19 +2,12 @@
 // RFC 3261 section 25.1, RFC 3310 for auts).
 #include "imsaka/sip/digest.h"
 
+#include "digest_fail.h"
 #include "scanner.h"
 
 namespace imsaka::sip {
 
 namespace {
-
-[[noreturn]] void fail(DigestErrc code, std::string what, size_t position) {
-    throw DigestError(code, std::move(what), position);
-}
-
-[[noreturn]] void fail(DigestErrc code, std::string what) {
-    throw DigestError(code, std::move(what));
-}
 
 struct RawParameter {
     std::string name;

@@ -6,20 +6,13 @@
 #include <algorithm>
 
 #include "crypto.h"
+#include "digest_fail.h"
 #include "imsaka/sip/digest.h"
 #include "scanner.h"
 
 namespace imsaka::sip {
 
 namespace {
-
-[[noreturn]] void fail(DigestErrc code, std::string what, size_t position) {
-    throw DigestError(code, std::move(what), position);
-}
-
-[[noreturn]] void fail(DigestErrc code, std::string what) {
-    throw DigestError(code, std::move(what));
-}
 
 std::string randomCnonce() {
     uint8_t bytes[8];

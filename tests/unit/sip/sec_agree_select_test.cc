@@ -14,6 +14,15 @@ std::vector<SecurityMechanism> ourOffer() {
     return buildSecurityClient(capabilities);
 }
 
+std::vector<SecurityMechanism> singlePairOffer(IntegrityAlgorithm alg, EncryptionAlgorithm ealg) {
+    SecurityCapabilities capabilities;
+    capabilities.integrity = {alg};
+    capabilities.encryption = {ealg};
+    capabilities.portC = 1;
+    capabilities.portS = 2;
+    return buildSecurityClient(capabilities);
+}
+
 std::string server(std::string_view alg, std::string_view ealg, std::string_view q, uint32_t spi) {
     std::string text = "ipsec-3gpp;alg=" + std::string(alg);
     if (!ealg.empty()) text += ";ealg=" + std::string(ealg);
@@ -59,23 +68,13 @@ TEST(SecAgreeSelect, TakesKamailiosSingleMechanismWithoutQ) {
 }
 
 TEST(SecAgreeSelect, MatchesOnlyPairsWeOfferedNotEachAlgorithmAlone) {
-    SecurityCapabilities capabilities;
-    capabilities.integrity = {IntegrityAlgorithm::HmacSha1_96};
-    capabilities.encryption = {EncryptionAlgorithm::Null};
-    capabilities.portC = 1;
-    capabilities.portS = 2;
-    auto offered = buildSecurityClient(capabilities);
+    auto offered = singlePairOffer(IntegrityAlgorithm::HmacSha1_96, EncryptionAlgorithm::Null);
     auto servers = parseSecurityHeader(server("hmac-sha-1-96", "aes-cbc", "0.9", 10));
     EXPECT_THROW(selectMechanism(offered, servers), NoAcceptableMechanismError);
 }
 
 TEST(SecAgreeSelect, SaysWhyEachServerMechanismDoesNotFit) {
-    SecurityCapabilities capabilities;
-    capabilities.integrity = {IntegrityAlgorithm::HmacMd5_96};
-    capabilities.encryption = {EncryptionAlgorithm::Null};
-    capabilities.portC = 1;
-    capabilities.portS = 2;
-    auto offered = buildSecurityClient(capabilities);
+    auto offered = singlePairOffer(IntegrityAlgorithm::HmacMd5_96, EncryptionAlgorithm::Null);
     auto servers = parseSecurityHeader("tls;q=0.9, " + server("hmac-sha-1-96", "null", "0.5", 10) +
                                        ", " + server("hmac-md5-96", "aes-gcm", "0.4", 20) +
                                        ", ipsec-3gpp;alg=hmac-md5-96;spi-c=1;port-c=2;port-s=3, " +
