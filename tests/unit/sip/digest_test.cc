@@ -142,24 +142,35 @@ TEST(DigestCredentialsParse, ReadsTheInitialRegisterWithEmptyNonceAndResponse) {
     EXPECT_TRUE(credentials.response.empty());
 }
 
-TEST(DigestCredentialsParse, NamesEachError) {
-    auto codeOf = [](std::string_view value) {
-        try {
-            parseAuthorization(value);
-        } catch (const DigestError& error) {
-            return error.code();
-        }
-        return DigestErrc::InvalidArgument;
-    };
+TEST(DigestCredentialsParse, NamesEachErrorAndWhereItIs) {
     const std::string base = "Digest username=\"u\", realm=\"r\", nonce=\"n\", uri=\"sip:r\"";
-    EXPECT_EQ(codeOf(base), DigestErrc::MissingParameter);  // no response
-    EXPECT_EQ(codeOf(base + ", response=\"\", qop=auth"), DigestErrc::MissingParameter);
-    EXPECT_EQ(codeOf(base + ", response=\"\", qop=auth, nc=1, cnonce=\"c\""), DigestErrc::BadValue);
-    EXPECT_EQ(codeOf(base + ", response=\"\", qop=auth, nc=0000x001, cnonce=\"c\""),
-              DigestErrc::BadValue);
-    EXPECT_EQ(codeOf(base + ", response=\"\", qop=\"a b\", nc=00000001, cnonce=\"c\""),
-              DigestErrc::BadValue);
-    EXPECT_EQ(codeOf(base + ", response=\"\", Response=\"\""), DigestErrc::DuplicateParameter);
+    const std::string withResponse = base + ", response=\"\"";
+    struct Case {
+        std::string value;
+        DigestErrc code;
+        size_t position;
+    };
+    const Case cases[] = {
+        {base, DigestErrc::MissingParameter, base.size()},  // no response
+        {withResponse + ", qop=auth", DigestErrc::MissingParameter, withResponse.size() + 10},
+        {withResponse + ", qop=auth, nc=1, cnonce=\"c\"", DigestErrc::BadValue,
+         withResponse.size() + 15},
+        {withResponse + ", qop=auth, nc=0000x001, cnonce=\"c\"", DigestErrc::BadValue,
+         withResponse.size() + 15},
+        {withResponse + ", qop=\"a b\", nc=00000001, cnonce=\"c\"", DigestErrc::BadValue,
+         withResponse.size() + 6},
+        {withResponse + ", Response=\"\"", DigestErrc::DuplicateParameter, withResponse.size() + 2},
+        {"Digest username=\"u\r\n\"", DigestErrc::UnterminatedQuote, 18},
+    };
+    for (const auto& c : cases) {
+        try {
+            parseAuthorization(c.value);
+            ADD_FAILURE() << "accepted " << c.value;
+        } catch (const DigestError& error) {
+            EXPECT_EQ(error.code(), c.code) << c.value;
+            EXPECT_EQ(error.position(), c.position) << c.value;
+        }
+    }
 }
 
 TEST(DigestCredentialsFormat, RoundTripsEveryField) {
