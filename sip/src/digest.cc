@@ -221,6 +221,24 @@ std::string formatWwwAuthenticate(const DigestChallenge& challenge) {
     return out;
 }
 
+DigestChallenge selectAkaChallenge(std::span<const std::string_view> values) {
+    std::string seen;
+    for (size_t i = 0; i < values.size(); ++i) {
+        std::string what;
+        try {
+            auto challenge = parseWwwAuthenticate(values[i]);
+            if (challenge.isAka()) return challenge;
+            what = "algorithm " +
+                   (challenge.algorithmText.empty() ? "MD5 (none given)" : challenge.algorithmText);
+        } catch (const DigestError& error) {
+            what = error.what();
+        }
+        seen += (seen.empty() ? "" : "; ") + ("[" + std::to_string(i + 1) + "] " + what);
+    }
+    fail(DigestErrc::NotAka, "no AKA challenge among " + std::to_string(values.size()) +
+                                 " WWW-Authenticate values" + (seen.empty() ? "" : ": " + seen));
+}
+
 DigestCredentials parseAuthorization(std::string_view value) {
     DigestCredentials credentials;
     struct Field {

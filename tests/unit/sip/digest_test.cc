@@ -99,6 +99,30 @@ TEST(DigestChallengeParse, NamesEachErrorAndWhereItIs) {
     }
 }
 
+TEST(DigestChallengeSelect, TakesTheAkaChallengeAmongSeveral) {
+    std::string_view values[] = {"Basic realm=\"r\"", "Digest realm=\"r\", nonce=\"md5\"",
+                                 "Digest realm=\"r\", nonce=\"aka\", algorithm=AKAv2-MD5"};
+    auto challenge = selectAkaChallenge(values);
+    EXPECT_EQ(challenge.nonce, "aka");
+    EXPECT_EQ(challenge.algorithm, DigestAlgorithm::AkaV2Md5);
+}
+
+TEST(DigestChallengeSelect, SaysWhatEachValueWasWhenNoneIsAka) {
+    std::string_view values[] = {"Basic realm=\"r\"", "Digest realm=\"r\", nonce=\"n\"",
+                                 "Digest realm=r, nonce=n, algorithm=SHA-256"};
+    try {
+        selectAkaChallenge(values);
+        FAIL() << "chose a challenge";
+    } catch (const DigestError& error) {
+        EXPECT_EQ(error.code(), DigestErrc::NotAka);
+        EXPECT_FALSE(error.hasPosition());
+        EXPECT_EQ(error.message(),
+                  "no AKA challenge among 3 WWW-Authenticate values: [1] the scheme is not Digest "
+                  "(at offset 0); [2] algorithm MD5 (none given); [3] algorithm SHA-256");
+    }
+    EXPECT_THROW(selectAkaChallenge({}), DigestError);
+}
+
 TEST(DigestChallengeFormat, RoundTrips) {
     auto challenge = parseWwwAuthenticate(
         "Digest realm=\"a \\\"quoted\\\" realm\", nonce=\"bm9uY2U=\", algorithm=AKAv2-MD5, "

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -71,6 +72,11 @@ struct DigestChallenge {
 // One WWW-Authenticate (or Proxy-Authenticate) value holding one Digest challenge.
 DigestChallenge parseWwwAuthenticate(std::string_view value);
 std::string formatWwwAuthenticate(const DigestChallenge& challenge);
+
+// The first AKA challenge among the WWW-Authenticate values of one 401 (a network may offer
+// MD5 or another scheme beside it). Throws DigestError NotAka, saying what each value was,
+// when none is AKAv1-MD5 or AKAv2-MD5; values that do not parse count as not AKA.
+DigestChallenge selectAkaChallenge(std::span<const std::string_view> values);
 
 // RFC 3310 3.2: nonce = base64(RAND || AUTN || server data).
 struct AkaNonce {
