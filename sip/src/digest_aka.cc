@@ -150,16 +150,13 @@ DigestCredentials answerAkaChallenge(const DigestChallenge& challenge, const Dig
         credentials.auts = base64Encode(sync.auts);
     }
 
-    DigestInput input{credentials.username,
-                      credentials.realm,
-                      password,
-                      request.method,
-                      credentials.uri,
-                      credentials.nonce,
-                      {},
-                      {},
-                      {},
-                      request.body};
+    DigestInput input{.username = credentials.username,
+                      .realm = credentials.realm,
+                      .password = password,
+                      .method = request.method,
+                      .uri = credentials.uri,
+                      .nonce = credentials.nonce,
+                      .body = request.body};
     if (!challenge.qop.empty()) {
         credentials.qop = chooseQop(challenge, request);
         credentials.nc = nonceCount(request.nonceCount);

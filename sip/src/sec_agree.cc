@@ -1,3 +1,5 @@
+// Security-Client/Server/Verify values (RFC 3329 section 2.2 grammar) and the ipsec-3gpp
+// parameters of TS 33.203 Annex H.
 #include "imsaka/sip/sec_agree.h"
 
 #include <array>
