@@ -9,3 +9,11 @@ bench=build/release/tests/bench
 
 echo "== card: authentications through cardio vs bare SCardTransmit (virtual card via pcscd)"
 tests/integration/pcsc-sandbox.sh "$bench/cardio/card_bench" "${CARD_BENCH_ROUNDS:-400}"
+
+echo
+echo "== sip: parse a 401 and build the answer (Google Benchmark)"
+"$bench/sip/sip_bench" --benchmark_min_time=0.2
+
+echo
+echo "== virtual card and Milenage, per operation (Google Benchmark)"
+"$bench/vicc/vicc_bench" --benchmark_min_time=0.2

@@ -11,7 +11,7 @@
 namespace {
 
 using namespace imsaka;
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 enum Exit {
     kOk = 0,

@@ -4,7 +4,7 @@
 
 namespace imsaka::tools {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 json toJson(const cardio::PinStatus& pin) {
     json out{{"enabled", pin.enabled}, {"verified", pin.verified}, {"blocked", pin.blocked}};

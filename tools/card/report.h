@@ -9,12 +9,12 @@
 
 namespace imsaka::tools {
 
-nlohmann::json toJson(const cardio::CardInfo& info);
-nlohmann::json toJson(const cardio::PinStatus& pin);
-nlohmann::json toJson(const cardio::AuthResult& result);
-nlohmann::json toJson(const cardio::CardError& error);
+nlohmann::ordered_json toJson(const cardio::CardInfo& info);
+nlohmann::ordered_json toJson(const cardio::PinStatus& pin);
+nlohmann::ordered_json toJson(const cardio::AuthResult& result);
+nlohmann::ordered_json toJson(const cardio::CardError& error);
 
 // Prints a JSON document as indented "key: value" lines for people.
-void printHuman(const nlohmann::json& document, int indent = 0);
+void printHuman(const nlohmann::ordered_json& document, int indent = 0);
 
 }  // namespace imsaka::tools
