@@ -283,12 +283,17 @@ SaSet Xfrm::install(const SpiReservation& reservation, const SaSetSpec& spec, By
         if (replies[4 + i].error == 0)
             undo.push_back(detail::deletePolicyMessage(policyOf(set, id, options_.policyPriority)));
     }
-    channel_->exchange(undo);
+    auto undone = channel_->exchange(undo);
     XfrmError error = kernelError(requests[failed], replies[failed]);
+    std::string message = error.what();
+    for (size_t i = 0; i < undone.size(); ++i)
+        if (undone[i].error != 0 && !isGone(undone[i].error))
+            message += "; could not undo (" + std::string(kernelError(undo[i], undone[i]).what()) +
+                       "), removeOwnState() will";
     const char* names = "ABCD";
     std::string where =
         (failed < 4 ? "install SA " : "install policy for SA ") + std::string(1, names[failed % 4]);
-    throw XfrmError(error.code(), where, error.what(), error.systemError());
+    throw XfrmError(error.code(), where, message, error.systemError());
 }
 
 void Xfrm::setLifetime(SaSet& set, Lifetime lifetime) {

@@ -390,6 +390,41 @@ TEST(Errors, ASetWhosePoliciesCollideFailsWholeAndLeavesTheFirstSetIntact) {
     first.pcscfXfrm->remove(*first.pcscfSet);
 }
 
+TEST(Errors, AnExpiredReservationFailsTheInstallByNameAndLeavesNothing) {
+    Xfrm ue = sides->ue.run([] { return Xfrm(); });
+    auto reservation = ue.reserveSpis(sides->ueAddress(true), sides->pcscfAddress(true));
+    ue.release(reservation);  // as the kernel does after net.core.xfrm_acq_expires
+    SaSetSpec spec =
+        specFor(true, {6700, 6701, 6702, 6703}, Integrity::HmacSha1_96, Encryption::Null, {240, 0});
+    spec.spiUc = reservation.spiClient;
+    spec.spiUs = reservation.spiServer;
+    spec.spiPc = 5000;
+    spec.spiPs = 5001;
+    try {
+        ue.install(reservation, spec, kCk, kIk);
+        FAIL() << "installed onto SPIs that were no longer reserved";
+    } catch (const XfrmError& error) {
+        EXPECT_EQ(error.code(), XfrmErrorCode::ReservationExpired) << error.what();
+        EXPECT_EQ(error.where(), "install SA B");
+    }
+    auto left = ue.countState();
+    EXPECT_EQ(left.ownSas + left.ownPolicies, 0u) << "SA A and the policies were undone";
+}
+
+TEST(Errors, ReadingARemovedSetSaysNotFound) {
+    Pair pair;
+    installPair(pair, specFor(false, {6800, 6801, 6802, 6803}, Integrity::HmacMd5_96,
+                              Encryption::DesEde3Cbc, {240, 0}));
+    pair.ueXfrm->remove(*pair.ueSet);
+    pair.pcscfXfrm->remove(*pair.pcscfSet);
+    try {
+        pair.ueXfrm->counters(*pair.ueSet);
+        FAIL() << "counters of a removed set";
+    } catch (const XfrmError& error) {
+        EXPECT_EQ(error.code(), XfrmErrorCode::NotFound) << error.what();
+    }
+}
+
 }  // namespace
 }  // namespace imsaka::ipsec
 

@@ -177,5 +177,36 @@ TEST(IpAddress, ParsesBothFamiliesAndRejectsNames) {
     EXPECT_THROW(IpAddress::fromText("[::1]"), XfrmError);
 }
 
+TEST(ParsePolicy, IgnoresAnAttributeThatRunsPastTheMessage) {
+    PolicyDescription policy;
+    policy.source = IpAddress::fromText("10.0.0.1");
+    policy.destination = IpAddress::fromText("10.0.0.2");
+    policy.reqid = 9;
+    SecureBytes bytes = policyMessage(policy).bytes();
+    bytes.resize(bytes.size() - 8);  // cut into the template
+    auto parsed = parsePolicy(bytes);
+    ASSERT_TRUE(parsed);
+    EXPECT_TRUE(parsed->templateReqids.empty());
+}
+
+TEST(Message, LengthCoversPayloadAndAlignedAttributes) {
+    Message message(XFRM_MSG_GETSA, 0, "test");
+    message.appendFixed(uint8_t{1});
+    message.attribute(XFRMA_MARK, uint16_t{2});
+    nlmsghdr header;
+    std::memcpy(&header, message.bytes().data(), sizeof header);
+    EXPECT_EQ(header.nlmsg_len, message.bytes().size());
+    EXPECT_EQ(header.nlmsg_len % 4, 0u);
+    EXPECT_EQ(header.nlmsg_len, kMessageHeaderSize + 4 + kAttributeHeaderSize + 4);
+    EXPECT_TRUE(header.nlmsg_flags & NLM_F_REQUEST);
+}
+
+TEST(XfrmErrorText, NamesTheOperationAndTheCode) {
+    XfrmError error(XfrmErrorCode::KernelLacksEsp, "install SA A", "no ESP", 93);
+    EXPECT_STREQ(error.what(), "install SA A: no ESP");
+    EXPECT_EQ(error.systemError(), 93);
+    EXPECT_STREQ(toString(error.code()), "kernel lacks ESP");
+}
+
 }  // namespace
 }  // namespace imsaka::ipsec::detail
