@@ -250,7 +250,10 @@ SaSet Xfrm::install(const SpiReservation& reservation, const SaSetSpec& spec, By
     set.integrityKey_ = integrityKey(spec.integrity, ik);
     set.encryptionKey_ = encryptionKey(spec.encryption, ck);
     for (SaId id : kAllSas) {
-        bool clientSide = kGeometry[static_cast<size_t>(id)].ueClientPort;
+        // The larval SA of the local client port carries reqidClient, of the server port
+        // reqidServer; UPDSA keeps them.
+        bool ueClientPort = kGeometry[static_cast<size_t>(id)].ueClientPort;
+        bool clientSide = spec.side == Side::Ue ? ueClientPort : !ueClientPort;
         set.reqids_[static_cast<size_t>(id)] = !set.inbound(id) ? nextReqid()
                                                : clientSide     ? reservation.reqidClient
                                                                 : reservation.reqidServer;
@@ -298,8 +301,7 @@ SaSet Xfrm::install(const SpiReservation& reservation, const SaSetSpec& spec, By
 
 void Xfrm::setLifetime(SaSet& set, Lifetime lifetime) {
     // The kernel counts limits from when the SA was added; shift them to count from now.
-    std::array<SaStatus, 4> current;
-    for (SaId id : kAllSas) current[static_cast<size_t>(id)] = status(set, id);
+    std::array<SaStatus, 4> current = status(set);
     auto now = static_cast<uint64_t>(time(nullptr));
     std::vector<Message> requests;
     for (SaId id : kAllSas) {
@@ -316,28 +318,35 @@ void Xfrm::setLifetime(SaSet& set, Lifetime lifetime) {
     set.spec_.lifetime = lifetime;
 }
 
-SaStatus Xfrm::status(const SaSet& set, SaId id) {
-    std::vector<Message> requests{
-        detail::getSaMessage(endpointsOf(set.spec(), id).destination, set.spi(id))};
-    auto replies = channel_->exchange(requests);
-    requireSuccess(requests, replies);
-    for (const auto& message : replies[0].messages)
-        if (auto sa = detail::parseSa(message)) return sa->status;
-    throw XfrmError(XfrmErrorCode::Netlink, requests[0].what(), "the kernel sent no SA");
-}
-
-std::array<SaCounters, 4> Xfrm::counters(const SaSet& set) {
+std::array<SaStatus, 4> Xfrm::status(const SaSet& set) {
     std::vector<Message> requests;
     for (SaId id : kAllSas)
         requests.push_back(
             detail::getSaMessage(endpointsOf(set.spec(), id).destination, set.spi(id)));
     auto replies = channel_->exchange(requests);
     requireSuccess(requests, replies);
-    std::array<SaCounters, 4> result{};
-    for (size_t i = 0; i < 4; ++i)
-        for (const auto& message : replies[i].messages)
-            if (auto sa = detail::parseSa(message)) result[i] = sa->status.counters;
+    std::array<SaStatus, 4> result{};
+    for (size_t i = 0; i < 4; ++i) {
+        bool found = false;
+        for (const auto& message : replies[i].messages) {
+            if (auto sa = detail::parseSa(message)) {
+                result[i] = sa->status;
+                found = true;
+            }
+        }
+        if (!found)
+            throw XfrmError(XfrmErrorCode::Netlink, requests[i].what(), "the kernel sent no SA");
+    }
     return result;
+}
+
+SaStatus Xfrm::status(const SaSet& set, SaId id) {
+    return status(set)[static_cast<size_t>(id)];
+}
+
+std::array<SaCounters, 4> Xfrm::counters(const SaSet& set) {
+    auto all = status(set);
+    return {all[0].counters, all[1].counters, all[2].counters, all[3].counters};
 }
 
 void Xfrm::remove(const SaSet& set) {

@@ -7,6 +7,8 @@
 #include <set>
 
 #include "imsaka/ipsec/xfrm.h"
+#include "messages.h"
+#include "netlink.h"
 
 namespace imsaka::ipsec {
 namespace {
@@ -16,6 +18,17 @@ const Bytes kIk(16, 0x22);
 
 void shell(const std::string& command) {
     ASSERT_EQ(std::system(command.c_str()), 0) << command;
+}
+
+std::string shellOutput(const std::string& command) {
+    std::string output;
+    if (FILE* pipe = popen(command.c_str(), "r")) {
+        char buffer[4096];
+        size_t length;
+        while ((length = fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, length);
+        pclose(pipe);
+    }
+    return output;
 }
 
 class HostKernel : public ::testing::Test {
@@ -134,6 +147,48 @@ TEST_F(HostKernel, StartupCleanupRemovesOnlyStateCarryingOurReqids) {
     EXPECT_EQ(after.ownSas + after.ownPolicies, 0u);
     EXPECT_EQ(after.otherSas, 1u) << "a foreign SA must survive";
     EXPECT_EQ(after.otherPolicies, 1u) << "a foreign policy must survive";
+}
+
+TEST_F(HostKernel, TheKernelAcceptsTheFourPoliciesOfASetAsBuilt) {
+    // The policy half of a set on its own (the host cannot hold the SAs): the kernel must
+    // accept each policy and show it as meant.
+    detail::Channel channel;
+    std::vector<detail::Message> requests;
+    const uint16_t ports[4][2] = {{5100, 5201}, {5201, 5100}, {5200, 5101}, {5101, 5200}};
+    for (int i = 0; i < 4; ++i) {
+        detail::PolicyDescription policy;
+        bool out = i == 0 || i == 3;
+        policy.source = out ? ue : pcscf;
+        policy.destination = out ? pcscf : ue;
+        policy.sourcePort = ports[i][0];
+        policy.destinationPort = ports[i][1];
+        policy.direction = out ? XFRM_POLICY_OUT : XFRM_POLICY_IN;
+        policy.reqid = 0x494d0100 + static_cast<uint32_t>(i);
+        requests.push_back(detail::policyMessage(policy));
+    }
+    auto replies = channel.exchange(requests);
+    for (const auto& reply : replies) EXPECT_EQ(reply.error, 0) << reply.explanation;
+    std::string listing = shellOutput("ip xfrm policy list");
+    EXPECT_NE(listing.find("src 10.45.0.1/32 dst 10.45.0.2/32 sport 5100 dport 5201"),
+              std::string::npos)
+        << listing;
+    EXPECT_NE(listing.find("dir in"), std::string::npos);
+    EXPECT_NE(listing.find("proto esp reqid 1229783296 mode transport"), std::string::npos)
+        << listing;
+    EXPECT_EQ(xfrm.countState().ownPolicies, 4u);
+    EXPECT_EQ(xfrm.removeOwnState().ownPolicies, 4u);
+    EXPECT_EQ(shellOutput("ip xfrm policy list"), "");
+}
+
+TEST_F(HostKernel, AFailedInstallKeepsAForeignPolicyThatCollidedWithOurs) {
+    // Someone else holds the selector of SA C; our install fails (no ESP here) and its
+    // undo must remove our policies only.
+    shell("ip xfrm policy add src 10.45.0.2/32 dst 10.45.0.1/32 sport 5200 dport 5101 dir in");
+    auto reservation = xfrm.reserveSpis(ue, pcscf);
+    EXPECT_THROW(xfrm.install(reservation, specFor(reservation), kCk, kIk), XfrmError);
+    auto count = xfrm.countState();
+    EXPECT_EQ(count.ownSas + count.ownPolicies, 0u);
+    EXPECT_EQ(count.otherPolicies, 1u) << "the foreign policy must survive the undo";
 }
 
 TEST(XfrmOptionsCheck, RejectsSpiRangesBelow256AndEmptyReqidRanges) {

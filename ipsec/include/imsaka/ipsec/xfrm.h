@@ -125,9 +125,11 @@ class Xfrm {
     SaSet install(const SpiReservation& reservation, const SaSetSpec& spec, ByteView ck,
                   ByteView ik);
     // Changes the lifetime of all four SAs in place (same SPIs, counters kept); the new
-    // limits count from now.
+    // limits count from now. Each SA changes on its own: after a failure, call it again.
     void setLifetime(SaSet& set, Lifetime lifetime);
+    // Per SA, in SaId order; NotFound when an SA is gone (expired or removed).
     std::array<SaCounters, 4> counters(const SaSet& set);
+    std::array<SaStatus, 4> status(const SaSet& set);
     SaStatus status(const SaSet& set, SaId id);
     // Removes the SAs and policies of the set; parts already gone are not an error.
     void remove(const SaSet& set);
