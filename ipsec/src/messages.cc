@@ -21,18 +21,17 @@ uint16_t family(const IpAddress& address) {
     return static_cast<uint16_t>(address.family());
 }
 
-xfrm_selector selector(const IpAddress& source, const IpAddress& destination, uint16_t sourcePort,
-                       uint16_t destinationPort) {
+xfrm_selector selector(const Flow& flow) {
     xfrm_selector sel{};
-    sel.saddr = kernelAddress(source);
-    sel.daddr = kernelAddress(destination);
-    sel.sport = htons(sourcePort);
-    sel.sport_mask = sourcePort ? 0xffff : 0;
-    sel.dport = htons(destinationPort);
-    sel.dport_mask = destinationPort ? 0xffff : 0;
-    sel.family = family(source);
-    sel.prefixlen_s = source.prefixLength();
-    sel.prefixlen_d = destination.prefixLength();
+    sel.saddr = kernelAddress(flow.source);
+    sel.daddr = kernelAddress(flow.destination);
+    sel.sport = htons(flow.sourcePort);
+    sel.sport_mask = flow.sourcePort ? 0xffff : 0;
+    sel.dport = htons(flow.destinationPort);
+    sel.dport_mask = flow.destinationPort ? 0xffff : 0;
+    sel.family = family(flow.source);
+    sel.prefixlen_s = flow.source.prefixLength();
+    sel.prefixlen_d = flow.destination.prefixLength();
     sel.proto = 0;  // any: UDP and TCP share the protected ports
     return sel;
 }
@@ -96,14 +95,14 @@ Message saMessage(const SaDescription& sa, bool update) {
     Message message(update ? XFRM_MSG_UPDSA : XFRM_MSG_NEWSA, 0,
                     (update ? "update SA " : "add SA ") + spiText(sa.spi));
     xfrm_usersa_info info{};
-    info.sel = selector(sa.source, sa.destination, sa.sourcePort, sa.destinationPort);
-    info.id.daddr = kernelAddress(sa.destination);
+    info.sel = selector(sa.flow);
+    info.id.daddr = kernelAddress(sa.flow.destination);
     info.id.spi = htonl(sa.spi);
     info.id.proto = IPPROTO_ESP;
-    info.saddr = kernelAddress(sa.source);
+    info.saddr = kernelAddress(sa.flow.source);
     info.lft = lifetimeConfig(sa.lifetime);
     info.reqid = sa.reqid;
-    info.family = family(sa.destination);
+    info.family = family(sa.flow.destination);
     info.mode = XFRM_MODE_TRANSPORT;
     info.replay_window = 32;
     message.appendFixed(info);
@@ -143,8 +142,7 @@ Message getSaMessage(const IpAddress& destination, uint32_t spi) {
 Message policyMessage(const PolicyDescription& policy) {
     Message message(XFRM_MSG_NEWPOLICY, 0, "add policy");
     xfrm_userpolicy_info info{};
-    info.sel =
-        selector(policy.source, policy.destination, policy.sourcePort, policy.destinationPort);
+    info.sel = selector(policy.flow);
     info.lft = lifetimeConfig({});
     info.priority = policy.priority;
     info.dir = policy.direction;
@@ -152,10 +150,10 @@ Message policyMessage(const PolicyDescription& policy) {
     info.share = XFRM_SHARE_ANY;
     message.appendFixed(info);
     xfrm_user_tmpl tmpl{};
-    tmpl.id.daddr = kernelAddress(policy.destination);
+    tmpl.id.daddr = kernelAddress(policy.flow.destination);
     tmpl.id.proto = IPPROTO_ESP;
-    tmpl.family = family(policy.destination);
-    tmpl.saddr = kernelAddress(policy.source);
+    tmpl.family = family(policy.flow.destination);
+    tmpl.saddr = kernelAddress(policy.flow.source);
     tmpl.reqid = policy.reqid;
     tmpl.mode = XFRM_MODE_TRANSPORT;
     tmpl.share = XFRM_SHARE_ANY;
@@ -169,7 +167,7 @@ Message policyMessage(const PolicyDescription& policy) {
 Message deletePolicyMessage(const PolicyDescription& policy) {
     Message message(XFRM_MSG_DELPOLICY, 0, "delete policy");
     xfrm_userpolicy_id id{};
-    id.sel = selector(policy.source, policy.destination, policy.sourcePort, policy.destinationPort);
+    id.sel = selector(policy.flow);
     id.dir = policy.direction;
     message.appendFixed(id);
     return message;

@@ -11,12 +11,17 @@
 
 namespace imsaka::ipsec::detail {
 
-// One transport-mode ESP SA between two ports.
-struct SaDescription {
+// One direction of traffic between two ports: the selector of an SA and of its policy.
+struct Flow {
     IpAddress source = IpAddress::fromText("0.0.0.0");
     IpAddress destination = IpAddress::fromText("0.0.0.0");
     uint16_t sourcePort = 0;
     uint16_t destinationPort = 0;
+};
+
+// One transport-mode ESP SA.
+struct SaDescription {
+    Flow flow;
     uint32_t spi = 0;
     uint32_t reqid = 0;
     Integrity integrity = Integrity::HmacSha1_96;
@@ -27,10 +32,7 @@ struct SaDescription {
 };
 
 struct PolicyDescription {
-    IpAddress source = IpAddress::fromText("0.0.0.0");
-    IpAddress destination = IpAddress::fromText("0.0.0.0");
-    uint16_t sourcePort = 0;
-    uint16_t destinationPort = 0;
+    Flow flow;
     uint8_t direction = XFRM_POLICY_OUT;
     uint32_t reqid = 0;
     uint32_t priority = 0;

@@ -93,12 +93,7 @@ constexpr std::array<SaGeometry, 4> kGeometry{{
     {SaId::D, true, false},
 }};
 
-struct Endpoints {
-    IpAddress source, destination;
-    uint16_t sourcePort, destinationPort;
-};
-
-Endpoints endpointsOf(const SaSetSpec& spec, SaId id) {
+detail::Flow flowOf(const SaSetSpec& spec, SaId id) {
     const SaGeometry& g = kGeometry[static_cast<size_t>(id)];
     uint16_t uePort = g.ueClientPort ? spec.portUc : spec.portUs;
     uint16_t pcscfPort = g.ueClientPort ? spec.portPs : spec.portPc;
@@ -151,12 +146,8 @@ void validate(const SpiReservation& reservation, const SaSetSpec& spec,
 }
 
 detail::SaDescription describe(const SaSet& set, SaId id, Lifetime lifetime) {
-    Endpoints ends = endpointsOf(set.spec(), id);
     detail::SaDescription sa;
-    sa.source = ends.source;
-    sa.destination = ends.destination;
-    sa.sourcePort = ends.sourcePort;
-    sa.destinationPort = ends.destinationPort;
+    sa.flow = flowOf(set.spec(), id);
     sa.spi = set.spi(id);
     sa.reqid = set.reqid(id);
     sa.integrity = set.spec().integrity;
@@ -166,12 +157,8 @@ detail::SaDescription describe(const SaSet& set, SaId id, Lifetime lifetime) {
 }
 
 detail::PolicyDescription policyOf(const SaSet& set, SaId id, uint32_t priority) {
-    Endpoints ends = endpointsOf(set.spec(), id);
     detail::PolicyDescription policy;
-    policy.source = ends.source;
-    policy.destination = ends.destination;
-    policy.sourcePort = ends.sourcePort;
-    policy.destinationPort = ends.destinationPort;
+    policy.flow = flowOf(set.spec(), id);
     policy.direction = set.inbound(id) ? XFRM_POLICY_IN : XFRM_POLICY_OUT;
     policy.reqid = set.reqid(id);
     policy.priority = priority;
@@ -282,7 +269,7 @@ SaSet Xfrm::install(const SpiReservation& reservation, const SaSetSpec& spec, By
     for (SaId id : kAllSas) {
         size_t i = static_cast<size_t>(id);
         if (replies[i].error == 0 || set.inbound(id))
-            undo.push_back(detail::deleteSaMessage(endpointsOf(spec, id).destination, set.spi(id)));
+            undo.push_back(detail::deleteSaMessage(flowOf(spec, id).destination, set.spi(id)));
         if (replies[4 + i].error == 0)
             undo.push_back(detail::deletePolicyMessage(policyOf(set, id, options_.policyPriority)));
     }
@@ -321,8 +308,7 @@ void Xfrm::setLifetime(SaSet& set, Lifetime lifetime) {
 std::array<SaStatus, 4> Xfrm::status(const SaSet& set) {
     std::vector<Message> requests;
     for (SaId id : kAllSas)
-        requests.push_back(
-            detail::getSaMessage(endpointsOf(set.spec(), id).destination, set.spi(id)));
+        requests.push_back(detail::getSaMessage(flowOf(set.spec(), id).destination, set.spi(id)));
     auto replies = channel_->exchange(requests);
     requireSuccess(requests, replies);
     std::array<SaStatus, 4> result{};
@@ -353,7 +339,7 @@ void Xfrm::remove(const SaSet& set) {
     std::vector<Message> requests;
     for (SaId id : kAllSas) {
         requests.push_back(
-            detail::deleteSaMessage(endpointsOf(set.spec(), id).destination, set.spi(id)));
+            detail::deleteSaMessage(flowOf(set.spec(), id).destination, set.spi(id)));
         requests.push_back(detail::deletePolicyMessage(policyOf(set, id, options_.policyPriority)));
     }
     auto replies = channel_->exchange(requests);

@@ -40,13 +40,19 @@ sockaddr_storage socketAddress(const IpAddress& address, uint16_t port, socklen_
     return storage;
 }
 
+// A test that goes wrong fails after seconds instead of hanging.
+void limitWaits(int fd) {
+    timeval timeout{3, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+}
+
 Fd boundSocket(const IpAddress& address, uint16_t port, int type) {
     Fd fd(socket(address.family(), type, 0));
     if (fd.get() < 0) fail("socket");
     int on = 1;
     setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    timeval timeout{3, 0};
-    setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    limitWaits(fd.get());
     socklen_t length;
     auto storage = socketAddress(address, port, length);
     if (bind(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) != 0)
@@ -155,8 +161,6 @@ Fd tcpListen(const IpAddress& address, uint16_t port) {
 
 Fd tcpConnect(const IpAddress& from, uint16_t fromPort, const IpAddress& to, uint16_t toPort) {
     Fd fd = boundSocket(from, fromPort, SOCK_STREAM);
-    timeval timeout{3, 0};
-    setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
     socklen_t length;
     auto storage = socketAddress(to, toPort, length);
     if (connect(fd.get(), reinterpret_cast<sockaddr*>(&storage), length) != 0)
@@ -169,8 +173,7 @@ Fd tcpAccept(int listener) {
     if (poll(&descriptor, 1, 3000) <= 0) fail("no connection to accept");
     Fd fd(accept(listener, nullptr, nullptr));
     if (fd.get() < 0) fail("accept");
-    timeval timeout{3, 0};
-    setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    limitWaits(fd.get());
     return fd;
 }
 

@@ -59,15 +59,21 @@ SaSetSpec specFor(bool v6, Ports ports, Integrity integrity, Encryption encrypti
     return spec;
 }
 
+// The spec with the UE's reserved SPIs and the P-CSCF's given ones.
+SaSetSpec withSpis(SaSetSpec spec, const SpiReservation& ue, uint32_t spiPc, uint32_t spiPs) {
+    spec.spiUc = ue.spiClient;
+    spec.spiUs = ue.spiServer;
+    spec.spiPc = spiPc;
+    spec.spiPs = spiPs;
+    return spec;
+}
+
 void installPair(Pair& pair, SaSetSpec spec) {
     if (!pair.ueXfrm) pair.ueXfrm = sides->ue.run([] { return std::make_unique<Xfrm>(); });
     if (!pair.pcscfXfrm) pair.pcscfXfrm = sides->pcscf.run([] { return std::make_unique<Xfrm>(); });
     auto ueSpis = pair.ueXfrm->reserveSpis(spec.ue, spec.pcscf);
     auto pcscfSpis = pair.pcscfXfrm->reserveSpis(spec.pcscf, spec.ue);
-    spec.spiUc = ueSpis.spiClient;
-    spec.spiUs = ueSpis.spiServer;
-    spec.spiPc = pcscfSpis.spiClient;
-    spec.spiPs = pcscfSpis.spiServer;
+    spec = withSpis(spec, ueSpis, pcscfSpis.spiClient, pcscfSpis.spiServer);
     spec.side = Side::Ue;
     pair.ueSet = pair.ueXfrm->install(ueSpis, spec, kCk, kIk);
     spec.side = Side::Pcscf;
@@ -286,15 +292,12 @@ TEST(Removal, DeletingASetLeavesNoSaAndNoPolicy) {
             (void)!write(cue, "x", 1);
             for (;;) pause();
         }
-        SaSetSpec spec = specFor(false,
-                                 {base, static_cast<uint16_t>(base + 1),
-                                  static_cast<uint16_t>(base + 2), static_cast<uint16_t>(base + 3)},
-                                 Integrity::HmacSha1_96, Encryption::AesCbc, {240, 0});
-        spec.spiUc = reservation.spiClient;
-        spec.spiUs = reservation.spiServer;
-        spec.spiPc = 1000 + i * 2u;
-        spec.spiPs = 1001 + i * 2u;
-        xfrm.install(reservation, spec, kCk, kIk);
+        Ports ports{base, static_cast<uint16_t>(base + 1), static_cast<uint16_t>(base + 2),
+                    static_cast<uint16_t>(base + 3)};
+        SaSetSpec spec =
+            specFor(false, ports, Integrity::HmacSha1_96, Encryption::AesCbc, {240, 0});
+        xfrm.install(reservation, withSpis(spec, reservation, 1000 + i * 2u, 1001 + i * 2u), kCk,
+                     kIk);
         if (i == 3 && killWhileLooping) (void)!write(cue, "x", 1);
     }
 }
@@ -368,11 +371,9 @@ TEST(Errors, ASetWhosePoliciesCollideFailsWholeAndLeavesTheFirstSetIntact) {
     installPair(first, specFor(false, ports, Integrity::HmacMd5_96, Encryption::AesCbc, {240, 0}));
     Xfrm& ue = *first.ueXfrm;
     auto reservation = ue.reserveSpis(sides->ueAddress(false), sides->pcscfAddress(false));
-    SaSetSpec spec = specFor(false, ports, Integrity::HmacMd5_96, Encryption::AesCbc, {240, 0});
-    spec.spiUc = reservation.spiClient;
-    spec.spiUs = reservation.spiServer;
-    spec.spiPc = 4000;
-    spec.spiPs = 4001;
+    SaSetSpec spec =
+        withSpis(specFor(false, ports, Integrity::HmacMd5_96, Encryption::AesCbc, {240, 0}),
+                 reservation, 4000, 4001);
     try {
         ue.install(reservation, spec, kCk, kIk);
         FAIL() << "a second set on the same selectors was accepted";
@@ -394,12 +395,9 @@ TEST(Errors, AnExpiredReservationFailsTheInstallByNameAndLeavesNothing) {
     Xfrm ue = sides->ue.run([] { return Xfrm(); });
     auto reservation = ue.reserveSpis(sides->ueAddress(true), sides->pcscfAddress(true));
     ue.release(reservation);  // as the kernel does after net.core.xfrm_acq_expires
-    SaSetSpec spec =
-        specFor(true, {6700, 6701, 6702, 6703}, Integrity::HmacSha1_96, Encryption::Null, {240, 0});
-    spec.spiUc = reservation.spiClient;
-    spec.spiUs = reservation.spiServer;
-    spec.spiPc = 5000;
-    spec.spiPs = 5001;
+    SaSetSpec spec = withSpis(
+        specFor(true, {6700, 6701, 6702, 6703}, Integrity::HmacSha1_96, Encryption::Null, {240, 0}),
+        reservation, 5000, 5001);
     try {
         ue.install(reservation, spec, kCk, kIk);
         FAIL() << "installed onto SPIs that were no longer reserved";

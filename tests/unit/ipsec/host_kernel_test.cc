@@ -158,10 +158,10 @@ TEST_F(HostKernel, TheKernelAcceptsTheFourPoliciesOfASetAsBuilt) {
     for (int i = 0; i < 4; ++i) {
         detail::PolicyDescription policy;
         bool out = i == 0 || i == 3;
-        policy.source = out ? ue : pcscf;
-        policy.destination = out ? pcscf : ue;
-        policy.sourcePort = ports[i][0];
-        policy.destinationPort = ports[i][1];
+        policy.flow.source = out ? ue : pcscf;
+        policy.flow.destination = out ? pcscf : ue;
+        policy.flow.sourcePort = ports[i][0];
+        policy.flow.destinationPort = ports[i][1];
         policy.direction = out ? XFRM_POLICY_OUT : XFRM_POLICY_IN;
         policy.reqid = 0x494d0100 + static_cast<uint32_t>(i);
         requests.push_back(detail::policyMessage(policy));

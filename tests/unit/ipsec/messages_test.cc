@@ -14,10 +14,10 @@ const Bytes kCryptKey(16, 0xcd);
 
 SaDescription sampleSa() {
     SaDescription sa;
-    sa.source = IpAddress::fromText("10.0.0.1");
-    sa.destination = IpAddress::fromText("10.0.0.2");
-    sa.sourcePort = 5100;
-    sa.destinationPort = 5200;
+    sa.flow.source = IpAddress::fromText("10.0.0.1");
+    sa.flow.destination = IpAddress::fromText("10.0.0.2");
+    sa.flow.sourcePort = 5100;
+    sa.flow.destinationPort = 5200;
     sa.spi = 0x1234;
     sa.reqid = 0x494d0001;
     sa.integrity = Integrity::HmacSha1_96;
@@ -103,10 +103,10 @@ TEST(SaMessage, NullEncryptionStillNamesTheNullCipher) {
 
 TEST(PolicyMessage, HasOneTransportTemplateWithTheReqidAndAllAlgorithms) {
     PolicyDescription policy;
-    policy.source = IpAddress::fromText("fd00::1");
-    policy.destination = IpAddress::fromText("fd00::2");
-    policy.sourcePort = 5100;
-    policy.destinationPort = 5200;
+    policy.flow.source = IpAddress::fromText("fd00::1");
+    policy.flow.destination = IpAddress::fromText("fd00::2");
+    policy.flow.sourcePort = 5100;
+    policy.flow.destinationPort = 5200;
     policy.direction = XFRM_POLICY_IN;
     policy.reqid = 0x494d0007;
     Message message = policyMessage(policy);
@@ -179,8 +179,8 @@ TEST(IpAddress, ParsesBothFamiliesAndRejectsNames) {
 
 TEST(ParsePolicy, IgnoresAnAttributeThatRunsPastTheMessage) {
     PolicyDescription policy;
-    policy.source = IpAddress::fromText("10.0.0.1");
-    policy.destination = IpAddress::fromText("10.0.0.2");
+    policy.flow.source = IpAddress::fromText("10.0.0.1");
+    policy.flow.destination = IpAddress::fromText("10.0.0.2");
     policy.reqid = 9;
     SecureBytes bytes = policyMessage(policy).bytes();
     bytes.resize(bytes.size() - 8);  // cut into the template
