@@ -20,6 +20,20 @@ else()
       CACHE PATH "Non-sanitized build tree whose programs the kernel tests run")
 endif()
 
+# In a sanitized tree, a ctest fixture first brings the non-sanitized tree up to date (a
+# no-op after scripts/test.sh), so that the guest never runs stale programs.
+function(imsaka_kernel_binaries_fixture)
+  get_property(done GLOBAL PROPERTY IMSAKA_KERNEL_FIXTURE)
+  if(done OR NOT IMSAKA_SANITIZE)
+    return()
+  endif()
+  set_property(GLOBAL PROPERTY IMSAKA_KERNEL_FIXTURE ON)
+  add_test(NAME kernel_binaries_up_to_date
+           COMMAND sh -c "test -f '${IMSAKA_KERNEL_BINARY_DIR}/CMakeCache.txt' || { echo 'no build tree at ${IMSAKA_KERNEL_BINARY_DIR}: kernel tests run its non-sanitized programs; run scripts/build.sh release' >&2; exit 1; }; exec cmake --build '${IMSAKA_KERNEL_BINARY_DIR}'")
+  set_tests_properties(kernel_binaries_up_to_date PROPERTIES LABELS kernel TIMEOUT 1800
+                       FIXTURES_SETUP imsaka_kernel_binaries)
+endfunction()
+
 function(imsaka_kernel_test)
   cmake_parse_arguments(arg "" "NAME;TARGET;TIMEOUT;MEM" "ARGS;COMMAND;LABELS" ${ARGN})
   if(NOT arg_TIMEOUT)
@@ -39,4 +53,8 @@ function(imsaka_kernel_test)
   math(EXPR ctest_timeout "${arg_TIMEOUT} + 30")
   set_tests_properties(${arg_NAME} PROPERTIES LABELS "kernel;${arg_LABELS}" TIMEOUT ${ctest_timeout}
                        ENVIRONMENT IMSAKA_KERNEL_BINARY_DIR=${IMSAKA_KERNEL_BINARY_DIR})
+  if(IMSAKA_SANITIZE)
+    imsaka_kernel_binaries_fixture()
+    set_tests_properties(${arg_NAME} PROPERTIES FIXTURES_REQUIRED imsaka_kernel_binaries)
+  endif()
 endfunction()
