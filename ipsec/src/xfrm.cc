@@ -167,6 +167,29 @@ detail::PolicyDescription policyOf(const SaSet& set, SaId id, uint32_t priority)
 
 constexpr std::array<SaId, 4> kAllSas{SaId::A, SaId::B, SaId::C, SaId::D};
 
+// Removes what a failed install added; returns text about anything it could not remove.
+std::string undoPartialInstall(detail::Channel& channel, const SaSet& set,
+                               const std::vector<Reply>& replies, uint32_t priority) {
+    // What went in goes, and the reservation's larval SAs; never an object whose add failed
+    // with EEXIST, which belongs to someone else.
+    std::vector<Message> undo;
+    for (SaId id : kAllSas) {
+        size_t i = static_cast<size_t>(id);
+        if (replies[i].error == 0 || set.inbound(id))
+            undo.push_back(
+                detail::deleteSaMessage(flowOf(set.spec(), id).destination, set.spi(id)));
+        if (replies[4 + i].error == 0)
+            undo.push_back(detail::deletePolicyMessage(policyOf(set, id, priority)));
+    }
+    auto undone = channel.exchange(undo);
+    std::string problems;
+    for (size_t i = 0; i < undone.size(); ++i)
+        if (undone[i].error != 0 && !isGone(undone[i].error))
+            problems += "; could not undo (" + std::string(kernelError(undo[i], undone[i]).what()) +
+                        "), removeOwnState() will";
+    return problems;
+}
+
 }  // namespace
 
 uint32_t SaSet::spi(SaId id) const noexcept {
@@ -263,27 +286,12 @@ SaSet Xfrm::install(const SpiReservation& reservation, const SaSetSpec& spec, By
         if (replies[i].error != 0) failed = i;
     if (failed == replies.size()) return set;
 
-    // Undo: SAs and policies that went in, and the reservation's larval SAs; never what
-    // failed with EEXIST, which belongs to someone else.
-    std::vector<Message> undo;
-    for (SaId id : kAllSas) {
-        size_t i = static_cast<size_t>(id);
-        if (replies[i].error == 0 || set.inbound(id))
-            undo.push_back(detail::deleteSaMessage(flowOf(spec, id).destination, set.spi(id)));
-        if (replies[4 + i].error == 0)
-            undo.push_back(detail::deletePolicyMessage(policyOf(set, id, options_.policyPriority)));
-    }
-    auto undone = channel_->exchange(undo);
+    std::string undoProblems = undoPartialInstall(*channel_, set, replies, options_.policyPriority);
     XfrmError error = kernelError(requests[failed], replies[failed]);
-    std::string message = error.what();
-    for (size_t i = 0; i < undone.size(); ++i)
-        if (undone[i].error != 0 && !isGone(undone[i].error))
-            message += "; could not undo (" + std::string(kernelError(undo[i], undone[i]).what()) +
-                       "), removeOwnState() will";
     const char* names = "ABCD";
     std::string where =
         (failed < 4 ? "install SA " : "install policy for SA ") + std::string(1, names[failed % 4]);
-    throw XfrmError(error.code(), where, message, error.systemError());
+    throw XfrmError(error.code(), where, error.what() + undoProblems, error.systemError());
 }
 
 void Xfrm::setLifetime(SaSet& set, Lifetime lifetime) {
@@ -301,7 +309,13 @@ void Xfrm::setLifetime(SaSet& set, Lifetime lifetime) {
         sa.encryptionKey = set.encryptionKey_;
         requests.push_back(detail::saMessage(sa, true));
     }
-    requireSuccess(requests, channel_->exchange(requests));
+    auto replies = channel_->exchange(requests);
+    for (size_t i = 0; i < replies.size(); ++i) {
+        if (replies[i].error == ESRCH)  // an installed SA gone, not a reservation
+            throw XfrmError(XfrmErrorCode::NotFound, requests[i].what(),
+                            "the SA is no longer in the kernel", ESRCH);
+    }
+    requireSuccess(requests, replies);
     set.spec_.lifetime = lifetime;
 }
 

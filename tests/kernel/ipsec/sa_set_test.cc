@@ -409,7 +409,7 @@ TEST(Errors, AnExpiredReservationFailsTheInstallByNameAndLeavesNothing) {
     EXPECT_EQ(left.ownSas + left.ownPolicies, 0u) << "SA A and the policies were undone";
 }
 
-TEST(Errors, ReadingARemovedSetSaysNotFound) {
+TEST(Errors, ReadingOrChangingARemovedSetSaysNotFound) {
     Pair pair;
     installPair(pair, specFor(false, {6800, 6801, 6802, 6803}, Integrity::HmacMd5_96,
                               Encryption::DesEde3Cbc, {240, 0}));
@@ -421,6 +421,13 @@ TEST(Errors, ReadingARemovedSetSaysNotFound) {
     } catch (const XfrmError& error) {
         EXPECT_EQ(error.code(), XfrmErrorCode::NotFound) << error.what();
     }
+    try {
+        pair.ueXfrm->setLifetime(*pair.ueSet, {3600, 0});
+        FAIL() << "changed the lifetime of a removed set";
+    } catch (const XfrmError& error) {
+        EXPECT_EQ(error.code(), XfrmErrorCode::NotFound) << error.what();
+    }
+    EXPECT_EQ(pair.ueXfrm->countState().ownSas, 0u) << "nothing came back";
 }
 
 }  // namespace
