@@ -63,7 +63,6 @@ void addIntegrity(Message& message, Integrity integrity, ByteView key) {
     std::memcpy(attribute.data(), &header, sizeof header);
     std::copy(key.begin(), key.end(), attribute.begin() + sizeof header);
     message.attribute(XFRMA_ALG_AUTH_TRUNC, attribute.data(), attribute.size());
-    OPENSSL_cleanse(&header, sizeof header);
 }
 
 void addEncryption(Message& message, Encryption encryption, ByteView key) {

@@ -134,6 +134,18 @@ size_t Channel::receive(int flags) {
     }
 }
 
+template <typename Visit>
+size_t Channel::receiveMessages(int flags, Visit visit) {
+    size_t length = receive(flags);
+    struct Wipe {
+        SecureBytes& buffer;
+        size_t length;
+        ~Wipe() { OPENSSL_cleanse(buffer.data(), length); }
+    } wipe{buffer_, length};
+    forEachMessage(buffer_, length, visit);
+    return length;
+}
+
 std::vector<Reply> Channel::exchange(const std::vector<Message>& messages) {
     std::vector<Reply> replies(messages.size());
     for (size_t start = 0; start < messages.size(); start += kMessagesPerWrite) {
@@ -153,8 +165,7 @@ std::vector<Reply> Channel::exchange(const std::vector<Message>& messages) {
         if (sent < 0) throw XfrmError(XfrmErrorCode::Netlink, "netlink send", nl_geterror(sent));
         size_t pending = count;
         while (pending > 0) {
-            size_t length = receive(0);
-            forEachMessage(buffer_, length, [&](const nlmsghdr& header, const uint8_t* data) {
+            receiveMessages(0, [&](const nlmsghdr& header, const uint8_t* data) {
                 uint32_t index = header.nlmsg_seq - first;
                 if (header.nlmsg_seq < first || index >= count) return;  // a stale answer
                 Reply& reply = replies[start + index];
@@ -181,8 +192,7 @@ std::vector<SecureBytes> Channel::dump(uint16_t type, const std::string& what) {
     std::vector<SecureBytes> messages;
     bool done = false;
     while (!done) {
-        size_t length = receive(0);
-        forEachMessage(buffer_, length, [&](const nlmsghdr& answer, const uint8_t* data) {
+        receiveMessages(0, [&](const nlmsghdr& answer, const uint8_t* data) {
             if (answer.nlmsg_seq != header.nlmsg_seq || done) return;
             if (answer.nlmsg_type == NLMSG_DONE) {
                 done = true;
@@ -206,16 +216,16 @@ std::vector<SecureBytes> Channel::receivePending() {
     for (;;) {
         size_t length;
         try {
-            length = receive(MSG_DONTWAIT);
+            length =
+                receiveMessages(MSG_DONTWAIT, [&](const nlmsghdr& header, const uint8_t* data) {
+                    messages.emplace_back(data, data + header.nlmsg_len);
+                });
         } catch (const XfrmError& error) {
             // An overrun loses events but leaves the socket usable; report what we have.
             if (error.systemError() == ENOBUFS) continue;
             throw;
         }
         if (length == 0) return messages;
-        forEachMessage(buffer_, length, [&](const nlmsghdr& header, const uint8_t* data) {
-            messages.emplace_back(data, data + header.nlmsg_len);
-        });
     }
 }
 

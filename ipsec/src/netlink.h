@@ -72,6 +72,10 @@ class Channel {
 
   private:
     size_t receive(int flags);
+    // Receives one datagram, calls visit(header, data) for each message in it, then wipes
+    // the buffer (answers about SAs carry their keys). Returns the datagram's length.
+    template <typename Visit>
+    size_t receiveMessages(int flags, Visit visit);
     nl_sock* socket_ = nullptr;
     uint32_t sequence_ = 0;
     SecureBytes buffer_;
