@@ -25,4 +25,14 @@ expect 0 "esp4" -- sh -c 'ip xfrm state add src 10.1.0.1 dst 10.1.0.2 proto esp 
 expect 1 "\[FAIL\] exit 4" --list "$list"
 expect 1 "\[MISSING\]" -- sh -c 'poweroff -f'
 expect 1 "does not exist" -- /nonexistent/program
+
+# A guest that outlives its time is killed with every process it has.
+own=$(mktemp -d /var/tmp/uml-runner-timeout.XXXXXX)
+IMSAKA_UML_WORKDIR=$own expect 1 "ran out of time" --timeout 5 -- sleep 600
+if pgrep -f "uml_dir=$own" >/dev/null; then
+  echo "FAIL: guest processes outlived the timeout"; pgrep -af "uml_dir=$own"
+  kill -KILL $(pgrep -f "uml_dir=$own") 2>/dev/null
+  failures=$((failures + 1))
+fi
+rmdir "$own"
 [ "$failures" -eq 0 ]

@@ -43,8 +43,13 @@ fi
 # The work directory must stay visible inside, so not under /tmp.
 work=$(mktemp -d "${IMSAKA_UML_WORKDIR:-/var/tmp}/imsaka-uml.XXXXXX")
 kernel_pid=
+# The guest kernel makes itself a session leader: its process group holds every process of
+# the guest, so that is what to kill.
+kill_guest() {
+  kill -KILL -- "-$kernel_pid" 2>/dev/null || kill -KILL "$kernel_pid" 2>/dev/null
+}
 cleanup() {
-  [ -n "$kernel_pid" ] && kill -KILL "$kernel_pid" 2>/dev/null
+  [ -n "$kernel_pid" ] && kill_guest
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -68,10 +73,21 @@ fi
 
 # Kernel command-line words NAME=value reach init as its environment.
 start=$(date +%s%N)
-timeout --kill-after=5 "$timeout" "$kernel" mem="$mem" root=/dev/root rootfstype=hostfs \
-  rootflags=/ rw quiet uml_dir="$work" init="$here/uml-init.sh" IMSAKA_UML_WORK="$work" \
-  con=null con0=fd:0,fd:1 </dev/null >"$work/console.log" 2>&1 &
+"$kernel" mem="$mem" root=/dev/root rootfstype=hostfs rootflags=/ rw quiet uml_dir="$work" \
+  init="$here/uml-init.sh" IMSAKA_UML_WORK="$work" con=null con0=fd:0,fd:1 \
+  </dev/null >"$work/console.log" 2>&1 &
 kernel_pid=$!
+timed_out=
+now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
+deadline=$(($(now_ms) + timeout * 1000))
+while kill -0 "$kernel_pid" 2>/dev/null; do
+  if [ "$(now_ms)" -ge "$deadline" ]; then
+    timed_out=1
+    kill_guest
+    break
+  fi
+  sleep 0.1
+done
 kernel_status=0
 wait "$kernel_pid" || kernel_status=$?
 kernel_pid=
@@ -92,7 +108,7 @@ for i in $(seq 1 "$count"); do
   fi
 done
 if [ ! -f "$work/result.$count" ]; then
-  [ "$kernel_status" = 124 ] && echo "uml-run: the kernel ran out of time (${timeout}s)" >&2
+  [ -n "$timed_out" ] && echo "uml-run: the guest ran out of time (${timeout}s) and was killed" >&2
   echo "uml-run: kernel exit status $kernel_status; console tail:" >&2
   tail -n 40 "$work/console.log" >&2
 fi
