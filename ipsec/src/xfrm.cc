@@ -235,14 +235,27 @@ SpiReservation Xfrm::reserveSpis(const IpAddress& local, const IpAddress& remote
     }
     bool complete = reservation.spiClient != 0 && reservation.spiServer != 0;
     if (!complete) {
-        release(reservation);
+        deleteLarvalSas(reservation);
         requireSuccess(requests, replies);
         throw XfrmError(XfrmErrorCode::Netlink, "allocate SPI", "the kernel named no SPI");
     }
+    openReservations_.insert(reservation.reqidClient);
     return reservation;
 }
 
 void Xfrm::release(const SpiReservation& reservation) {
+    takeReservation(reservation, "release");
+    deleteLarvalSas(reservation);
+}
+
+void Xfrm::takeReservation(const SpiReservation& reservation, const char* where) {
+    // Once installed, the reserved SPIs belong to live SAs: a second install or a release
+    // would tear those down.
+    if (openReservations_.erase(reservation.reqidClient) == 0)
+        invalid(where, "the SPI reservation was not made here, or is already used or released");
+}
+
+void Xfrm::deleteLarvalSas(const SpiReservation& reservation) {
     std::vector<Message> requests;
     for (uint32_t spi : {reservation.spiClient, reservation.spiServer})
         if (spi != 0) requests.push_back(detail::deleteSaMessage(reservation.local, spi));
@@ -255,6 +268,7 @@ void Xfrm::release(const SpiReservation& reservation) {
 SaSet Xfrm::install(const SpiReservation& reservation, const SaSetSpec& spec, ByteView ck,
                     ByteView ik) {
     validate(reservation, spec, options_);
+    takeReservation(reservation, "install");
     SaSet set;
     set.spec_ = spec;
     set.integrityKey_ = integrityKey(spec.integrity, ik);

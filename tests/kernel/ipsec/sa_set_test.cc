@@ -392,9 +392,15 @@ TEST(Errors, ASetWhosePoliciesCollideFailsWholeAndLeavesTheFirstSetIntact) {
 }
 
 TEST(Errors, AnExpiredReservationFailsTheInstallByNameAndLeavesNothing) {
+    // The kernel drops larval SAs after net.core.xfrm_acq_expires seconds (per namespace).
+    test::shell("ip netns exec imsaka-ue sh -c 'echo 1 > /proc/sys/net/core/xfrm_acq_expires'");
     Xfrm ue = sides->ue.run([] { return Xfrm(); });
     auto reservation = ue.reserveSpis(sides->ueAddress(true), sides->pcscfAddress(true));
-    ue.release(reservation);  // as the kernel does after net.core.xfrm_acq_expires
+    test::shell("ip netns exec imsaka-ue sh -c 'echo 30 > /proc/sys/net/core/xfrm_acq_expires'");
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (ue.countState().ownSas != 0 && std::chrono::steady_clock::now() < deadline)
+        usleep(200000);
+    ASSERT_EQ(ue.countState().ownSas, 0u) << "the kernel kept the larval SAs";
     SaSetSpec spec = withSpis(
         specFor(true, {6700, 6701, 6702, 6703}, Integrity::HmacSha1_96, Encryption::Null, {240, 0}),
         reservation, 5000, 5001);

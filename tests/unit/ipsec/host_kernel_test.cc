@@ -191,6 +191,29 @@ TEST_F(HostKernel, AFailedInstallKeepsAForeignPolicyThatCollidedWithOurs) {
     EXPECT_EQ(count.otherPolicies, 1u) << "the foreign policy must survive the undo";
 }
 
+TEST_F(HostKernel, AReservationServesOneInstallOrReleaseOfItsOwnXfrm) {
+    auto reservation = xfrm.reserveSpis(ue, pcscf);
+    Xfrm other;
+    try {
+        other.release(reservation);
+        FAIL() << "another Xfrm released a reservation it did not make";
+    } catch (const XfrmError& error) {
+        EXPECT_EQ(error.code(), XfrmErrorCode::InvalidArgument);
+    }
+    EXPECT_EQ(xfrm.countState().ownSas, 2u) << "a refused release changes nothing";
+    EXPECT_THROW(xfrm.install(reservation, specFor(reservation), kCk, kIk), XfrmError);
+    try {
+        xfrm.install(reservation, specFor(reservation), kCk, kIk);
+        FAIL() << "a used reservation was installed again";
+    } catch (const XfrmError& error) {
+        EXPECT_EQ(error.code(), XfrmErrorCode::InvalidArgument) << error.what();
+    }
+    EXPECT_THROW(xfrm.release(reservation), XfrmError);
+    auto fresh = xfrm.reserveSpis(ue, pcscf);
+    xfrm.release(fresh);
+    EXPECT_EQ(xfrm.countState().ownSas, 0u);
+}
+
 TEST(XfrmOptionsCheck, RejectsSpiRangesBelow256AndEmptyReqidRanges) {
     XfrmOptions options;
     options.minSpi = 255;

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
 
 #include "imsaka/common/bytes.h"
 #include "imsaka/ipsec/address.h"
@@ -122,6 +123,8 @@ class Xfrm {
     // Installs the four SAs and four policies, whole or not at all: on any failure what was
     // added (and the reservation) is removed again and the first failure is thrown. The
     // local SPIs of spec must be those of the reservation; ck and ik are 16 bytes each.
+    // A reservation serves one install (or one release) of the Xfrm that made it; after a
+    // kernel failure, reserve again. InvalidArgument errors change nothing.
     SaSet install(const SpiReservation& reservation, const SaSetSpec& spec, ByteView ck,
                   ByteView ik);
     // Changes the lifetime of all four SAs in place (same SPIs, counters kept); the new
@@ -142,9 +145,12 @@ class Xfrm {
 
   private:
     uint32_t nextReqid();
+    void takeReservation(const SpiReservation& reservation, const char* where);
+    void deleteLarvalSas(const SpiReservation& reservation);
     class Channel;
     XfrmOptions options_;
     std::unique_ptr<Channel> channel_;
+    std::set<uint32_t> openReservations_;  // by reqidClient
 };
 
 struct ExpiryEvent {
