@@ -212,6 +212,8 @@ Xfrm::Xfrm(XfrmOptions options) : options_(options) {
 }
 
 Xfrm::~Xfrm() = default;
+Xfrm::Xfrm(Xfrm&&) noexcept = default;
+Xfrm& Xfrm::operator=(Xfrm&&) noexcept = default;
 
 uint32_t Xfrm::nextReqid() {
     return options_.reqidBase + reqidCounter++ % options_.reqidCount;

@@ -210,8 +210,10 @@ TEST_F(HostKernel, AReservationServesOneInstallOrReleaseOfItsOwnXfrm) {
     }
     EXPECT_THROW(xfrm.release(reservation), XfrmError);
     auto fresh = xfrm.reserveSpis(ue, pcscf);
-    xfrm.release(fresh);
-    EXPECT_EQ(xfrm.countState().ownSas, 0u);
+    Xfrm moved = std::move(xfrm);  // open reservations move with the connection
+    moved.release(fresh);
+    EXPECT_EQ(moved.countState().ownSas, 0u);
+    xfrm = std::move(moved);
 }
 
 TEST(XfrmOptionsCheck, RejectsSpiRangesBelow256AndEmptyReqidRanges) {

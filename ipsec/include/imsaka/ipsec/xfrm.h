@@ -112,6 +112,8 @@ class Xfrm {
     ~Xfrm();
     Xfrm(const Xfrm&) = delete;
     Xfrm& operator=(const Xfrm&) = delete;
+    Xfrm(Xfrm&&) noexcept;
+    Xfrm& operator=(Xfrm&&) noexcept;
 
     const XfrmOptions& options() const noexcept { return options_; }
 
