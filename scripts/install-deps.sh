@@ -12,6 +12,8 @@ packages=(
   libsystemd-dev libnl-3-dev libnl-xfrm-3-dev libnl-route-3-dev libosip2-dev
   # real components the tests and the main job start
   pcscd vsmartcard-vpcd dbus iproute2 procps user-mode-linux kamailio kamailio-ims-modules tshark
+  # modprobe, which loads the ESP and crypto modules inside user-mode Linux
+  kmod
 )
 
 missing=()

@@ -1,0 +1,71 @@
+// XFRM request builders and answer parsers: pure functions over bytes, no socket.
+#pragma once
+
+#include <linux/xfrm.h>
+
+#include <optional>
+#include <vector>
+
+#include "imsaka/ipsec/xfrm.h"
+#include "netlink.h"
+
+namespace imsaka::ipsec::detail {
+
+// One direction of traffic between two ports: the selector of an SA and of its policy.
+struct Flow {
+    IpAddress source = IpAddress::fromText("0.0.0.0");
+    IpAddress destination = IpAddress::fromText("0.0.0.0");
+    uint16_t sourcePort = 0;
+    uint16_t destinationPort = 0;
+};
+
+// One transport-mode ESP SA.
+struct SaDescription {
+    Flow flow;
+    uint32_t spi = 0;
+    uint32_t reqid = 0;
+    Integrity integrity = Integrity::HmacSha1_96;
+    Encryption encryption = Encryption::Null;
+    ByteView integrityKey;
+    ByteView encryptionKey;
+    Lifetime lifetime;
+};
+
+struct PolicyDescription {
+    Flow flow;
+    uint8_t direction = XFRM_POLICY_OUT;
+    uint32_t reqid = 0;
+    uint32_t priority = 0;
+};
+
+// NEWSA, or UPDSA when update (filling a larval SA, or changing a lifetime).
+Message saMessage(const SaDescription& sa, bool update);
+Message allocSpiMessage(const IpAddress& source, const IpAddress& destination, uint32_t reqid,
+                        uint32_t minSpi, uint32_t maxSpi);
+Message deleteSaMessage(const IpAddress& destination, uint32_t spi);
+Message getSaMessage(const IpAddress& destination, uint32_t spi);
+Message policyMessage(const PolicyDescription& policy);
+Message deletePolicyMessage(const PolicyDescription& policy);
+Message deletePolicyByIndexMessage(uint32_t index, uint8_t direction);
+
+// What the kernel says about an SA (an answer to GETSA or ALLOCSPI, one entry of a dump).
+struct SaInfo {
+    IpAddress destination = IpAddress::fromText("0.0.0.0");
+    uint32_t spi = 0;  // host order
+    uint8_t protocol = 0;
+    uint32_t reqid = 0;
+    SaStatus status;
+};
+std::optional<SaInfo> parseSa(const SecureBytes& message);
+
+struct PolicyInfo {
+    uint32_t index = 0;
+    uint8_t direction = 0;
+    std::vector<uint32_t> templateReqids;
+};
+std::optional<PolicyInfo> parsePolicy(const SecureBytes& message);
+
+// An XFRM_MSG_EXPIRE notification.
+std::optional<ExpiryEvent> parseExpire(const SecureBytes& message);
+
+}  // namespace imsaka::ipsec::detail

@@ -1,0 +1,455 @@
+#include "imsaka/ipsec/xfrm.h"
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/random.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "messages.h"
+
+namespace imsaka::ipsec {
+
+using detail::Message;
+using detail::Reply;
+
+class Xfrm::Channel : public detail::Channel {
+  public:
+    using detail::Channel::Channel;
+};
+
+class XfrmExpiryWatcher::Socket : public detail::Channel {
+  public:
+    Socket() : detail::Channel(XFRMNLGRP_EXPIRE) {}
+};
+
+namespace {
+
+constexpr uint32_t kMinimumSpi = 256;  // 1-255 are reserved by IANA
+
+bool isSaChange(uint16_t type) {
+    return type == XFRM_MSG_NEWSA || type == XFRM_MSG_UPDSA;
+}
+bool isGone(int error) {
+    return error == ENOENT || error == ESRCH;
+}
+
+XfrmError kernelError(const Message& request, const Reply& reply) {
+    std::string text = std::strerror(reply.error);
+    if (!reply.explanation.empty()) text += " (" + reply.explanation + ")";
+    uint16_t type = request.type();
+    XfrmErrorCode code = XfrmErrorCode::Netlink;
+    if (reply.error == EPERM || reply.error == EACCES) {
+        code = XfrmErrorCode::PermissionDenied;
+    } else if (reply.error == EEXIST) {
+        code = XfrmErrorCode::AlreadyExists;
+    } else if (isSaChange(type) && reply.error == EPROTONOSUPPORT) {
+        code = XfrmErrorCode::KernelLacksEsp;
+        text = "kernel lacks ESP (CONFIG_INET_ESP / CONFIG_INET6_ESP): " + text;
+    } else if (isSaChange(type) && (reply.error == ENOSYS || reply.error == ENOENT)) {
+        code = XfrmErrorCode::KernelLacksAlgorithm;
+        text = "kernel cannot provide the algorithm: " + text;
+    } else if (type == XFRM_MSG_UPDSA && reply.error == ESRCH) {
+        code = XfrmErrorCode::ReservationExpired;
+    } else if (type == XFRM_MSG_ALLOCSPI && reply.error == ENOENT) {
+        code = XfrmErrorCode::SpiUnavailable;
+    } else if (isGone(reply.error)) {
+        code = XfrmErrorCode::NotFound;
+    }
+    return XfrmError(code, request.what(), text, reply.error);
+}
+
+// Throws the first failure among the replies, if any.
+void requireSuccess(const std::vector<Message>& requests, const std::vector<Reply>& replies) {
+    for (size_t i = 0; i < replies.size(); ++i)
+        if (replies[i].error != 0) throw kernelError(requests[i], replies[i]);
+}
+
+uint32_t randomStart() {
+    uint32_t value = 0;
+    if (getrandom(&value, sizeof value, 0) != sizeof value)
+        value = static_cast<uint32_t>(time(nullptr));
+    return value;
+}
+
+// Process-wide, so that two Xfrm objects in one namespace never share a reqid (ALLOCSPI
+// would hand back the larval SA of the other one).
+std::atomic<uint32_t> reqidCounter{randomStart()};
+
+struct SaGeometry {
+    SaId id;
+    bool ueSends;  // the UE is the source
+    bool ueClientPort;
+};
+
+// The 33.203 table: A UE:uc->P:ps, B P:ps->UE:uc, C P:pc->UE:us, D UE:us->P:pc.
+constexpr std::array<SaGeometry, 4> kGeometry{{
+    {SaId::A, true, true},
+    {SaId::B, false, true},
+    {SaId::C, false, false},
+    {SaId::D, true, false},
+}};
+
+detail::Flow flowOf(const SaSetSpec& spec, SaId id) {
+    const SaGeometry& g = kGeometry[static_cast<size_t>(id)];
+    uint16_t uePort = g.ueClientPort ? spec.portUc : spec.portUs;
+    uint16_t pcscfPort = g.ueClientPort ? spec.portPs : spec.portPc;
+    if (g.ueSends) return {spec.ue, spec.pcscf, uePort, pcscfPort};
+    return {spec.pcscf, spec.ue, pcscfPort, uePort};
+}
+
+uint32_t spiOf(const SaSetSpec& spec, SaId id) {
+    switch (id) {
+        case SaId::A:
+            return spec.spiPs;
+        case SaId::B:
+            return spec.spiUc;
+        case SaId::C:
+            return spec.spiUs;
+        case SaId::D:
+            return spec.spiPc;
+    }
+    return 0;
+}
+
+bool isInbound(Side side, SaId id) {
+    bool ueSends = kGeometry[static_cast<size_t>(id)].ueSends;
+    return side == Side::Ue ? !ueSends : ueSends;
+}
+
+[[noreturn]] void invalid(const std::string& where, const std::string& message) {
+    throw XfrmError(XfrmErrorCode::InvalidArgument, where, message);
+}
+
+void validate(const SpiReservation& reservation, const SaSetSpec& spec,
+              const XfrmOptions& options) {
+    const IpAddress& local = spec.side == Side::Ue ? spec.ue : spec.pcscf;
+    const IpAddress& remote = spec.side == Side::Ue ? spec.pcscf : spec.ue;
+    if (spec.ue.family() != spec.pcscf.family())
+        invalid("install", "UE and P-CSCF addresses are of different families");
+    if (!(local == reservation.local) || !(remote == reservation.remote))
+        invalid("install", "the addresses differ from those of the SPI reservation");
+    if (!spec.portUc || !spec.portUs || !spec.portPc || !spec.portPs)
+        invalid("install", "every protected port must be set");
+    uint32_t localClient = spec.side == Side::Ue ? spec.spiUc : spec.spiPc;
+    uint32_t localServer = spec.side == Side::Ue ? spec.spiUs : spec.spiPs;
+    if (localClient != reservation.spiClient || localServer != reservation.spiServer)
+        invalid("install", "the local SPIs differ from those of the SPI reservation");
+    for (uint32_t spi : {spec.spiUc, spec.spiUs, spec.spiPc, spec.spiPs})
+        if (spi < kMinimumSpi) invalid("install", "SPI " + std::to_string(spi) + " is below 256");
+    auto owns = [&](uint32_t reqid) { return reqid - options.reqidBase < options.reqidCount; };
+    if (!owns(reservation.reqidClient) || !owns(reservation.reqidServer))
+        invalid("install", "the reservation does not carry our reqids");
+}
+
+detail::SaDescription describe(const SaSet& set, SaId id, Lifetime lifetime) {
+    detail::SaDescription sa;
+    sa.flow = flowOf(set.spec(), id);
+    sa.spi = set.spi(id);
+    sa.reqid = set.reqid(id);
+    sa.integrity = set.spec().integrity;
+    sa.encryption = set.spec().encryption;
+    sa.lifetime = lifetime;
+    return sa;
+}
+
+detail::PolicyDescription policyOf(const SaSet& set, SaId id, uint32_t priority) {
+    detail::PolicyDescription policy;
+    policy.flow = flowOf(set.spec(), id);
+    policy.direction = set.inbound(id) ? XFRM_POLICY_IN : XFRM_POLICY_OUT;
+    policy.reqid = set.reqid(id);
+    policy.priority = priority;
+    return policy;
+}
+
+constexpr std::array<SaId, 4> kAllSas{SaId::A, SaId::B, SaId::C, SaId::D};
+
+// Removes what a failed install added; returns text about anything it could not remove.
+std::string undoPartialInstall(detail::Channel& channel, const SaSet& set,
+                               const std::vector<Reply>& replies, uint32_t priority) {
+    // What went in goes, and the reservation's larval SAs; never an object whose add failed
+    // with EEXIST, which belongs to someone else.
+    std::vector<Message> undo;
+    for (SaId id : kAllSas) {
+        size_t i = static_cast<size_t>(id);
+        if (replies[i].error == 0 || set.inbound(id))
+            undo.push_back(
+                detail::deleteSaMessage(flowOf(set.spec(), id).destination, set.spi(id)));
+        if (replies[4 + i].error == 0)
+            undo.push_back(detail::deletePolicyMessage(policyOf(set, id, priority)));
+    }
+    auto undone = channel.exchange(undo);
+    std::string problems;
+    for (size_t i = 0; i < undone.size(); ++i)
+        if (undone[i].error != 0 && !isGone(undone[i].error))
+            problems += "; could not undo (" + std::string(kernelError(undo[i], undone[i]).what()) +
+                        "), removeOwnState() will";
+    return problems;
+}
+
+}  // namespace
+
+uint32_t SaSet::spi(SaId id) const noexcept {
+    return spiOf(spec_, id);
+}
+uint32_t SaSet::reqid(SaId id) const noexcept {
+    return reqids_[static_cast<size_t>(id)];
+}
+bool SaSet::inbound(SaId id) const noexcept {
+    return isInbound(spec_.side, id);
+}
+
+Xfrm::Xfrm(XfrmOptions options) : options_(options) {
+    if (options_.minSpi < kMinimumSpi || options_.minSpi > options_.maxSpi)
+        invalid("XFRM options", "the SPI range must lie within [256, 2^32-1] and not be empty");
+    if (options_.reqidCount == 0 || options_.reqidBase == 0 ||
+        options_.reqidBase > UINT32_MAX - options_.reqidCount)
+        invalid("XFRM options", "the reqid range must be non-empty, non-zero and not wrap");
+    channel_ = std::make_unique<Channel>();
+}
+
+Xfrm::~Xfrm() = default;
+Xfrm::Xfrm(Xfrm&&) noexcept = default;
+Xfrm& Xfrm::operator=(Xfrm&&) noexcept = default;
+
+uint32_t Xfrm::nextReqid() {
+    return options_.reqidBase + reqidCounter++ % options_.reqidCount;
+}
+
+SpiReservation Xfrm::reserveSpis(const IpAddress& local, const IpAddress& remote) {
+    if (local.family() != remote.family())
+        invalid("allocate SPI", "local and remote addresses are of different families");
+    SpiReservation reservation{local, remote, 0, 0, nextReqid(), nextReqid()};
+    std::vector<Message> requests;
+    requests.push_back(detail::allocSpiMessage(remote, local, reservation.reqidClient,
+                                               options_.minSpi, options_.maxSpi));
+    requests.push_back(detail::allocSpiMessage(remote, local, reservation.reqidServer,
+                                               options_.minSpi, options_.maxSpi));
+    auto replies = channel_->exchange(requests);
+    std::array<uint32_t*, 2> targets{&reservation.spiClient, &reservation.spiServer};
+    for (size_t i = 0; i < 2; ++i) {
+        if (replies[i].error != 0) continue;
+        for (const auto& message : replies[i].messages)
+            if (auto sa = detail::parseSa(message)) *targets[i] = sa->spi;
+    }
+    bool complete = reservation.spiClient != 0 && reservation.spiServer != 0;
+    if (!complete) {
+        deleteLarvalSas(reservation);
+        requireSuccess(requests, replies);
+        throw XfrmError(XfrmErrorCode::Netlink, "allocate SPI", "the kernel named no SPI");
+    }
+    openReservations_.insert(reservation.reqidClient);
+    return reservation;
+}
+
+void Xfrm::release(const SpiReservation& reservation) {
+    takeReservation(reservation, "release");
+    deleteLarvalSas(reservation);
+}
+
+void Xfrm::takeReservation(const SpiReservation& reservation, const char* where) {
+    // Once installed, the reserved SPIs belong to live SAs: a second install or a release
+    // would tear those down.
+    if (openReservations_.erase(reservation.reqidClient) == 0)
+        invalid(where, "the SPI reservation was not made here, or is already used or released");
+}
+
+void Xfrm::deleteLarvalSas(const SpiReservation& reservation) {
+    std::vector<Message> requests;
+    for (uint32_t spi : {reservation.spiClient, reservation.spiServer})
+        if (spi != 0) requests.push_back(detail::deleteSaMessage(reservation.local, spi));
+    auto replies = channel_->exchange(requests);
+    for (size_t i = 0; i < replies.size(); ++i)
+        if (replies[i].error != 0 && !isGone(replies[i].error))
+            throw kernelError(requests[i], replies[i]);
+}
+
+SaSet Xfrm::install(const SpiReservation& reservation, const SaSetSpec& spec, ByteView ck,
+                    ByteView ik) {
+    validate(reservation, spec, options_);
+    takeReservation(reservation, "install");
+    SaSet set;
+    set.spec_ = spec;
+    set.integrityKey_ = integrityKey(spec.integrity, ik);
+    set.encryptionKey_ = encryptionKey(spec.encryption, ck);
+    for (SaId id : kAllSas) {
+        // The larval SA of the local client port carries reqidClient, of the server port
+        // reqidServer; UPDSA keeps them.
+        bool ueClientPort = kGeometry[static_cast<size_t>(id)].ueClientPort;
+        bool clientSide = spec.side == Side::Ue ? ueClientPort : !ueClientPort;
+        set.reqids_[static_cast<size_t>(id)] = !set.inbound(id) ? nextReqid()
+                                               : clientSide     ? reservation.reqidClient
+                                                                : reservation.reqidServer;
+    }
+
+    // Inbound SAs fill the larval SAs of the reservation (UPDSA); outbound ones are new.
+    std::vector<Message> requests;
+    for (SaId id : kAllSas) {
+        detail::SaDescription sa = describe(set, id, spec.lifetime);
+        sa.integrityKey = set.integrityKey_;
+        sa.encryptionKey = set.encryptionKey_;
+        requests.push_back(detail::saMessage(sa, set.inbound(id)));
+    }
+    for (SaId id : kAllSas)
+        requests.push_back(detail::policyMessage(policyOf(set, id, options_.policyPriority)));
+    auto replies = channel_->exchange(requests);
+
+    size_t failed = replies.size();
+    for (size_t i = 0; i < replies.size() && failed == replies.size(); ++i)
+        if (replies[i].error != 0) failed = i;
+    if (failed == replies.size()) return set;
+
+    std::string undoProblems = undoPartialInstall(*channel_, set, replies, options_.policyPriority);
+    XfrmError error = kernelError(requests[failed], replies[failed]);
+    const char* names = "ABCD";
+    std::string where =
+        (failed < 4 ? "install SA " : "install policy for SA ") + std::string(1, names[failed % 4]);
+    throw XfrmError(error.code(), where, error.what() + undoProblems, error.systemError());
+}
+
+void Xfrm::setLifetime(SaSet& set, Lifetime lifetime) {
+    // The kernel counts limits from when the SA was added; shift them to count from now.
+    std::array<SaStatus, 4> current = status(set);
+    auto now = static_cast<uint64_t>(time(nullptr));
+    std::vector<Message> requests;
+    for (SaId id : kAllSas) {
+        uint64_t added = current[static_cast<size_t>(id)].addedAt;
+        uint64_t elapsed = now > added ? now - added : 0;
+        Lifetime shifted{lifetime.hardSeconds ? lifetime.hardSeconds + elapsed : 0,
+                         lifetime.softSeconds ? lifetime.softSeconds + elapsed : 0};
+        detail::SaDescription sa = describe(set, id, shifted);
+        sa.integrityKey = set.integrityKey_;
+        sa.encryptionKey = set.encryptionKey_;
+        requests.push_back(detail::saMessage(sa, true));
+    }
+    auto replies = channel_->exchange(requests);
+    for (size_t i = 0; i < replies.size(); ++i) {
+        if (replies[i].error == ESRCH)  // an installed SA gone, not a reservation
+            throw XfrmError(XfrmErrorCode::NotFound, requests[i].what(),
+                            "the SA is no longer in the kernel", ESRCH);
+    }
+    requireSuccess(requests, replies);
+    set.spec_.lifetime = lifetime;
+}
+
+std::array<SaStatus, 4> Xfrm::status(const SaSet& set) {
+    std::vector<Message> requests;
+    for (SaId id : kAllSas)
+        requests.push_back(detail::getSaMessage(flowOf(set.spec(), id).destination, set.spi(id)));
+    auto replies = channel_->exchange(requests);
+    requireSuccess(requests, replies);
+    std::array<SaStatus, 4> result{};
+    for (size_t i = 0; i < 4; ++i) {
+        bool found = false;
+        for (const auto& message : replies[i].messages) {
+            if (auto sa = detail::parseSa(message)) {
+                result[i] = sa->status;
+                found = true;
+            }
+        }
+        if (!found)
+            throw XfrmError(XfrmErrorCode::Netlink, requests[i].what(), "the kernel sent no SA");
+    }
+    return result;
+}
+
+SaStatus Xfrm::status(const SaSet& set, SaId id) {
+    return status(set)[static_cast<size_t>(id)];
+}
+
+std::array<SaCounters, 4> Xfrm::counters(const SaSet& set) {
+    auto all = status(set);
+    return {all[0].counters, all[1].counters, all[2].counters, all[3].counters};
+}
+
+void Xfrm::remove(const SaSet& set) {
+    std::vector<Message> requests;
+    for (SaId id : kAllSas) {
+        requests.push_back(
+            detail::deleteSaMessage(flowOf(set.spec(), id).destination, set.spi(id)));
+        requests.push_back(detail::deletePolicyMessage(policyOf(set, id, options_.policyPriority)));
+    }
+    auto replies = channel_->exchange(requests);
+    for (size_t i = 0; i < replies.size(); ++i)
+        if (replies[i].error != 0 && !isGone(replies[i].error))
+            throw kernelError(requests[i], replies[i]);
+}
+
+namespace {
+
+bool ownsReqid(const XfrmOptions& options, uint32_t reqid) {
+    return reqid - options.reqidBase < options.reqidCount;
+}
+
+bool ownsPolicy(const XfrmOptions& options, const detail::PolicyInfo& policy) {
+    for (uint32_t reqid : policy.templateReqids)
+        if (ownsReqid(options, reqid)) return true;
+    return false;
+}
+
+}  // namespace
+
+OwnStateCount Xfrm::removeOwnState() {
+    OwnStateCount removed;
+    std::vector<Message> requests;
+    for (const auto& message : channel_->dump(XFRM_MSG_GETSA, "list SAs")) {
+        auto sa = detail::parseSa(message);
+        if (!sa || !ownsReqid(options_, sa->reqid) || sa->protocol != IPPROTO_ESP) continue;
+        requests.push_back(detail::deleteSaMessage(sa->destination, sa->spi));
+        ++removed.ownSas;
+    }
+    for (const auto& message : channel_->dump(XFRM_MSG_GETPOLICY, "list policies")) {
+        auto policy = detail::parsePolicy(message);
+        if (!policy || !ownsPolicy(options_, *policy)) continue;
+        requests.push_back(detail::deletePolicyByIndexMessage(policy->index, policy->direction));
+        ++removed.ownPolicies;
+    }
+    auto replies = channel_->exchange(requests);
+    for (size_t i = 0; i < replies.size(); ++i)
+        if (replies[i].error != 0 && !isGone(replies[i].error))
+            throw kernelError(requests[i], replies[i]);
+    return removed;
+}
+
+OwnStateCount Xfrm::countState() {
+    OwnStateCount count;
+    for (const auto& message : channel_->dump(XFRM_MSG_GETSA, "list SAs"))
+        if (auto sa = detail::parseSa(message))
+            ++(ownsReqid(options_, sa->reqid) ? count.ownSas : count.otherSas);
+    for (const auto& message : channel_->dump(XFRM_MSG_GETPOLICY, "list policies"))
+        if (auto policy = detail::parsePolicy(message))
+            ++(ownsPolicy(options_, *policy) ? count.ownPolicies : count.otherPolicies);
+    return count;
+}
+
+XfrmExpiryWatcher::XfrmExpiryWatcher(XfrmOptions options, Callback callback)
+    : options_(options), callback_(std::move(callback)), socket_(std::make_unique<Socket>()) {}
+
+XfrmExpiryWatcher::~XfrmExpiryWatcher() = default;
+
+int XfrmExpiryWatcher::fd() const {
+    return socket_->fd();
+}
+
+size_t XfrmExpiryWatcher::dispatch() {
+    size_t delivered = 0;
+    for (const auto& message : socket_->receivePending()) {
+        auto event = detail::parseExpire(message);
+        if (!event || !ownsReqid(options_, event->reqid)) continue;
+        callback_(*event);
+        ++delivered;
+    }
+    return delivered;
+}
+
+size_t XfrmExpiryWatcher::waitAndDispatch(std::chrono::milliseconds timeout) {
+    pollfd descriptor{fd(), POLLIN, 0};
+    int ready = poll(&descriptor, 1, static_cast<int>(timeout.count()));
+    if (ready <= 0) return 0;
+    return dispatch();
+}
+
+}  // namespace imsaka::ipsec
