@@ -9,10 +9,13 @@
 #include "imsaka/cardio/error.h"
 #include "imsaka/cardio/pcsc.h"
 #include "imsaka/milenage/milenage.h"
+#include "imsaka/testing/card_errors.h"
 #include "virtual_card.h"
 
 namespace imsaka::cardio {
 namespace {
+
+using imsaka::testing::errorOf;
 
 using testing::CardProfile;
 using testing::VirtualCard;
@@ -26,27 +29,23 @@ struct Network {
         Bytes amf{0x80, 0x00};
         return milenage::generateVector(algorithm, milenage::sqnFromInt(seq << 5 | ind), amf);
     }
+    void expectAccepted(Card& card, uint64_t seq);
 };
-
-CardOptions optionsFor(const VirtualCard& card) {
-    return {.reader = card.reader(), .session = {}};
-}
-
-CardErrc errorOf(auto&& call) {
-    try {
-        call();
-    } catch (const CardError& e) {
-        return e.code();
-    }
-    ADD_FAILURE() << "no CardError";
-    return CardErrc::InvalidArgument;
-}
 
 void expectSuccess(const AuthResult& result, const milenage::AuthVector& vector) {
     ASSERT_EQ(result.kind, AuthResult::Kind::Success);
     EXPECT_EQ(toHex(result.res), toHex(vector.xres));
     EXPECT_EQ(toHex(result.ck), toHex(vector.ck));
     EXPECT_EQ(toHex(result.ik), toHex(vector.ik));
+}
+
+void Network::expectAccepted(Card& card, uint64_t seq) {
+    auto challenge = vector(seq);
+    expectSuccess(card.authenticate(challenge.rand, challenge.autn), challenge);
+}
+
+CardOptions optionsFor(const VirtualCard& card) {
+    return {.reader = card.reader(), .session = {}};
 }
 
 TEST(CardThroughPcsc, IsimCardGivesEveryIdentity) {
@@ -114,8 +113,7 @@ TEST(CardThroughPcsc, StaleSqnGivesAutsThatDecodesToTheCardsSqn) {
     VirtualCard virtualCard(profile, kFirstPort);
     Card card(optionsFor(virtualCard));
     Network network;
-    auto fresh = network.vector(41);
-    expectSuccess(card.authenticate(fresh.rand, fresh.autn), fresh);
+    network.expectAccepted(card, 41);
 
     auto stale = network.vector(41);  // replayed SEQ in the same IND slot
     auto result = card.authenticate(stale.rand, stale.autn);
@@ -178,11 +176,9 @@ uint64_t exchangesPerAuthentication(const std::string& protocol) {
     VirtualCard virtualCard(profile, kFirstPort);
     Card card(optionsFor(virtualCard));
     Network network;
-    auto first = network.vector(1);
-    expectSuccess(card.authenticate(first.rand, first.autn), first);
+    network.expectAccepted(card, 1);
     uint64_t before = card.exchanges();
-    auto second = network.vector(2);
-    expectSuccess(card.authenticate(second.rand, second.autn), second);
+    network.expectAccepted(card, 2);
     return card.exchanges() - before;
 }
 
@@ -209,8 +205,7 @@ TEST(CardThroughPcsc, CardPulledDuringASessionAndReinsertedWorksAgain) {
     VirtualCard virtualCard(CardProfile{}, kFirstPort);
     Card card(optionsFor(virtualCard));
     Network network;
-    auto before = network.vector(1);
-    expectSuccess(card.authenticate(before.rand, before.autn), before);
+    network.expectAccepted(card, 1);
 
     virtualCard.pull();
     auto during = network.vector(2);
@@ -219,16 +214,14 @@ TEST(CardThroughPcsc, CardPulledDuringASessionAndReinsertedWorksAgain) {
     EXPECT_EQ(errorOf([&] { card.identities(); }), CardErrc::NoCard);
 
     virtualCard.insert();
-    auto after = network.vector(3);
-    expectSuccess(card.authenticate(after.rand, after.autn), after);
+    network.expectAccepted(card, 3);
 }
 
 TEST(CardThroughPcsc, ResetByAnotherPartyIsRecoveredTransparently) {
     VirtualCard virtualCard(CardProfile{}, kFirstPort);
     Card card(optionsFor(virtualCard));
     Network network;
-    auto first = network.vector(1);
-    expectSuccess(card.authenticate(first.rand, first.autn), first);
+    network.expectAccepted(card, 1);
     {
         PcscContext context;
         DWORD protocol = 0;
@@ -241,8 +234,7 @@ TEST(CardThroughPcsc, ResetByAnotherPartyIsRecoveredTransparently) {
                   SCARD_S_SUCCESS);
         SCardDisconnect(handle, SCARD_LEAVE_CARD);
     }
-    auto second = network.vector(2);
-    expectSuccess(card.authenticate(second.rand, second.autn), second);
+    network.expectAccepted(card, 2);
 }
 
 TEST(CardThroughPcsc, TwoCardsInTwoReadersAreKeptApart) {
@@ -302,8 +294,7 @@ TEST(CardThroughPcsc, CardWithoutLogicalChannelsUsesTheBasicChannel) {
     Card card(optionsFor(virtualCard));
     EXPECT_FALSE(card.info().logicalChannel);
     Network network;
-    auto vector = network.vector(1);
-    expectSuccess(card.authenticate(vector.rand, vector.autn), vector);
+    network.expectAccepted(card, 1);
 }
 
 TEST(CardThroughPcsc, GarbledAuthenticateAnswersAreNamedErrors) {

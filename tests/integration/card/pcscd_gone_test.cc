@@ -8,20 +8,13 @@
 
 #include "imsaka/cardio/card.h"
 #include "imsaka/cardio/error.h"
+#include "imsaka/testing/card_errors.h"
 #include "virtual_card.h"
 
 namespace imsaka::cardio {
 namespace {
 
-CardErrc errorOf(auto&& call) {
-    try {
-        call();
-    } catch (const CardError& e) {
-        return e.code();
-    }
-    ADD_FAILURE() << "no CardError";
-    return CardErrc::InvalidArgument;
-}
+using imsaka::testing::errorOf;
 
 TEST(PcscdGone, OperationsFailWithPcscUnavailable) {
     testing::VirtualCard virtualCard(testing::CardProfile{}, 35963);
@@ -36,7 +29,8 @@ TEST(PcscdGone, OperationsFailWithPcscUnavailable) {
 
     Bytes rand(16, 1), autn(16, 2);
     CardErrc during = errorOf([&] { card.authenticate(rand, autn); });
-    EXPECT_TRUE(during == CardErrc::PcscUnavailable || during == CardErrc::CardRemoved) << toString(during);
+    EXPECT_TRUE(during == CardErrc::PcscUnavailable || during == CardErrc::CardRemoved)
+        << toString(during);
     // Once the connection is dropped, a fresh attempt finds no pcscd at all.
     EXPECT_EQ(errorOf([&] { card.identities(); }), CardErrc::PcscUnavailable);
 }

@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 
 #include "imsaka/cardio/error.h"
+#include "imsaka/testing/card_errors.h"
 #include "scripted_transport.h"
 
 namespace imsaka::cardio {
 namespace {
+
+using imsaka::testing::errorOf;
 
 using testing::hex;
 
@@ -17,16 +20,6 @@ std::string tlv(const std::string& tag, const std::string& value) {
 
 std::string text(const std::string& s) {
     return toHex(Bytes(s.begin(), s.end()));
-}
-
-CardErrc errorOf(auto&& call) {
-    try {
-        call();
-    } catch (const CardError& e) {
-        return e.code();
-    }
-    ADD_FAILURE() << "no CardError";
-    return CardErrc::InvalidArgument;
 }
 
 const std::string kIsimAid = "a0000000871004ff49ff0289000000ff";

@@ -57,6 +57,13 @@ std::string adfFcp(const std::string& aid, bool pinEnabled) {
            "9000";
 }
 
+void openUsimWithoutLogicalChannels(ScriptedTransport& card, UiccSession& session) {
+    expectDir(card, {kUsimAid});
+    card.expect("0070000001", "6881");
+    card.expect("00a4040410" + kUsimAid + "00", adfFcp(kUsimAid, false));
+    session.open();
+}
+
 TEST(UiccSession, PrefersTheIsimOnALogicalChannel) {
     ScriptedTransport card;
     expectDir(card, {kUsimAid, kIsimAid});
@@ -76,11 +83,8 @@ TEST(UiccSession, PrefersTheIsimOnALogicalChannel) {
 
 TEST(UiccSession, FallsBackToTheUsimAndToTheBasicChannel) {
     ScriptedTransport card;
-    expectDir(card, {kUsimAid});
-    card.expect("0070000001", "6881");
-    card.expect("00a4040410" + kUsimAid + "00", adfFcp(kUsimAid, false));
     UiccSession session(card, {});
-    session.open();
+    openUsimWithoutLogicalChannels(card, session);
     EXPECT_EQ(session.application().type, AppType::Usim);
     EXPECT_TRUE(session.onBasicChannel());
     session.close();  // nothing to close on the basic channel
@@ -188,11 +192,8 @@ TEST(UiccSession, ReadsEveryIsimIdentity) {
 
 TEST(UiccSession, DerivesIdentitiesFromAUsimAlone) {
     ScriptedTransport card;
-    expectDir(card, {kUsimAid});
-    card.expect("0070000001", "6881");
-    card.expect("00a4040410" + kUsimAid + "00", adfFcp(kUsimAid, false));
     UiccSession session(card, {});
-    session.open();
+    openUsimWithoutLogicalChannels(card, session);
     card.expect("00a40004026f0700", binaryFile("6f07", 9))
         .expect("00b0000009", "0809101000000000109000");
     card.expect("00a40004026fad00", binaryFile("6fad", 4)).expect("00b0000004", "000000039000");
