@@ -17,3 +17,7 @@ echo "== sip: parse a 401 and build the answer (Google Benchmark)"
 echo
 echo "== virtual card and Milenage, per operation (Google Benchmark)"
 "$bench/vicc/vicc_bench" --benchmark_min_time=0.2
+
+echo
+echo "== ipsec: SA sets through the library vs ip -batch, in user-mode Linux"
+scripts/bench-ipsec.sh
