@@ -26,6 +26,13 @@ expect 1 "\[FAIL\] exit 4" --list "$list"
 expect 1 "\[MISSING\]" -- sh -c 'poweroff -f'
 expect 1 "does not exist" -- /nonexistent/program
 
+# The host's /tmp is hidden inside, but for folders the caller keeps visible.
+hidden=$(mktemp /tmp/uml-runner-hidden.XXXXXX)
+kept=$(mktemp -d /tmp/uml-runner-kept.XXXXXX)
+touch "$kept/file"
+IMSAKA_UML_KEEP=$kept expect 0 "isolated" -- sh -c "test ! -e $hidden && test -e $kept/file && echo isolated"
+rm -rf "$hidden" "$kept"
+
 # A guest that outlives its time is killed with every process it has.
 own=$(mktemp -d /var/tmp/uml-runner-timeout.XXXXXX)
 IMSAKA_UML_WORKDIR=$own expect 1 "ran out of time" --timeout 5 -- sleep 600

@@ -8,7 +8,15 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 # Debian's /var/run points to /run; both get a fresh tmpfs so no host socket is reachable.
 mount -t tmpfs -o mode=0755 run /run
+# The host's /tmp is hidden behind a fresh tmpfs, except the folders uml-run.sh lists in
+# $work/keep (a checkout under /tmp, say): those are bound back at the same paths.
+mkdir /run/host-tmp
+mount --bind /tmp /run/host-tmp
 mount -t tmpfs -o mode=1777 tmp /tmp
+sort -u "$work/keep" | while IFS= read -r keep; do
+  case "$keep" in /tmp/?*) ;; *) continue ;; esac
+  mkdir -p "$keep" && mount --bind "/run/host-tmp/${keep#/tmp/}" "$keep"
+done
 mount -t devpts -o newinstance devpts /dev/pts 2>/dev/null
 
 # modprobe looks under /lib/modules/$(uname -r), which the host lacks: point it at the

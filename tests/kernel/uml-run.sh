@@ -9,8 +9,10 @@
 # through files on the host; a command without a result (kernel crash, hang, init failure)
 # is a failure. The exit status is the command's, or 1 when any command of a list failed.
 #
-# Inside: /proc, /sys, a fresh /run and /tmp (tmpfs, so the host's /tmp is hidden: keep
-# inputs elsewhere), the kernel's modules loadable on demand, loopback up.
+# Inside: /proc, /sys, a fresh /run and /tmp (tmpfs: the host's /tmp is hidden but for
+# this checkout, the caller's working directory and the colon-separated folders in
+# IMSAKA_UML_KEEP, which stay visible at their paths), the kernel's modules loadable on
+# demand, loopback up.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -70,6 +72,12 @@ fi
     esac
   done < <(env)
 } > "$work/environment"
+
+{
+  (cd "$here/../.." && pwd)
+  echo "$PWD"
+  tr ':' '\n' <<<"${IMSAKA_UML_KEEP:-}"
+} > "$work/keep"
 
 # Kernel command-line words NAME=value reach init as its environment.
 start=$(date +%s%N)
