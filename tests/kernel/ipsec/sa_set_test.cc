@@ -151,9 +151,22 @@ TEST_P(EspTraffic, UdpAndTcpOnAllFourPortPairsTravelAsEspAndArrive) {
     EXPECT_TRUE(udpDelivered(sides->ue, ue, plainUe, sides->pcscf, pcscf, plainP));
     EXPECT_TRUE(udpDelivered(sides->pcscf, pcscf, plainP, sides->ue, ue, plainUe));
 
-    // Every SA counted the UDP datagram and the TCP segments, on both ends.
-    auto ueCounters = pair.ueXfrm->counters(*pair.ueSet);
-    auto pcscfCounters = pair.pcscfXfrm->counters(*pair.pcscfSet);
+    // Every SA counted the UDP datagram and the TCP segments, on both ends. The closed TCP
+    // connections still exchange FIN and ACK after their sockets are gone: read until no
+    // segment is in flight, when each SA's two ends agree (or time is up).
+    std::array<SaCounters, 4> ueCounters, pcscfCounters;
+    auto samePackets = [&] {
+        for (size_t sa = 0; sa < 4; ++sa)
+            if (ueCounters[sa].packets != pcscfCounters[sa].packets) return false;
+        return true;
+    };
+    auto settleBy = std::chrono::steady_clock::now() + 3s;
+    for (;;) {
+        ueCounters = pair.ueXfrm->counters(*pair.ueSet);
+        pcscfCounters = pair.pcscfXfrm->counters(*pair.pcscfSet);
+        if (samePackets() || std::chrono::steady_clock::now() >= settleBy) break;
+        usleep(20000);
+    }
     for (size_t sa = 0; sa < 4; ++sa) {
         SCOPED_TRACE("SA " + std::string(1, "ABCD"[sa]));
         EXPECT_GE(ueCounters[sa].packets, 3u) << "one datagram and at least two TCP segments";
