@@ -244,6 +244,13 @@ TEST(Lifetime, KernelExpiryOfATemporarySetReachesTheCallback) {
             ++(event.hard ? counts.second : counts.first);
         });
     });
+    // A foreign SA that expires first: the watcher must not report it.
+    const uint32_t foreignSpi = 0x7778;
+    test::shell(
+        "ip -n imsaka-ue xfrm state add src 10.45.0.2 dst 10.45.0.1 proto esp spi " +
+        std::to_string(foreignSpi) +
+        " reqid 7 mode transport auth-trunc 'hmac(md5)' 0x000102030405060708090a0b0c0d0e0f 96 "
+        "enc 'ecb(cipher_null)' '' limit time-soft 1 limit time-hard 2");
     Pair pair;
     installPair(pair, specFor(true, {6400, 6401, 6402, 6403}, Integrity::HmacMd5_96,
                               Encryption::Null, {3, 1}));
@@ -257,6 +264,11 @@ TEST(Lifetime, KernelExpiryOfATemporarySetReachesTheCallback) {
     };
     while (!allHard() && std::chrono::steady_clock::now() < deadline)
         watcher->waitAndDispatch(500ms);
+    watcher->dispatch();
+    EXPECT_EQ(
+        test::shellOutput("ip -n imsaka-ue xfrm state list spi " + std::to_string(foreignSpi)), "")
+        << "the foreign SA has expired too";
+    EXPECT_EQ(softHard.count(foreignSpi), 0u) << "a foreign SA's expiry was reported";
     for (uint32_t spi : expected) {
         EXPECT_GE(softHard[spi].first, 1) << "no soft expiry for SPI " << spi;
         EXPECT_EQ(softHard[spi].second, 1) << "no hard expiry for SPI " << spi;
