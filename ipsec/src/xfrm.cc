@@ -270,11 +270,13 @@ void Xfrm::deleteLarvalSas(const SpiReservation& reservation) {
 SaSet Xfrm::install(const SpiReservation& reservation, const SaSetSpec& spec, ByteView ck,
                     ByteView ik) {
     validate(reservation, spec, options_);
-    takeReservation(reservation, "install");
     SaSet set;
     set.spec_ = spec;
+    // Keys first: a bad CK or IK is an InvalidArgument, which must leave the reservation
+    // usable.
     set.integrityKey_ = integrityKey(spec.integrity, ik);
     set.encryptionKey_ = encryptionKey(spec.encryption, ck);
+    takeReservation(reservation, "install");
     for (SaId id : kAllSas) {
         // The larval SA of the local client port carries reqidClient, of the server port
         // reqidServer; UPDSA keeps them.

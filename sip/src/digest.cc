@@ -2,6 +2,7 @@
 // RFC 3261 section 25.1, RFC 3310 for auts).
 #include "imsaka/sip/digest.h"
 
+#include "crypto.h"
 #include "digest_fail.h"
 #include "scanner.h"
 
@@ -278,6 +279,13 @@ DigestCredentials parseAuthorization(std::string_view value) {
             }
             if (equalsIgnoreCase(parameter.name, "qop") && !isToken(*credentials.qop)) {
                 fail(DigestErrc::BadValue, "qop must be a token", parameter.position);
+            }
+            if (equalsIgnoreCase(parameter.name, "auts")) {
+                auto auts = base64Decode(*credentials.auts);
+                if (!auts.bytes || auts.bytes->size() != 14) {
+                    fail(DigestErrc::BadValue, "auts must be base64 of the 14-byte AUTS",
+                         parameter.position);
+                }
             }
             continue;
         }

@@ -151,9 +151,22 @@ TEST_P(EspTraffic, UdpAndTcpOnAllFourPortPairsTravelAsEspAndArrive) {
     EXPECT_TRUE(udpDelivered(sides->ue, ue, plainUe, sides->pcscf, pcscf, plainP));
     EXPECT_TRUE(udpDelivered(sides->pcscf, pcscf, plainP, sides->ue, ue, plainUe));
 
-    // Every SA counted the UDP datagram and the TCP segments, on both ends.
-    auto ueCounters = pair.ueXfrm->counters(*pair.ueSet);
-    auto pcscfCounters = pair.pcscfXfrm->counters(*pair.pcscfSet);
+    // Every SA counted the UDP datagram and the TCP segments, on both ends. The closed TCP
+    // connections still exchange FIN and ACK after their sockets are gone: read until no
+    // segment is in flight, when each SA's two ends agree (or time is up).
+    std::array<SaCounters, 4> ueCounters, pcscfCounters;
+    auto samePackets = [&] {
+        for (size_t sa = 0; sa < 4; ++sa)
+            if (ueCounters[sa].packets != pcscfCounters[sa].packets) return false;
+        return true;
+    };
+    auto settleBy = std::chrono::steady_clock::now() + 3s;
+    for (;;) {
+        ueCounters = pair.ueXfrm->counters(*pair.ueSet);
+        pcscfCounters = pair.pcscfXfrm->counters(*pair.pcscfSet);
+        if (samePackets() || std::chrono::steady_clock::now() >= settleBy) break;
+        usleep(20000);
+    }
     for (size_t sa = 0; sa < 4; ++sa) {
         SCOPED_TRACE("SA " + std::string(1, "ABCD"[sa]));
         EXPECT_GE(ueCounters[sa].packets, 3u) << "one datagram and at least two TCP segments";
@@ -231,6 +244,13 @@ TEST(Lifetime, KernelExpiryOfATemporarySetReachesTheCallback) {
             ++(event.hard ? counts.second : counts.first);
         });
     });
+    // A foreign SA that expires first: the watcher must not report it.
+    const uint32_t foreignSpi = 0x7778;
+    test::shell(
+        "ip -n imsaka-ue xfrm state add src 10.45.0.2 dst 10.45.0.1 proto esp spi " +
+        std::to_string(foreignSpi) +
+        " reqid 7 mode transport auth-trunc 'hmac(md5)' 0x000102030405060708090a0b0c0d0e0f 96 "
+        "enc 'ecb(cipher_null)' '' limit time-soft 1 limit time-hard 2");
     Pair pair;
     installPair(pair, specFor(true, {6400, 6401, 6402, 6403}, Integrity::HmacMd5_96,
                               Encryption::Null, {3, 1}));
@@ -244,6 +264,11 @@ TEST(Lifetime, KernelExpiryOfATemporarySetReachesTheCallback) {
     };
     while (!allHard() && std::chrono::steady_clock::now() < deadline)
         watcher->waitAndDispatch(500ms);
+    watcher->dispatch();
+    EXPECT_EQ(
+        test::shellOutput("ip -n imsaka-ue xfrm state list spi " + std::to_string(foreignSpi)), "")
+        << "the foreign SA has expired too";
+    EXPECT_EQ(softHard.count(foreignSpi), 0u) << "a foreign SA's expiry was reported";
     for (uint32_t spi : expected) {
         EXPECT_GE(softHard[spi].first, 1) << "no soft expiry for SPI " << spi;
         EXPECT_EQ(softHard[spi].second, 1) << "no hard expiry for SPI " << spi;

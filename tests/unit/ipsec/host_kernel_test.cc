@@ -122,6 +122,23 @@ TEST_F(HostKernel, AMismatchedReservationIsRejectedBeforeTheKernelIsAsked) {
     EXPECT_EQ(xfrm.countState().ownSas, 2u) << "the reservation itself is untouched";
 }
 
+TEST_F(HostKernel, KeysOfTheWrongLengthAreRefusedAndLeaveTheReservationUsable) {
+    auto reservation = xfrm.reserveSpis(ue, pcscf);
+    const Bytes shortKey(15, 0x33);
+    for (auto [ck, ik] : {std::pair{ByteView(shortKey), ByteView(kIk)},
+                          std::pair{ByteView(kCk), ByteView(shortKey)}}) {
+        try {
+            xfrm.install(reservation, specFor(reservation), ck, ik);
+            FAIL() << "a 15-byte key was accepted";
+        } catch (const XfrmError& error) {
+            EXPECT_EQ(error.code(), XfrmErrorCode::InvalidArgument) << error.what();
+        }
+    }
+    EXPECT_EQ(xfrm.countState().ownSas, 2u) << "the larval SAs are untouched";
+    EXPECT_NO_THROW(xfrm.release(reservation)) << "the refused installs did not use it up";
+    EXPECT_EQ(xfrm.countState().ownSas, 0u);
+}
+
 TEST_F(HostKernel, StartupCleanupRemovesOnlyStateCarryingOurReqids) {
     // Leftovers of ours (as a crashed daemon leaves them) and someone else's state.
     xfrm.reserveSpis(ue, pcscf);

@@ -184,6 +184,10 @@ TEST(DigestCredentialsParse, NamesEachErrorAndWhereItIs) {
         {withResponse + ", qop=\"a b\", nc=00000001, cnonce=\"c\"", DigestErrc::BadValue,
          withResponse.size() + 6},
         {withResponse + ", Response=\"\"", DigestErrc::DuplicateParameter, withResponse.size() + 2},
+        {withResponse + ", auts=\"AAECAwQFBgcICQoLDA==\"", DigestErrc::BadValue,
+         withResponse.size() + 7},  // 13 bytes
+        {withResponse + ", auts=\"AAECAwQFBgcICQoLDA0*\"", DigestErrc::BadValue,
+         withResponse.size() + 7},
         {"Digest username=\"u\r\n\"", DigestErrc::UnterminatedQuote, 18},
     };
     for (const auto& c : cases) {

@@ -26,7 +26,7 @@ enum class DigestErrc {
     UnexpectedCharacter,    // something other than ',' after a parameter
     DuplicateParameter,     // the same parameter twice
     MissingParameter,       // realm or nonce (challenge), or a required Authorization field
-    BadValue,               // stale, nc, qop, ck, ik or auts out of their syntax
+    BadValue,               // stale, nc, qop or auts out of their syntax
     BadNonce,               // the nonce is not base64, or too short for RAND and AUTN
     NotAka,                 // the challenge's algorithm is not AKAv1-MD5 or AKAv2-MD5
     NoUsableQop,            // qop offered, but neither auth nor auth-int
