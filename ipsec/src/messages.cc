@@ -172,6 +172,15 @@ Message deletePolicyMessage(const PolicyDescription& policy) {
     return message;
 }
 
+Message getPolicyMessage(const PolicyDescription& policy) {
+    Message message(XFRM_MSG_GETPOLICY, 0, "read policy");
+    xfrm_userpolicy_id id{};
+    id.sel = selector(policy.flow);
+    id.dir = policy.direction;
+    message.appendFixed(id);
+    return message;
+}
+
 Message deletePolicyByIndexMessage(uint32_t index, uint8_t direction) {
     Message message(XFRM_MSG_DELPOLICY, 0, "delete policy " + std::to_string(index));
     xfrm_userpolicy_id id{};

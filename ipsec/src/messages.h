@@ -46,6 +46,7 @@ Message deleteSaMessage(const IpAddress& destination, uint32_t spi);
 Message getSaMessage(const IpAddress& destination, uint32_t spi);
 Message policyMessage(const PolicyDescription& policy);
 Message deletePolicyMessage(const PolicyDescription& policy);
+Message getPolicyMessage(const PolicyDescription& policy);
 Message deletePolicyByIndexMessage(uint32_t index, uint8_t direction);
 
 // What the kernel says about an SA (an answer to GETSA or ALLOCSPI, one entry of a dump).

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sys/random.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -368,16 +369,42 @@ std::array<SaCounters, 4> Xfrm::counters(const SaSet& set) {
 }
 
 void Xfrm::remove(const SaSet& set) {
-    std::vector<Message> requests;
+    // Look before deleting: only what still carries this set's reqid goes. An SA that
+    // expired and whose SPI the kernel gave to someone else, or a policy that another
+    // owner put on the same selector, stays.
+    std::vector<Message> lookups;
     for (SaId id : kAllSas) {
-        requests.push_back(
-            detail::deleteSaMessage(flowOf(set.spec(), id).destination, set.spi(id)));
-        requests.push_back(detail::deletePolicyMessage(policyOf(set, id, options_.policyPriority)));
+        lookups.push_back(detail::getSaMessage(flowOf(set.spec(), id).destination, set.spi(id)));
+        lookups.push_back(detail::getPolicyMessage(policyOf(set, id, options_.policyPriority)));
     }
-    auto replies = channel_->exchange(requests);
+    auto found = channel_->exchange(lookups);
+    std::vector<Message> deletes;
+    for (size_t i = 0; i < found.size(); ++i) {
+        if (found[i].error != 0) {
+            if (isGone(found[i].error)) continue;
+            throw kernelError(lookups[i], found[i]);
+        }
+        SaId id = kAllSas[i / 2];
+        uint32_t reqid = set.reqid(id);
+        for (const auto& message : found[i].messages) {
+            if (i % 2 == 0) {
+                auto sa = detail::parseSa(message);
+                if (sa && sa->reqid == reqid)
+                    deletes.push_back(detail::deleteSaMessage(sa->destination, sa->spi));
+            } else {
+                auto policy = detail::parsePolicy(message);
+                if (policy &&
+                    std::find(policy->templateReqids.begin(), policy->templateReqids.end(),
+                              reqid) != policy->templateReqids.end())
+                    deletes.push_back(
+                        detail::deletePolicyByIndexMessage(policy->index, policy->direction));
+            }
+        }
+    }
+    auto replies = channel_->exchange(deletes);
     for (size_t i = 0; i < replies.size(); ++i)
         if (replies[i].error != 0 && !isGone(replies[i].error))
-            throw kernelError(requests[i], replies[i]);
+            throw kernelError(deletes[i], replies[i]);
 }
 
 namespace {

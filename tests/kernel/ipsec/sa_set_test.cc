@@ -306,6 +306,38 @@ TEST(Removal, DeletingASetLeavesNoSaAndNoPolicy) {
     second.pcscfXfrm->remove(*second.pcscfSet);
 }
 
+TEST(Removal, ASetWhoseObjectsAnotherOwnerTookOverTakesNothingForeign) {
+    Pair pair;
+    Ports ports{6600, 6601, 6602, 6603};
+    installPair(pair, specFor(false, ports, Integrity::HmacSha1_96, Encryption::AesCbc, {240, 0}));
+    Xfrm& ue = *pair.ueXfrm;
+    const SaSet& set = *pair.ueSet;
+    // SA A and its policy vanish (expired, or cleaned up by someone), and another owner
+    // installs its own SA with the same SPI and a policy with the same selector.
+    std::string ueIp = sides->ueAddress(false).toString(),
+                pcscfIp = sides->pcscfAddress(false).toString();
+    std::string spiA = std::to_string(set.spi(SaId::A));
+    std::string selector = "src " + ueIp + " dst " + pcscfIp + " sport 6600 dport 6603 dir out";
+    test::shell("ip -n imsaka-ue xfrm state delete src " + ueIp + " dst " + pcscfIp +
+                " proto esp spi " + spiA);
+    test::shell("ip -n imsaka-ue xfrm policy delete " + selector);
+    test::shell(
+        "ip -n imsaka-ue xfrm state add src " + ueIp + " dst " + pcscfIp + " proto esp spi " +
+        spiA +
+        " reqid 7 mode transport auth-trunc 'hmac(md5)' 0x000102030405060708090a0b0c0d0e0f 96 "
+        "enc 'ecb(cipher_null)' ''");
+    test::shell("ip -n imsaka-ue xfrm policy add " + selector + " tmpl src " + ueIp + " dst " +
+                pcscfIp + " proto esp reqid 7 mode transport");
+
+    ue.remove(set);
+    auto left = ue.countState();
+    EXPECT_EQ(left.ownSas + left.ownPolicies, 0u) << "the rest of our set went";
+    EXPECT_EQ(left.otherSas, 1u) << "the foreign SA with our old SPI stays";
+    EXPECT_EQ(left.otherPolicies, 1u) << "the foreign policy on our old selector stays";
+    test::shell("ip -n imsaka-ue xfrm state flush && ip -n imsaka-ue xfrm policy flush");
+    pair.pcscfXfrm->remove(*pair.pcscfSet);
+}
+
 // The child of a crash test: installs sets one after another and signals on cue.
 [[noreturn]] void installUntilKilled(int cue, bool killWhileLooping) {
     Xfrm xfrm;

@@ -136,7 +136,8 @@ class Xfrm {
     std::array<SaCounters, 4> counters(const SaSet& set);
     std::array<SaStatus, 4> status(const SaSet& set);
     SaStatus status(const SaSet& set, SaId id);
-    // Removes the SAs and policies of the set; parts already gone are not an error.
+    // Removes the SAs and policies of the set that still carry its reqids; parts already
+    // gone are not an error, and what another owner put on the same SPI or selector stays.
     void remove(const SaSet& set);
 
     // After a crash: removes every SA and policy carrying one of our reqids, nothing else.
