@@ -314,6 +314,14 @@ TEST(CardThroughPcsc, GarbledAuthenticateAnswersAreNamedErrors) {
     }
 }
 
+TEST(CardThroughPcsc, UnreadableEfDirIsANamedErrorOnEveryAttempt) {
+    VirtualCard virtualCard(CardProfile{}, kFirstPort, {"--fault", "truncated-dir"});
+    Card card(optionsFor(virtualCard));
+    // Each call tries to open the card again rather than going on without an application.
+    for (int attempt = 0; attempt < 3; ++attempt)
+        EXPECT_EQ(errorOf([&] { card.identities(); }), CardErrc::MalformedResponse) << attempt;
+}
+
 TEST(CardThroughPcsc, WrongLengthRandOrAutnIsRefused) {
     VirtualCard virtualCard(CardProfile{}, kFirstPort);
     Card card(optionsFor(virtualCard));
