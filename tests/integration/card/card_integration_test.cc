@@ -1,8 +1,10 @@
 // cardio through the real PC/SC stack: pcscd, the vpcd reader driver, and imsaka-vicc.
 // Runs inside tests/integration/pcsc-sandbox.sh (a private pcscd with two readers).
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <atomic>
+#include <cerrno>
 #include <thread>
 
 #include "imsaka/cardio/card.h"
@@ -335,6 +337,15 @@ TEST(CardThroughPcsc, MissingReaderAndEmptyReaderAreNamed) {
     EXPECT_EQ(errorOf([&] { missing.identities(); }), CardErrc::ReaderNotFound);
     Card empty({.reader = testing::readerForPort(kSecondPort), .session = {}});
     EXPECT_EQ(errorOf([&] { empty.identities(); }), CardErrc::NoCard);
+}
+
+TEST(VirtualCardFixture, ACardThatFailsToStartLeavesNoProcessBehind) {
+    // imsaka-vicc refuses the argument and exits: the fixture must still reap it.
+    EXPECT_THROW(VirtualCard(CardProfile{}, kFirstPort, {"--fault", "no-such-fault"}),
+                 std::runtime_error);
+    errno = 0;
+    EXPECT_EQ(waitpid(-1, nullptr, WNOHANG), -1) << "a child process was left behind";
+    EXPECT_EQ(errno, ECHILD);
 }
 
 TEST(ReaderMonitor, ReportsReadersThenCardsComingAndGoing) {
