@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <mutex>
 #include <thread>
 
 #include "imsaka/cardio/card.h"
@@ -255,39 +256,52 @@ TEST(CardThroughPcsc, TwoCardsInTwoReadersAreKeptApart) {
 }
 
 // T=0: every authentication is two APDUs that must stay together; T=1: one APDU, and the
-// identity reads between them are multi-APDU sequences.
+// identity reads between them are multi-APDU sequences. Each Card has a logical channel of
+// its own, except on a card without them, where every sequence shares the basic channel
+// and only the PC/SC transaction keeps another Card's SELECT out of it.
 class ParallelAuthentications : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ParallelAuthentications, NeverInterleave) {
     CardProfile profile;
-    profile.protocol = GetParam();
+    std::string param = GetParam();
+    profile.protocol = param.substr(0, 2);
+    profile.logicalChannels = param.find("basic") == std::string::npos;
     VirtualCard virtualCard(profile, kFirstPort);
     constexpr int kThreads = 4, kRounds = 8;
     std::atomic<int> successes{0};
+    std::mutex errorsMutex;
+    std::vector<std::string> errors;  // an exception escaping a thread would abort the binary
     std::vector<std::thread> threads;
     Card shared(optionsFor(virtualCard));
     for (int t = 0; t < kThreads; ++t) {
         threads.emplace_back([&, t] {
-            // Half the threads share one Card, half have their own connection.
-            std::unique_ptr<Card> own;
-            if (t % 2) own = std::make_unique<Card>(optionsFor(virtualCard));
-            Card& card = own ? *own : shared;
-            Network network;
-            for (uint64_t seq = 1; seq <= kRounds; ++seq) {
-                auto vector = network.vector(seq, static_cast<uint64_t>(t));  // own IND slot
-                auto result = card.authenticate(vector.rand, vector.autn);
-                if (result.kind == AuthResult::Kind::Success &&
-                    toHex(result.res) == toHex(vector.xres))
-                    ++successes;
-                if (card.identities().impus.size() == 2) ++successes;
+            try {
+                // Half the threads share one Card, half have their own connection.
+                std::unique_ptr<Card> own;
+                if (t % 2) own = std::make_unique<Card>(optionsFor(virtualCard));
+                Card& card = own ? *own : shared;
+                Network network;
+                for (uint64_t seq = 1; seq <= kRounds; ++seq) {
+                    auto vector = network.vector(seq, static_cast<uint64_t>(t));  // own IND slot
+                    auto result = card.authenticate(vector.rand, vector.autn);
+                    if (result.kind == AuthResult::Kind::Success &&
+                        toHex(result.res) == toHex(vector.xres))
+                        ++successes;
+                    if (card.identities().impus.size() == 2) ++successes;
+                }
+            } catch (const std::exception& error) {
+                std::lock_guard lock(errorsMutex);
+                errors.push_back(error.what());
             }
         });
     }
     for (auto& thread : threads) thread.join();
+    EXPECT_EQ(errors, std::vector<std::string>{});
     EXPECT_EQ(successes.load(), 2 * kThreads * kRounds);
 }
 
-INSTANTIATE_TEST_SUITE_P(CardThroughPcsc, ParallelAuthentications, ::testing::Values("t0", "t1"));
+INSTANTIATE_TEST_SUITE_P(CardThroughPcsc, ParallelAuthentications,
+                         ::testing::Values("t0", "t1", "t0_basic_channel", "t1_basic_channel"));
 
 TEST(CardThroughPcsc, CardWithoutLogicalChannelsUsesTheBasicChannel) {
     CardProfile profile;
