@@ -55,8 +55,15 @@ void Card::connect() {
     }
     connection_ = std::make_unique<PcscConnection>(*context_, reader);
     session_ = std::make_unique<UiccSession>(*connection_, options_.session);
-    PcscConnection::Transaction transaction(*connection_);
-    session_->open();
+    try {
+        PcscConnection::Transaction transaction(*connection_);
+        session_->open();
+    } catch (const CardError& error) {
+        // A session that did not open has no application selected: the next call must
+        // start afresh, not run on it. After a reset withSession reconnects this one.
+        if (error.code() != CardErrc::CardReset) dropConnection();
+        throw;
+    }
 }
 
 // Runs one command sequence inside a transaction. A reset by someone else costs one

@@ -106,8 +106,10 @@ FileControl parseFcp(ByteView data) {
     if (auto descriptor = findTlv(tlvs, 0x82)) {
         if (descriptor->empty()) malformed("FCP", "empty file descriptor");
         uint8_t type = (*descriptor)[0];
+        // TS 102 221 table 11.5: b6-b4 = 111 is a DF or ADF (b3-b1 000), or a BER-TLV EF
+        // (b3-b1 001), which is neither transparent nor record-based.
         if ((type & 0x38) == 0x38) {
-            fcp.structure = FileControl::Structure::Dedicated;
+            if ((type & 0x07) == 0) fcp.structure = FileControl::Structure::Dedicated;
         } else {
             switch (type & 0x07) {
                 case 1:

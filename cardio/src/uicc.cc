@@ -132,7 +132,12 @@ void UiccSession::open() {
         throw CardError(CardErrc::NoApplication, "EF_DIR", "no ISIM or USIM on the card");
     application_ = *chosen;
     if (options_.useLogicalChannel) channel_ = openChannel();
-    selectApplication();
+    try {
+        selectApplication();
+    } catch (...) {
+        close();  // cards have few channels: one this session cannot use goes back at once
+        throw;
+    }
 }
 
 void UiccSession::selectApplication() {

@@ -121,6 +121,11 @@ int main(int argc, char** argv) {
     auto* pinCommand =
         app.add_subcommand("verify-pin", "verify PIN1 (read from standard input when not given)");
     std::string pin;
+    // Wiped however main ends: a wrong PIN (an exception) is the usual way out.
+    struct WipeOnExit {
+        std::string& text;
+        ~WipeOnExit() { OPENSSL_cleanse(text.data(), text.size()); }
+    } wipePin{pin};
     pinCommand->add_option("PIN", pin, "4 to 8 digits");
     auto* monitorCommand =
         app.add_subcommand("monitor", "print readers and cards as they come and go");
@@ -150,7 +155,6 @@ int main(int argc, char** argv) {
         } else if (*pinCommand) {
             if (pin.empty() && !std::getline(std::cin, pin)) pin.clear();
             auto status = card.verifyPin(pin);
-            std::fill(pin.begin(), pin.end(), '\0');
             output.show({{"pin", tools::toJson(status)}});
         }
         return kOk;

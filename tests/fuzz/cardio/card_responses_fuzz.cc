@@ -1,5 +1,6 @@
-// Feeds card answers to every decoder of the card part and to the APDU exchange rules.
-// The first byte picks the decoder; the rest is what the card "said". Any outcome but a
+// Feeds card answers to every decoder of the card part, to the APDU exchange rules and
+// to a whole UICC session (EF_DIR, channel, identity files, PIN, AUTHENTICATE). The first
+// byte picks the decoder; the rest is what the card "said". Any outcome but a
 // CardError (a crash, a sanitizer report, another exception) is a finding.
 #include <cstddef>
 #include <cstdint>
@@ -8,6 +9,7 @@
 #include "imsaka/cardio/codec.h"
 #include "imsaka/cardio/error.h"
 #include "imsaka/cardio/transport.h"
+#include "imsaka/cardio/uicc.h"
 
 namespace {
 
@@ -32,7 +34,7 @@ class FuzzedCard : public Transport {
 };
 
 void decode(uint8_t selector, ByteView data) {
-    switch (selector % 9) {
+    switch (selector % 10) {
         case 0:
             parseTlvs(data, "fuzz");
             break;
@@ -61,6 +63,17 @@ void decode(uint8_t selector, ByteView data) {
             FuzzedCard card(data);
             exchange(card,
                      Command{.cla = 0x01, .ins = 0x88, .p1 = 0, .p2 = 0x81, .data = {}, .le = 0});
+            break;
+        }
+        case 9: {
+            // Sizes and record counts come from the card here: they must bound the work.
+            FuzzedCard card(data);
+            UiccSession session(card, {});
+            session.open();
+            session.pinStatus();
+            session.readIdentities();
+            const uint8_t challenge[16] = {};
+            session.authenticate(challenge, challenge);
             break;
         }
     }

@@ -1,8 +1,11 @@
 // cardio through the real PC/SC stack: pcscd, the vpcd reader driver, and imsaka-vicc.
 // Runs inside tests/integration/pcsc-sandbox.sh (a private pcscd with two readers).
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <atomic>
+#include <cerrno>
+#include <mutex>
 #include <thread>
 
 #include "imsaka/cardio/card.h"
@@ -253,39 +256,52 @@ TEST(CardThroughPcsc, TwoCardsInTwoReadersAreKeptApart) {
 }
 
 // T=0: every authentication is two APDUs that must stay together; T=1: one APDU, and the
-// identity reads between them are multi-APDU sequences.
+// identity reads between them are multi-APDU sequences. Each Card has a logical channel of
+// its own, except on a card without them, where every sequence shares the basic channel
+// and only the PC/SC transaction keeps another Card's SELECT out of it.
 class ParallelAuthentications : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ParallelAuthentications, NeverInterleave) {
     CardProfile profile;
-    profile.protocol = GetParam();
+    std::string param = GetParam();
+    profile.protocol = param.substr(0, 2);
+    profile.logicalChannels = param.find("basic") == std::string::npos;
     VirtualCard virtualCard(profile, kFirstPort);
     constexpr int kThreads = 4, kRounds = 8;
     std::atomic<int> successes{0};
+    std::mutex errorsMutex;
+    std::vector<std::string> errors;  // an exception escaping a thread would abort the binary
     std::vector<std::thread> threads;
     Card shared(optionsFor(virtualCard));
     for (int t = 0; t < kThreads; ++t) {
         threads.emplace_back([&, t] {
-            // Half the threads share one Card, half have their own connection.
-            std::unique_ptr<Card> own;
-            if (t % 2) own = std::make_unique<Card>(optionsFor(virtualCard));
-            Card& card = own ? *own : shared;
-            Network network;
-            for (uint64_t seq = 1; seq <= kRounds; ++seq) {
-                auto vector = network.vector(seq, static_cast<uint64_t>(t));  // own IND slot
-                auto result = card.authenticate(vector.rand, vector.autn);
-                if (result.kind == AuthResult::Kind::Success &&
-                    toHex(result.res) == toHex(vector.xres))
-                    ++successes;
-                if (card.identities().impus.size() == 2) ++successes;
+            try {
+                // Half the threads share one Card, half have their own connection.
+                std::unique_ptr<Card> own;
+                if (t % 2) own = std::make_unique<Card>(optionsFor(virtualCard));
+                Card& card = own ? *own : shared;
+                Network network;
+                for (uint64_t seq = 1; seq <= kRounds; ++seq) {
+                    auto vector = network.vector(seq, static_cast<uint64_t>(t));  // own IND slot
+                    auto result = card.authenticate(vector.rand, vector.autn);
+                    if (result.kind == AuthResult::Kind::Success &&
+                        toHex(result.res) == toHex(vector.xres))
+                        ++successes;
+                    if (card.identities().impus.size() == 2) ++successes;
+                }
+            } catch (const std::exception& error) {
+                std::lock_guard lock(errorsMutex);
+                errors.push_back(error.what());
             }
         });
     }
     for (auto& thread : threads) thread.join();
+    EXPECT_EQ(errors, std::vector<std::string>{});
     EXPECT_EQ(successes.load(), 2 * kThreads * kRounds);
 }
 
-INSTANTIATE_TEST_SUITE_P(CardThroughPcsc, ParallelAuthentications, ::testing::Values("t0", "t1"));
+INSTANTIATE_TEST_SUITE_P(CardThroughPcsc, ParallelAuthentications,
+                         ::testing::Values("t0", "t1", "t0_basic_channel", "t1_basic_channel"));
 
 TEST(CardThroughPcsc, CardWithoutLogicalChannelsUsesTheBasicChannel) {
     CardProfile profile;
@@ -314,6 +330,14 @@ TEST(CardThroughPcsc, GarbledAuthenticateAnswersAreNamedErrors) {
     }
 }
 
+TEST(CardThroughPcsc, UnreadableEfDirIsANamedErrorOnEveryAttempt) {
+    VirtualCard virtualCard(CardProfile{}, kFirstPort, {"--fault", "truncated-dir"});
+    Card card(optionsFor(virtualCard));
+    // Each call tries to open the card again rather than going on without an application.
+    for (int attempt = 0; attempt < 3; ++attempt)
+        EXPECT_EQ(errorOf([&] { card.identities(); }), CardErrc::MalformedResponse) << attempt;
+}
+
 TEST(CardThroughPcsc, WrongLengthRandOrAutnIsRefused) {
     VirtualCard virtualCard(CardProfile{}, kFirstPort);
     Card card(optionsFor(virtualCard));
@@ -327,6 +351,15 @@ TEST(CardThroughPcsc, MissingReaderAndEmptyReaderAreNamed) {
     EXPECT_EQ(errorOf([&] { missing.identities(); }), CardErrc::ReaderNotFound);
     Card empty({.reader = testing::readerForPort(kSecondPort), .session = {}});
     EXPECT_EQ(errorOf([&] { empty.identities(); }), CardErrc::NoCard);
+}
+
+TEST(VirtualCardFixture, ACardThatFailsToStartLeavesNoProcessBehind) {
+    // imsaka-vicc refuses the argument and exits: the fixture must still reap it.
+    EXPECT_THROW(VirtualCard(CardProfile{}, kFirstPort, {"--fault", "no-such-fault"}),
+                 std::runtime_error);
+    errno = 0;
+    EXPECT_EQ(waitpid(-1, nullptr, WNOHANG), -1) << "a child process was left behind";
+    EXPECT_EQ(errno, ECHILD);
 }
 
 TEST(ReaderMonitor, ReportsReadersThenCardsComingAndGoing) {

@@ -19,8 +19,10 @@ struct ToolRun {
     nlohmann::json output;
 };
 
-ToolRun runTool(const std::string& arguments) {
+// `input` (digits only here) becomes one line on the tool's standard input.
+ToolRun runTool(const std::string& arguments, const std::string& input = {}) {
     std::string command = std::string(IMSAKA_CARD_PATH) + " --json " + arguments;
+    if (!input.empty()) command = "echo " + input + " | " + command;
     FILE* pipe = popen(command.c_str(), "r");
     std::string text;
     char buffer[512];
@@ -79,6 +81,18 @@ TEST(ImsakaCardTool, ExitStatusTellsSuccessSyncFailureAndMacFailureApart) {
     ToolRun mac = runTool(args + toHex(forged));
     EXPECT_EQ(mac.exitCode, 4);
     EXPECT_EQ(mac.output["error"], "mac-failure");
+}
+
+TEST(ImsakaCardTool, VerifyPinReadsStandardInputAndTellsAWrongPinApart) {
+    CardProfile profile;
+    profile.pinEnabled = true;
+    VirtualCard card(profile, 35963);
+    ToolRun wrong = runTool(quoted(card.reader()) + " verify-pin", "4321");
+    EXPECT_EQ(wrong.exitCode, 6);
+    EXPECT_EQ(wrong.output["error"], "wrong-pin");
+    ToolRun right = runTool(quoted(card.reader()) + " verify-pin", "1234");
+    ASSERT_EQ(right.exitCode, 0);
+    EXPECT_EQ(right.output["pin"]["verified"], true);
 }
 
 TEST(ImsakaCardTool, BadArgumentsAndAnEmptyReaderHaveTheirOwnStatus) {

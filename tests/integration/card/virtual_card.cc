@@ -66,16 +66,29 @@ VirtualCard::VirtualCard(const CardProfile& profile, int port, std::vector<std::
     posix_spawn_file_actions_destroy(&actions);
     close(pipeFds[1]);
     output_ = pipeFds[0];
-    if (rc != 0) throw std::runtime_error(std::string("cannot start ") + argv[0]);
-    waitForLine("imsaka-vicc: inserted");
-    waitForReaderState(reader_, true);
+    try {
+        if (rc != 0) {
+            pid_ = -1;
+            throw std::runtime_error(std::string("cannot start ") + argv[0]);
+        }
+        waitForLine("imsaka-vicc: inserted");
+        waitForReaderState(reader_, true);
+    } catch (...) {
+        stop();  // no destructor runs for a constructor that throws
+        throw;
+    }
 }
 
 VirtualCard::~VirtualCard() {
+    stop();
+}
+
+void VirtualCard::stop() noexcept {
     if (pid_ > 0) {
         kill(pid_, SIGTERM);
         int status = 0;
         waitpid(pid_, &status, 0);
+        pid_ = -1;
         try {
             // So that the next card on this port is not mistaken for this one.
             waitForReaderState(reader_, false);
@@ -83,7 +96,9 @@ VirtualCard::~VirtualCard() {
         }
     }
     if (output_ >= 0) close(output_);
+    output_ = -1;
     if (!profilePath_.empty()) unlink(profilePath_.c_str());
+    profilePath_.clear();
 }
 
 void VirtualCard::waitForLine(const std::string& line) {

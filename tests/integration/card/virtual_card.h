@@ -50,6 +50,8 @@ class VirtualCard {
 
   private:
     void waitForLine(const std::string& line);
+    // Ends the card program and removes its profile; safe to call more than once.
+    void stop() noexcept;
 
     pid_t pid_ = -1;
     int output_ = -1;

@@ -65,6 +65,13 @@ TEST(Fcp, ReadsTheAidAndPin1StateOfAnAdf) {
     EXPECT_EQ(parseFcp(hex(tlv("62", tlv("82", "7821") + tlv("c6", disabled)))).pin1Enabled, false);
 }
 
+TEST(Fcp, TellsABerTlvEfFromADedicatedFile) {
+    auto berTlv = parseFcp(hex(tlv("62", tlv("82", "7921") + tlv("83", "6f60"))));
+    EXPECT_EQ(berTlv.structure, FileControl::Structure::Unknown);
+    auto adf = parseFcp(hex(tlv("62", tlv("82", "3821") + tlv("83", "7fff"))));
+    EXPECT_EQ(adf.structure, FileControl::Structure::Dedicated);
+}
+
 TEST(Fcp, RejectsDataWithoutATemplate) {
     auto data = hex(tlv("6f", "00"));
     EXPECT_EQ(errorOf([&] { parseFcp(data); }), CardErrc::MalformedResponse);

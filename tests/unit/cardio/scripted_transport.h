@@ -20,6 +20,12 @@ inline Bytes hex(const std::string& text) {
 
 class ScriptedTransport : public Transport {
   public:
+    // A command the code under test never sent is as much a failure as an extra one.
+    ~ScriptedTransport() override {
+        if (!script_.empty())
+            ADD_FAILURE() << script_.size() << " scripted command(s) never sent, first "
+                          << toHex(script_.front().first);
+    }
     ScriptedTransport& expect(const std::string& command, const std::string& response) {
         script_.emplace_back(hex(command), hex(response));
         return *this;

@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 
 #include "imsaka/cardio/error.h"
+#include "imsaka/testing/card_errors.h"
 #include "scripted_transport.h"
 
 namespace imsaka::cardio {
 namespace {
 
+using imsaka::testing::errorOf;
 using testing::hex;
 using testing::ScriptedTransport;
 
@@ -108,6 +110,18 @@ void openIsim(ScriptedTransport& card, UiccSession& session, bool pinEnabled = f
     card.expect("0070000001", "029000");
     card.expect("02a4040410" + kIsimAid + "00", adfFcp(kIsimAid, pinEnabled));
     session.open();
+}
+
+TEST(UiccSession, ClosesItsLogicalChannelWhenTheApplicationCannotBeSelected) {
+    ScriptedTransport card;
+    expectDir(card, {kIsimAid});
+    card.expect("0070000001", "039000");
+    card.expect("03a4040410" + kIsimAid + "00", "6a82");
+    card.expect("00708003", "9000");
+    UiccSession session(card, {});
+    EXPECT_EQ(errorOf([&] { session.open(); }), CardErrc::FileNotFound);
+    EXPECT_TRUE(session.onBasicChannel());
+    EXPECT_TRUE(card.done());
 }
 
 TEST(UiccSession, AuthenticatesWithOneCommandAndReturnsResCkIk) {

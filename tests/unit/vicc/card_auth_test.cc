@@ -189,6 +189,7 @@ TEST(ParseFault, KnowsEveryKind) {
     EXPECT_EQ(parseFault("garbage-auth"), Fault::GarbageAuth);
     EXPECT_EQ(parseFault("truncated-auth"), Fault::TruncatedAuth);
     EXPECT_EQ(parseFault("unknown-sw"), Fault::UnknownSw);
+    EXPECT_EQ(parseFault("truncated-dir"), Fault::TruncatedDir);
     EXPECT_EQ(parseFault("none"), Fault::None);
     EXPECT_FALSE(parseFault("bogus").has_value());
 }

@@ -28,6 +28,19 @@ TEST_F(Files, EfDirListsIsimThenUsim) {
     EXPECT_EQ(tx("00b2030420"), "6a83");
 }
 
+TEST_F(Files, TruncatedDirFaultCutsEveryEfDirTemplateShortAndNothingElse) {
+    insert({}, Fault::TruncatedDir);
+    EXPECT_EQ(tx("00a4000c022f00"), "9000");
+    EXPECT_EQ(tx("00b2010420"),
+              padded("617f4f10" + kIsimAid + "5004" + textHex("ISIM"), 32) + "9000");
+    EXPECT_EQ(tx("00b2020420").substr(0, 4), "617f");
+    EXPECT_EQ(tx("00a4040c10" + kUsimAid), "9000");  // other files read as ever
+    EXPECT_EQ(tx("00a4000c026f07"), "9000");
+    EXPECT_EQ(tx("00b0000009"),
+              "080910100000000010"
+              "9000");
+}
+
 TEST_F(Files, EfDirWithoutIsimListsOnlyTheUsim) {
     insert({{"applications", "usim"}, {"impi", "-"}, {"impu", "-"}, {"domain", "-"}});
     EXPECT_EQ(tx("00a4000c022f00"), "9000");

@@ -120,6 +120,7 @@ Block out1(const auto& cipher, const SecureBytes& opc, ByteView rand, ByteView s
     Block tempBlock = temp(cipher, rand, opc);
     BlockGuard guardTemp{tempBlock};
     Block in1{};
+    BlockGuard guardIn1{in1};  // holds (SQN || AMF) xor OPc: OPc to anyone who knows SQN
     for (size_t half = 0; half < 2; ++half) {
         std::copy(sqn.begin(), sqn.end(), in1.begin() + static_cast<std::ptrdiff_t>(half * 8));
         std::copy(amf.begin(), amf.end(), in1.begin() + static_cast<std::ptrdiff_t>(half * 8 + 6));

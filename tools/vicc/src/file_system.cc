@@ -165,7 +165,7 @@ FileSystem buildFileSystem(const Profile& profile) {
     for (const Application& application : files.applications) {
         dir.push_back(dirRecord(application));
     }
-    files.mfFiles = {linearFixed(0x2F00, dir), transparent(0x2FE2, swappedBcd(profile.iccid))};
+    files.mfFiles = {linearFixed(kEfDirFid, dir), transparent(0x2FE2, swappedBcd(profile.iccid))};
     files.mfFiles.back().body.resize(10, 0xFF);
     return files;
 }

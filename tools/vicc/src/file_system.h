@@ -13,6 +13,7 @@ namespace imsaka::vicc {
 
 inline constexpr uint16_t kMfFid = 0x3F00;
 inline constexpr uint16_t kCurrentAdfFid = 0x7FFF;
+inline constexpr uint16_t kEfDirFid = 0x2F00;
 
 struct ElementaryFile {
     uint16_t fid = 0;

@@ -193,8 +193,10 @@ int main(int argc, char** argv) {
     app.add_flag("--usim-only", options.usimOnly, "no ISIM in EF_DIR");
     app.add_flag("--pin-enabled", options.pinEnabled, "PIN 01 enabled");
     app.add_flag("--no-logical-channels", options.noLogicalChannels, "refuse MANAGE CHANNEL");
-    app.add_option("--fault", options.fault, "garbage-auth, truncated-auth or unknown-sw")
-        ->check(CLI::IsMember({"none", "garbage-auth", "truncated-auth", "unknown-sw"}));
+    app.add_option("--fault", options.fault,
+                   "garbage-auth, truncated-auth, unknown-sw or truncated-dir")
+        ->check(CLI::IsMember(
+            {"none", "garbage-auth", "truncated-auth", "unknown-sw", "truncated-dir"}));
     app.add_option("--delay-ms", options.delayMs, "delay every APDU answer by N ms");
     app.add_flag("--verbose", options.verbose, "log APDU headers and status words");
     try {

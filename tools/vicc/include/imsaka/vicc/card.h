@@ -18,9 +18,10 @@ enum class Fault {
     GarbageAuth,    // AUTHENTICATE answers random bytes with 9000
     TruncatedAuth,  // AUTHENTICATE answers a DB TLV that ends early
     UnknownSw,      // AUTHENTICATE answers 6F42
+    TruncatedDir,   // EF_DIR records hold an application template cut short
 };
 
-// "garbage-auth", "truncated-auth", "unknown-sw" or "none".
+// "garbage-auth", "truncated-auth", "unknown-sw", "truncated-dir" or "none".
 std::optional<Fault> parseFault(std::string_view name);
 
 class Card {
