@@ -163,31 +163,35 @@ Message policyMessage(const PolicyDescription& policy) {
     return message;
 }
 
-Message deletePolicyMessage(const PolicyDescription& policy) {
-    Message message(XFRM_MSG_DELPOLICY, 0, "delete policy");
-    xfrm_userpolicy_id id{};
-    id.sel = selector(policy.flow);
-    id.dir = policy.direction;
-    message.appendFixed(id);
-    return message;
-}
+namespace {
 
-Message getPolicyMessage(const PolicyDescription& policy) {
-    Message message(XFRM_MSG_GETPOLICY, 0, "read policy");
+// A policy named by its selector and direction, or by its index when the selector is empty.
+Message policyIdMessage(uint16_t type, std::string what, const xfrm_selector& sel, uint32_t index,
+                        uint8_t direction) {
+    Message message(type, 0, std::move(what));
     xfrm_userpolicy_id id{};
-    id.sel = selector(policy.flow);
-    id.dir = policy.direction;
-    message.appendFixed(id);
-    return message;
-}
-
-Message deletePolicyByIndexMessage(uint32_t index, uint8_t direction) {
-    Message message(XFRM_MSG_DELPOLICY, 0, "delete policy " + std::to_string(index));
-    xfrm_userpolicy_id id{};
+    id.sel = sel;
     id.index = index;
     id.dir = direction;
     message.appendFixed(id);
     return message;
+}
+
+}  // namespace
+
+Message deletePolicyMessage(const PolicyDescription& policy) {
+    return policyIdMessage(XFRM_MSG_DELPOLICY, "delete policy", selector(policy.flow), 0,
+                           policy.direction);
+}
+
+Message getPolicyMessage(const PolicyDescription& policy) {
+    return policyIdMessage(XFRM_MSG_GETPOLICY, "read policy", selector(policy.flow), 0,
+                           policy.direction);
+}
+
+Message deletePolicyByIndexMessage(uint32_t index, uint8_t direction) {
+    return policyIdMessage(XFRM_MSG_DELPOLICY, "delete policy " + std::to_string(index), {}, index,
+                           direction);
 }
 
 std::optional<SaInfo> parseSa(const SecureBytes& message) {
