@@ -49,7 +49,8 @@ class PcscConnection : public Transport {
 
     // Holds exclusive access to the card for one command sequence. A deferred transaction
     // takes the lock only before the sequence's second APDU: a lone APDU is already atomic
-    // in pcscd, so a one-command sequence costs no locking round trips.
+    // in pcscd, so a one-command sequence costs no locking round trips. The price: should a
+    // T=1 card answer 61xx, another program may send one command before our GET RESPONSE.
     class Transaction {
       public:
         enum class Start { Now, BeforeSecondCommand };
