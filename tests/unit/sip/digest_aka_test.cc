@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
+#include "imsaka/milenage/milenage.h"
 #include "imsaka/sip/digest.h"
 
 namespace imsaka::sip {
@@ -30,29 +31,16 @@ struct ExampleTwo {
     static constexpr std::string_view nonce = "AAAAAAAAAAAAAAAAAAAAAAMEBQYHCAAAAAECAwQFBgc=";
 };
 
-// TS 34.108 8.1.2.1: XDOUT = K xor RAND; RES = XDOUT; CK and IK are XDOUT rotated by one
-// and two bytes; AK = XDOUT[3..8]; MAC = XDOUT[0..7] xor (SQN || AMF).
-struct XorAlgorithm {
-    Bytes xdout;
-    explicit XorAlgorithm(const Bytes& k, const Bytes& rand) : xdout(16) {
-        for (size_t i = 0; i < 16; ++i) xdout[i] = k[i] ^ rand[i];
-    }
-    SecureBytes res() const { return secureCopy(xdout); }
-    SecureBytes rotated(size_t by) const {
-        SecureBytes out;
-        for (size_t i = 0; i < 16; ++i) out.push_back(xdout[(i + by) % 16]);
-        return out;
-    }
-    Bytes autn(const Bytes& sqn, const Bytes& amf) const {
-        Bytes out;
-        for (size_t i = 0; i < 6; ++i) out.push_back(sqn[i] ^ xdout[3 + i]);
-        out.insert(out.end(), amf.begin(), amf.end());
-        Bytes cdout = sqn;
-        cdout.insert(cdout.end(), amf.begin(), amf.end());
-        for (size_t i = 0; i < 8; ++i) out.push_back(xdout[i] ^ cdout[i]);
-        return out;
-    }
-};
+// The card of example 2: the TS 34.108 8.1.2 XOR test algorithm with K = 00..0f, RAND,
+// SQN and AMF all zero.
+milenage::AuthVector exampleTwoVector() {
+    milenage::XorTestAlgorithm algorithm(*fromHex("000102030405060708090a0b0c0d0e0f"));
+    return milenage::generateVector(algorithm, Bytes(6, 0), Bytes(2, 0), ByteView(Bytes(16, 0)));
+}
+
+AkaSuccess successFrom(const milenage::AuthVector& vector) {
+    return AkaSuccess{vector.xres, vector.ck, vector.ik};
+}
 
 template <typename Example>
 DigestChallenge challengeFor(std::string_view algorithm, std::string_view qop) {
@@ -110,16 +98,12 @@ TEST(DigestAkaVectors, ExampleOneGivesThePublishedHa1AndResponse) {
 }
 
 TEST(DigestAkaVectors, ExampleTwoXorAlgorithmResponseMatchesTheCapture) {
-    Bytes k = *fromHex("000102030405060708090a0b0c0d0e0f");
-    Bytes rand(16, 0);
-    XorAlgorithm xorAlgorithm(k, rand);
+    auto vector = exampleTwoVector();
     auto nonce = decodeAkaNonce(ExampleTwo::nonce);
-    EXPECT_EQ(Bytes(nonce.rand.begin(), nonce.rand.end()), rand);
-    EXPECT_EQ(Bytes(nonce.autn.begin(), nonce.autn.end()),
-              xorAlgorithm.autn(Bytes(6, 0), Bytes(2, 0)));
-    auto credentials = answerAkaChallenge(
-        challengeFor<ExampleTwo>("AKAv1-MD5", "auth"), requestFor<ExampleTwo>("YD05duxy"),
-        AkaSuccess{xorAlgorithm.res(), xorAlgorithm.rotated(1), xorAlgorithm.rotated(2)});
+    EXPECT_EQ(Bytes(nonce.rand.begin(), nonce.rand.end()), vector.rand);
+    EXPECT_EQ(Bytes(nonce.autn.begin(), nonce.autn.end()), vector.autn);
+    auto credentials = answerAkaChallenge(challengeFor<ExampleTwo>("AKAv1-MD5", "auth"),
+                                          requestFor<ExampleTwo>("YD05duxy"), successFrom(vector));
     EXPECT_EQ(credentials.response, "c76c2c281a21c0d6131e667d61a6bdf5");
 }
 
@@ -150,8 +134,7 @@ TEST(DigestAkaPassword, AkaV1UsesRawResBytesIncludingZeros) {
 }
 
 TEST(DigestAkaPassword, AkaV2IsBase64OfHmacMd5OverResIkCk) {
-    XorAlgorithm xorAlgorithm(*fromHex("000102030405060708090a0b0c0d0e0f"), Bytes(16, 0));
-    AkaSuccess result{xorAlgorithm.res(), xorAlgorithm.rotated(1), xorAlgorithm.rotated(2)};
+    AkaSuccess result = successFrom(exampleTwoVector());
     SecureBytes password = akaPassword(DigestAlgorithm::AkaV2Md5, result);
     EXPECT_EQ(std::string(password.begin(), password.end()), "DOVwUE0LMPBJcNEmx7XECw==");
     auto credentials = answerAkaChallenge(challengeFor<ExampleTwo>("AKAv2-MD5", "auth"),
@@ -183,8 +166,7 @@ TEST(DigestAkaAnswer, MacFailureSendsAnEmptyResponseAndNoAuts) {
 }
 
 TEST(DigestAkaAnswer, AuthIntHashesTheBodyWhenPreferredOrTheOnlyChoice) {
-    XorAlgorithm xorAlgorithm(*fromHex("000102030405060708090a0b0c0d0e0f"), Bytes(16, 0));
-    AkaSuccess result{xorAlgorithm.res(), xorAlgorithm.rotated(1), xorAlgorithm.rotated(2)};
+    AkaSuccess result = successFrom(exampleTwoVector());
     auto request = requestFor<ExampleTwo>("YD05duxy");
     request.body = "<xml/>";
     request.nonceCount = 2;
