@@ -35,29 +35,35 @@ uint64_t Card::exchanges() {
     return pastExchanges_ + (session_ ? session_->exchanges() : 0);
 }
 
-void Card::connect() {
-    if (!context_) context_ = std::make_unique<PcscContext>();
-    std::string reader = options_.reader;
-    if (reader.empty()) {
-        auto readers = context_->readers();
-        if (readers.empty())
-            throw CardError(CardErrc::ReaderNotFound, "reader discovery", "no reader");
-        // The first reader that holds a card; without one, the first reader (NoCard follows).
-        reader = readers.front();
-        for (const auto& name : readers) {
-            try {
-                PcscConnection probe(*context_, name);
-                reader = name;
-                break;
-            } catch (const CardError&) {
-            }
+// The named reader, or else the first reader that holds a card; with no card anywhere, the
+// first reader, so that its NoCard error names it.
+std::unique_ptr<PcscConnection> Card::openConnection() {
+    if (!options_.reader.empty())
+        return std::make_unique<PcscConnection>(*context_, options_.reader);
+    auto readers = context_->readers();
+    if (readers.empty()) throw CardError(CardErrc::ReaderNotFound, "reader discovery", "no reader");
+    for (const auto& name : readers) {
+        try {
+            return std::make_unique<PcscConnection>(*context_, name);
+        } catch (const CardError&) {
         }
     }
-    connection_ = std::make_unique<PcscConnection>(*context_, reader);
+    return std::make_unique<PcscConnection>(*context_, readers.front());
+}
+
+// A new session on the current connection: EF_DIR, the application, its channel.
+void Card::openSession() {
+    if (session_) pastExchanges_ += session_->exchanges();
     session_ = std::make_unique<UiccSession>(*connection_, options_.session);
+    PcscConnection::Transaction transaction(*connection_);
+    session_->open();
+}
+
+void Card::connect() {
+    if (!context_) context_ = std::make_unique<PcscContext>();
+    connection_ = openConnection();
     try {
-        PcscConnection::Transaction transaction(*connection_);
-        session_->open();
+        openSession();
     } catch (const CardError& error) {
         // A session that did not open has no application selected: the next call must
         // start afresh, not run on it. After a reset withSession reconnects this one.
@@ -89,10 +95,7 @@ auto Card::withSession(Operation operation) {
                     if (attempt > 0) throw;
                     try {
                         connection_->reconnect();
-                        pastExchanges_ += session_->exchanges();
-                        session_ = std::make_unique<UiccSession>(*connection_, options_.session);
-                        PcscConnection::Transaction transaction(*connection_);
-                        session_->open();
+                        openSession();
                     } catch (const CardError&) {
                         dropConnection();
                         throw;

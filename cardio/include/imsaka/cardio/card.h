@@ -55,6 +55,8 @@ class Card {
     template <typename Operation>
     auto withSession(Operation operation);
     void connect();
+    std::unique_ptr<PcscConnection> openConnection();
+    void openSession();
     void dropConnection() noexcept;
 
     CardOptions options_;
