@@ -133,22 +133,18 @@ void UiccSession::open() {
     application_ = *chosen;
     if (options_.useLogicalChannel) channel_ = openChannel();
     try {
-        selectApplication();
+        reselect();
     } catch (...) {
         close();  // cards have few channels: one this session cannot use goes back at once
         throw;
     }
 }
 
-void UiccSession::selectApplication() {
+void UiccSession::reselect() {
     SecureBytes aid(application_.aid.begin(), application_.aid.end());
     Response r = run({.ins = kSelect, .p1 = 0x04, .p2 = 0x04, .data = aid, .le = 0});
     if (!r.ok()) throwForStatus(r.sw, "SELECT ADF");
     pin1Enabled_ = parseFcp(r.data).pin1Enabled;
-}
-
-void UiccSession::reselect() {
-    selectApplication();
 }
 
 void UiccSession::close() noexcept {

@@ -56,7 +56,6 @@ class UiccSession {
     std::vector<SecureBytes> readRecords(const FileControl& file, const char* what);
     std::vector<Application> readDir();
     uint8_t openChannel();
-    void selectApplication();
     Identities readIsimIdentities();
     Identities readUsimIdentities();
 
