@@ -1,0 +1,240 @@
+#pragma once
+
+// The registration engine: the UE side of TS 24.229 5.1.1.2 (initial registration),
+// 5.1.1.4 (re-registration), 5.1.1.5 (IMS AKA and its SA sets), 5.1.1.6 (deregistration)
+// and the reg-event rules, for one registration. It owns no socket, thread or clock: each
+// call takes an event and the current time and returns the actions the caller must carry
+// out, in order. Results of actions that need I/O (SPI reservation, AUTHENTICATE, SA install)
+// come back as further events.
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "imsaka/common/bytes.h"
+#include "imsaka/sip/digest.h"
+#include "imsaka/sip/sec_agree.h"
+
+namespace imsaka::daemon {
+
+using Time = std::chrono::steady_clock::time_point;
+using Seconds = std::chrono::seconds;
+
+enum class Transport { Udp, Tcp };
+std::string_view toString(Transport transport);  // "udp", "tcp"
+
+struct EngineTimers {
+    Seconds regAwaitAuth{240};         // lifetime of a temporary SA set (reg-await-auth)
+    Seconds timerF{128};               // 64 * T1 with T1 = 2 s
+    unsigned maxInitialAttempts = 5;   // consecutive failed initial registrations before back-off
+    Seconds backoffAfterInitial{300};  // 5 min when no Retry-After
+    Seconds backoffAfterReregistration{1800};  // 30 min when no Retry-After
+    Seconds refreshMargin{600};                // re-register this long before expiry ...
+    Seconds refreshThreshold{
+        1200};            // ... when the registration lasts longer than this, else at half
+    Seconds saGrace{30};  // established SA lifetime = expires + this
+};
+
+struct RegistrationConfig {
+    std::string impi;               // username in Authorization
+    std::string impu;               // From/To
+    std::string homeDomain;         // Request-URI sip:<homeDomain>, uri= in Authorization
+    std::string instanceId;         // +sip.instance value, e.g. "<urn:uuid:...>"
+    std::optional<uint32_t> regId;  // set for an additional registration (RFC 5626 reg-id)
+    Transport transport = Transport::Udp;
+    std::string localAddress;         // IP literal of the UE
+    std::vector<std::string> pcscfs;  // IP literals; the first is used, a 305 moves to the next
+    uint16_t pcscfPort = 5060;        // where unprotected REGISTERs go
+    uint32_t expires = 600000;        // requested registration lifetime in seconds
+    std::vector<sip::IntegrityAlgorithm> integrity{sip::IntegrityAlgorithm::HmacMd5_96,
+                                                   sip::IntegrityAlgorithm::HmacSha1_96};
+    std::vector<sip::EncryptionAlgorithm> encryption{sip::EncryptionAlgorithm::Null,
+                                                     sip::EncryptionAlgorithm::DesEde3Cbc,
+                                                     sip::EncryptionAlgorithm::AesCbc};
+    EngineTimers timers;
+    // Source of Call-IDs, tags, branches and cnonces; empty means random (OpenSSL RAND).
+    // Tests inject a deterministic one.
+    std::function<std::string()> newToken;
+};
+
+enum class RegistrationState {
+    Idle,            // created, nothing sent yet
+    Registering,     // an unprotected or protected REGISTER is outstanding
+    Authenticating,  // a 401 is being answered (card, SA install)
+    Registered,
+    Reregistering,  // registered, and a refresh REGISTER is outstanding
+    Deregistering,  // REGISTER with Expires: 0 outstanding
+    Backoff,        // waiting before the next initial attempt
+    Unregistered,   // deregistered, or the network ended it; may register again
+    Failed,         // will not register again without being told (rejected, 403 limit, ...)
+};
+std::string_view toString(RegistrationState state);
+
+// Ports and SPIs the caller reserved for the next SA set (our side of Security-Client).
+struct SecurityOffer {
+    uint16_t portUc = 0;
+    uint16_t portUs = 0;
+    uint32_t spiUc = 0;
+    uint32_t spiUs = 0;
+};
+
+using Header = std::pair<std::string, std::string>;  // name, value (one per header line)
+
+struct SipResponse {
+    uint16_t status = 0;
+    std::vector<Header> headers;  // names compared case-insensitively; compact forms allowed
+};
+
+// A REGISTER for the application to send. It adds only Via's branch, Max-Forwards and
+// Content-Length; every other header it needs is here.
+struct OutgoingRegister {
+    std::string requestUri;       // sip:<homeDomain>
+    std::vector<Header> headers;  // Via (sent-by, no branch), From, To, Call-ID, CSeq, Contact,
+                                  // Expires, Authorization, Security-*, Require, Proxy-Require,
+                                  // Supported
+    Transport transport = Transport::Udp;
+    std::string localAddress;
+    uint16_t localPort = 0;  // send from here (5060-style port when unprotected, port_uc)
+    std::string remoteAddress;
+    uint16_t remotePort = 0;  // P-CSCF port (pcscfPort unprotected, port_ps protected)
+    bool protectedBySa = false;
+};
+
+using SaSetId = uint32_t;  // engine-assigned, unique per engine
+
+enum class SaSetState { Temporary, Established, Retiring };
+std::string_view toString(SaSetState state);
+
+struct SaSetView {
+    SaSetId id = 0;
+    SaSetState state = SaSetState::Temporary;
+    SecurityOffer ours;
+    sip::IpsecParameters theirs;  // from Security-Server
+    std::string pcscfAddress;
+    Seconds lifetime{0};
+};
+
+struct RegistrationInfo {
+    std::optional<Time> expiresAt;
+    std::vector<std::string> associatedUris;  // P-Associated-URI, first is the default IMPU
+    std::vector<std::string> barredUris;      // from reg-event (state terminated/rejected)...
+    std::vector<std::string> serviceRoute;
+    std::string publicGruu;
+    std::string temporaryGruu;
+    std::string lastError;  // human-readable reason of the last failure, empty when none
+};
+
+enum class TimerKind { TimerF, RegAwaitAuth, Refresh, Backoff };
+enum class RefreshReason { Expiry, Retry, Reauthenticate, RegisterAgain };
+std::string_view toString(RefreshReason reason);  // "expiry", "retry", "reauthenticate", ...
+
+namespace action {
+struct ReserveSecurity {};  // answer with securityReserved() or securityUnavailable()
+struct ReleaseSecurity {
+    SecurityOffer offer;  // reserved but never installed
+};
+struct Authenticate {  // answer with authenticated() or authenticationFailed()
+    std::array<uint8_t, 16> rand;
+    std::array<uint8_t, 16> autn;
+};
+struct InstallSaSet {  // answer with saSetInstalled() or saSetFailed()
+    SaSetView set;
+    SecureBytes ck;
+    SecureBytes ik;
+};
+struct SetSaLifetime {
+    SaSetId id;
+    Seconds lifetime;
+};
+struct RemoveSaSet {
+    SaSetId id;
+};
+struct WatchInbound {  // report the first inbound packet on this set with inboundTraffic()
+    SaSetId id;
+};
+struct Send {
+    OutgoingRegister request;
+};
+struct ArmTimer {
+    TimerKind kind;
+    Time at;
+};
+struct CancelTimer {
+    TimerKind kind;
+};
+struct RefreshDue {
+    RefreshReason reason;
+};
+struct StateChanged {
+    RegistrationState state;
+};
+struct InfoChanged {};  // RegistrationInfo or the SA sets changed
+}  // namespace action
+
+using Action =
+    std::variant<action::ReserveSecurity, action::ReleaseSecurity, action::Authenticate,
+                 action::InstallSaSet, action::SetSaLifetime, action::RemoveSaSet,
+                 action::WatchInbound, action::Send, action::ArmTimer, action::CancelTimer,
+                 action::RefreshDue, action::StateChanged, action::InfoChanged>;
+using Actions = std::vector<Action>;
+
+enum class EngineErrc {
+    WrongState,       // the event makes no sense now (e.g. a response with nothing outstanding)
+    MalformedHeader,  // a header of the response could not be parsed (what() names it)
+    InvalidConfig,
+};
+
+class EngineError : public std::runtime_error {
+  public:
+    EngineError(EngineErrc code, const std::string& what) : std::runtime_error(what), code_(code) {}
+    EngineErrc code() const noexcept { return code_; }
+
+  private:
+    EngineErrc code_;
+};
+
+class RegistrationEngine {
+  public:
+    explicit RegistrationEngine(RegistrationConfig config);  // throws EngineError(InvalidConfig)
+
+    // Application-driven events.
+    Actions registerNow(Time now);  // initial registration or refresh; starts with
+                                    // ReserveSecurity when a new SA set is needed
+    Actions deregister(Time now);   // Send(REGISTER Expires: 0) over the established set
+    Actions response(Time now, const SipResponse& response);
+    Actions transportError(Time now);                       // as timer F firing
+    Actions notify(Time now, std::string_view reginfoXml);  // reg-event NOTIFY body
+    Actions close(Time now);  // drop everything: RemoveSaSet for each set, no message
+
+    // Results of actions.
+    Actions securityReserved(Time now, const SecurityOffer& offer);
+    Actions securityUnavailable(Time now, std::string_view reason);
+    Actions authenticated(Time now, const sip::AkaResult& result);
+    Actions authenticationFailed(Time now, std::string_view reason);  // card absent, PIN, ...
+    Actions saSetInstalled(Time now, SaSetId id);
+    Actions saSetFailed(Time now, SaSetId id, std::string_view reason);
+    Actions inboundTraffic(Time now, SaSetId id);
+    Actions timerFired(Time now, TimerKind kind);
+
+    RegistrationState state() const noexcept;
+    const RegistrationConfig& config() const noexcept;
+    const RegistrationInfo& info() const noexcept;
+    std::vector<SaSetView> saSets() const;
+    std::optional<SaSetView> currentSet() const;  // the set protected requests use now
+    const std::string& callId() const noexcept;
+
+  private:
+    class Impl;
+    std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace imsaka::daemon
