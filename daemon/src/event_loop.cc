@@ -212,12 +212,14 @@ int EventLoop::onBusPrepare(sd_event_source* source, void* self) {
 }
 
 int EventLoop::onBusIo(sd_event_source* source, int, uint32_t, void* self) {
-    guarded(source, [self] { static_cast<EventLoop*>(self)->processBus(); }, true);
+    guarded(
+        source, [self] { static_cast<EventLoop*>(self)->processBus(); }, true);
     return 0;
 }
 
 int EventLoop::onBusTimeout(sd_event_source* source, uint64_t, void* self) {
-    guarded(source, [self] { static_cast<EventLoop*>(self)->processBus(); }, true);
+    guarded(
+        source, [self] { static_cast<EventLoop*>(self)->processBus(); }, true);
     return 0;
 }
 

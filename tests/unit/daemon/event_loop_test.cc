@@ -55,8 +55,10 @@ TEST(EventLoop, ATimerCanBeArmedAgainFromItsOwnCallback) {
     int count = 0;
     std::unique_ptr<Timer> timer;
     timer = std::make_unique<Timer>(loop, [&] {
-        if (++count == 3) loop.exit(0);
-        else timer->armIn(1ms);
+        if (++count == 3)
+            loop.exit(0);
+        else
+            timer->armIn(1ms);
     });
     timer->armIn(1ms);
     loop.run();
