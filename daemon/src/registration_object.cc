@@ -293,7 +293,15 @@ void RegistrationObject::answerPending() {
     throw toDbus(classify(error));
 }
 
+std::optional<DaemonError> RegistrationObject::callerRefused() {
+    const auto* message = getObject().getCurrentlyProcessedMessage();
+    if (message->getSender() == owner_ || message->getCredsUid() == 0) return std::nullopt;
+    return DaemonError(DaemonErrc::NotAllowed,
+                       "the registration belongs to another client (" + owner_ + ")");
+}
+
 RegistrationObject::Reply RegistrationObject::call(const std::function<Actions(Time)>& event) {
+    if (auto refused = callerRefused()) throw toDbus(*refused);
     if (closed_) throw toDbus(DaemonError(DaemonErrc::WrongState, "the registration is closed"));
     if (pending_ || awaitingCard_)
         throw toDbus(DaemonError(DaemonErrc::WrongState, "a response is still being handled"));
@@ -332,6 +340,10 @@ RegistrationObject::Reply RegistrationObject::Deregister() {
 void RegistrationObject::HandleResponse(
     sdbus::Result<std::string, std::map<std::string, sdbus::Variant>>&& result, uint16_t status,
     std::vector<sdbus::Struct<std::string, std::string>> headers) {
+    if (auto refused = callerRefused()) {
+        result.returnError(toDbus(*refused));
+        return;
+    }
     if (closed_) {
         result.returnError(
             toDbus(DaemonError(DaemonErrc::WrongState, "the registration is closed")));
@@ -366,6 +378,7 @@ void RegistrationObject::HandleResponse(
 
 sdbus::UnixFd RegistrationObject::OpenSocket(const std::string& transport,
                                              const std::string& role) {
+    if (auto refused = callerRefused()) throw toDbus(*refused);
     if (transport != "udp" && transport != "tcp")
         throw toDbus(DaemonError(DaemonErrc::InvalidArguments, "transport is udp or tcp"));
     if (role != "client" && role != "server")
@@ -389,6 +402,7 @@ sdbus::UnixFd RegistrationObject::OpenSocket(const std::string& transport,
 }
 
 void RegistrationObject::Close() {
+    if (auto refused = callerRefused()) throw toDbus(*refused);
     closeNow();
     context_.closeLater(number_);
 }

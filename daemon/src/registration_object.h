@@ -89,6 +89,8 @@ class RegistrationObject final
     void answerPending();
     Reply call(const std::function<Actions(Time)>& event);
     [[noreturn]] void fail(std::exception_ptr error);
+    // Only the owner (and root) may drive a registration or take its sockets.
+    std::optional<DaemonError> callerRefused();
 
     RegistrationContext context_;
     unsigned number_;
