@@ -65,6 +65,7 @@ RegistrationObject::~RegistrationObject() {
 void RegistrationObject::closeNow() {
     if (closed_) return;
     closed_ = true;
+    held_.clear();
     try {
         execute(engine_.close(Clock::now()));
     } catch (const std::exception& e) {
@@ -87,6 +88,14 @@ void RegistrationObject::execute(Actions actions) {
     std::deque<Action> queue(std::make_move_iterator(actions.begin()),
                              std::make_move_iterator(actions.end()));
     while (!queue.empty()) {
+        if (failure_ && std::holds_alternative<action::ReserveSecurity>(queue.front())) {
+            // The engine retries at once after a failed attempt; the caller gets the error
+            // now and the retry from its next Register(), so nothing new is reserved (or
+            // left in the kernel) until the application asks.
+            held_.insert(held_.end(), std::make_move_iterator(queue.begin()),
+                         std::make_move_iterator(queue.end()));
+            break;
+        }
         Action action = std::move(queue.front());
         queue.pop_front();
         Actions more;
@@ -322,7 +331,12 @@ RegistrationObject::Reply RegistrationObject::call(const std::function<Actions(T
 }
 
 RegistrationObject::Reply RegistrationObject::Register() {
-    return call([this](Time now) { return engine_.registerNow(now); });
+    return call([this](Time now) {
+        if (held_.empty()) return engine_.registerNow(now);
+        Actions retry(std::make_move_iterator(held_.begin()), std::make_move_iterator(held_.end()));
+        held_.clear();
+        return retry;
+    });
 }
 
 RegistrationObject::Reply RegistrationObject::HandleTimeout() {
