@@ -124,10 +124,7 @@ TEST_F(Failures, SyncFailureAnswersWithAutsAndAResponseOverAnEmptyPassword) {
 }
 
 TEST_F(Failures, ForbiddenToTheProtectedRegisterRemovesTheTemporarySetAndRetries) {
-    OutgoingRegister request = start();
-    auto vector = network_.nextVector();
-    engine_.response(at(1), network_.challenge(request, vector));
-    OutgoingRegister answer = answerWithSuccess(engine_, at(2), vector);
+    OutgoingRegister answer = authenticateInitial(engine_, network_, at(0));
     Actions actions = engine_.response(at(3), Network::answer(403, answer));
     EXPECT_THAT(describe(actions),
                 ElementsAre("CancelTimer(timer-f)", "CancelTimer(reg-await-auth)", "RemoveSaSet(1)",
@@ -282,10 +279,7 @@ TEST_F(Failures, BackOffIsThirtyMinutesWhenInitialRegistrationFollowsAFailedRere
 }
 
 TEST_F(Failures, MalformedContactInTheOkIsNamedAndChangesNothing) {
-    OutgoingRegister request = start();
-    auto vector = network_.nextVector();
-    engine_.response(at(1), network_.challenge(request, vector));
-    OutgoingRegister answer = answerWithSuccess(engine_, at(2), vector);
+    OutgoingRegister answer = authenticateInitial(engine_, network_, at(0));
     try {
         engine_.response(at(3), Network::answer(200, answer, {{"Contact", "<sip:10.0.0.2:6101"}}));
         FAIL() << "expected EngineError";
@@ -371,6 +365,13 @@ TEST_F(Failures, ResponsesToOtherTransactionsAreWrongState) {
     earlier.headers[1].second = "7 REGISTER";
     EXPECT_EQ(errorOf([&] { engine_.response(at(1), earlier); }), EngineErrc::WrongState);
     EXPECT_EQ(engine_.state(), RegistrationState::Registering);
+}
+
+TEST_F(Failures, CSeqIsReadAcrossWhiteSpace) {
+    OutgoingRegister request = start();
+    SipResponse response = Network::answer(500, request);
+    response.headers[1].second = "  1\tREGISTER";
+    EXPECT_TRUE(has<action::ReserveSecurity>(engine_.response(at(1), response)));
 }
 
 TEST_F(Failures, ResultsNobodyAskedForAreWrongState) {

@@ -147,7 +147,9 @@ struct Authenticate {  // answer with authenticated() or authenticationFailed()
     std::array<uint8_t, 16> rand;
     std::array<uint8_t, 16> autn;
 };
-struct InstallSaSet {  // answer with saSetInstalled() or saSetFailed()
+// Answer with saSetInstalled() or saSetFailed(); after a failure the engine asks for
+// RemoveSaSet(id): remove whatever part was installed, and the offer's reservation.
+struct InstallSaSet {
     SaSetView set;
     SecureBytes ck;
     SecureBytes ik;
