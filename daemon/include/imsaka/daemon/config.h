@@ -1,0 +1,85 @@
+// The configuration of imsakad (INI, described in doc/imsakad.conf.md). Unknown sections and
+// keys and bad values are named errors: a daemon that silently ignores a typo in its
+// security settings runs with settings nobody chose.
+#pragma once
+
+#include <sys/types.h>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "imsaka/daemon/engine.h"
+#include "imsaka/sip/sec_agree.h"
+
+namespace imsaka::daemon {
+
+enum class ApplicationChoice { Auto, Isim, Usim };
+std::string_view toString(ApplicationChoice choice);
+
+enum class AuthenticateAccess { Root, Group };
+
+struct DaemonConfig {
+    // [card]
+    std::vector<std::string> readers;  // empty: every reader
+    ApplicationChoice application = ApplicationChoice::Auto;
+    // [security]
+    std::vector<sip::IntegrityAlgorithm> integrity{sip::IntegrityAlgorithm::HmacSha1_96,
+                                                   sip::IntegrityAlgorithm::HmacMd5_96};
+    std::vector<sip::EncryptionAlgorithm> encryption{sip::EncryptionAlgorithm::Null,
+                                                     sip::EncryptionAlgorithm::AesCbc,
+                                                     sip::EncryptionAlgorithm::DesEde3Cbc};
+    uint32_t spiMin = 0x1000;
+    uint32_t spiMax = 0x7fffffff;
+    uint16_t portMin = 40000;
+    uint16_t portMax = 40999;
+    // [timers]
+    EngineTimers timers;
+    // [access]
+    std::string group = "imsaka";
+    AuthenticateAccess authenticate = AuthenticateAccess::Root;
+    // [limits]
+    uint32_t maxRegistrationsPerClient = 4;
+    // [registration]
+    std::string instanceId;  // empty until resolved: from /etc/machine-id
+    uint32_t expires = 600000;
+};
+
+enum class ConfigErrc {
+    Unreadable,  // the file cannot be opened or read
+    Syntax,      // a line that is neither a section, a key = value, nor a comment
+    UnknownSection,
+    UnknownKey,
+    BadValue,
+    Inconsistent,  // values that are each fine but do not fit together (min > max, ...)
+};
+std::string_view toString(ConfigErrc code);
+
+// what() reads "<where>: <message>", where is "<file>:<line>" or "<file> [section] key".
+class ConfigError : public std::runtime_error {
+  public:
+    ConfigError(ConfigErrc code, std::string where, const std::string& message);
+    ConfigErrc code() const noexcept { return code_; }
+    const std::string& where() const noexcept { return where_; }
+
+  private:
+    ConfigErrc code_;
+    std::string where_;
+};
+
+// Parses INI text; origin names it in errors. Defaults fill what the text leaves out.
+DaemonConfig parseConfig(std::string_view text, const std::string& origin = "<config>");
+// Reads a file. When the file is missing and missingIsDefault is set, returns the defaults.
+DaemonConfig loadConfig(const std::string& path, bool missingIsDefault);
+
+// "<urn:uuid:xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx>" (lowercase) from 16 bytes.
+std::string formatInstanceId(const std::array<uint8_t, 16>& uuid);
+// The default +sip.instance: an id derived from /etc/machine-id for imsakad alone (the
+// machine id itself never leaves the host). Throws ConfigError(Unreadable) without one.
+std::string defaultInstanceId();
+
+}  // namespace imsaka::daemon

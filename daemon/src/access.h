@@ -1,0 +1,18 @@
+// Who may do what, from the caller's credentials (the bus policy admits root and the
+// configured group; these checks do not rely on it).
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "imsaka/daemon/config.h"
+
+namespace imsaka::daemon {
+
+// Whether the user is in the group, as primary or supplementary group.
+bool userInGroup(uid_t uid, const std::string& group);
+// Raw Card1.Authenticate: root, or the configured group when [access] authenticate=group.
+bool mayAuthenticate(uid_t uid, const DaemonConfig& config);
+
+}  // namespace imsaka::daemon

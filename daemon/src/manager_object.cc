@@ -1,0 +1,220 @@
+#include "manager_object.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "imsaka/ipsec/address.h"
+#include "log.h"
+#include "registration_options.h"
+
+#ifndef IMSAKA_VERSION
+#define IMSAKA_VERSION "0"
+#endif
+
+namespace imsaka::daemon {
+
+namespace {
+
+sdbus::Error toDbus(const DaemonError& error) {
+    return sdbus::Error(std::string(dbusErrorName(error.code())), error.what());
+}
+
+void requireReady(CardObject& card) {
+    if (card.ready()) return;
+    const auto& state = card.state();
+    if (state == "absent") throw DaemonError(DaemonErrc::CardAbsent, "no card in the reader");
+    if (state == "pin-required")
+        throw DaemonError(DaemonErrc::PinRequired, "the card needs its PIN (Card1.VerifyPin)");
+    if (state == "pin-blocked") throw DaemonError(DaemonErrc::PinBlocked, "the PIN is blocked");
+    throw DaemonError(DaemonErrc::CardError, "the card is not usable: " + card.lastError());
+}
+
+}  // namespace
+
+std::string sourceAddressTowards(const std::string& address, uint16_t port) {
+    auto remote = ipsec::IpAddress::fromText(address);
+    int fd = socket(remote.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw DaemonError(DaemonErrc::Failed, "socket() failed");
+    sockaddr_storage peer{};
+    socklen_t length = 0;
+    if (remote.isV6()) {
+        auto* v6 = reinterpret_cast<sockaddr_in6*>(&peer);
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(port);
+        std::memcpy(&v6->sin6_addr, remote.bytes().data(), 16);
+        length = sizeof *v6;
+    } else {
+        auto* v4 = reinterpret_cast<sockaddr_in*>(&peer);
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(port);
+        std::memcpy(&v4->sin_addr, remote.bytes().data(), 4);
+        length = sizeof *v4;
+    }
+    sockaddr_storage local{};
+    socklen_t localLength = sizeof local;
+    bool ok = connect(fd, reinterpret_cast<sockaddr*>(&peer), length) == 0 &&
+              getsockname(fd, reinterpret_cast<sockaddr*>(&local), &localLength) == 0;
+    close(fd);
+    if (!ok)
+        throw DaemonError(DaemonErrc::InvalidArguments,
+                          "no route to the P-CSCF " + address + ": pass local_address");
+    char text[INET6_ADDRSTRLEN] = {};
+    if (local.ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&local)->sin6_addr, text, sizeof text);
+    else
+        inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&local)->sin_addr, text, sizeof text);
+    return text;
+}
+
+ManagerObject::ManagerObject(sdbus::IConnection& connection, EventLoop& loop,
+                             const DaemonConfig& config, SecurityManager& security,
+                             CardManager& cards)
+    : AdaptorInterfaces(connection, "/org/imsaka"),
+      connection_(connection),
+      loop_(loop),
+      config_(config),
+      security_(security),
+      cards_(cards) {
+    registerAdaptor();
+    nameWatch_ = connection_.addMatch(
+        "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
+        "member='NameOwnerChanged',path='/org/freedesktop/DBus'",
+        [this](sdbus::Message& message) { onNameOwnerChanged(message); });
+}
+
+ManagerObject::~ManagerObject() {
+    *alive_ = false;
+    closeAll();
+    unregisterAdaptor();
+}
+
+std::string ManagerObject::Version() {
+    return IMSAKA_VERSION;
+}
+
+void ManagerObject::closeAll() {
+    for (auto& [number, registration] : registrations_) registration->closeNow();
+    registrations_.clear();
+}
+
+void ManagerObject::onNameOwnerChanged(sdbus::Message& signal) {
+    std::string name, oldOwner, newOwner;
+    signal >> name >> oldOwner >> newOwner;
+    if (!name.starts_with(':') || !newOwner.empty()) return;
+    closeOwnedBy(name);
+}
+
+void ManagerObject::closeOwnedBy(const std::string& owner) {
+    for (auto it = registrations_.begin(); it != registrations_.end();) {
+        if (it->second->owner() == owner) {
+            log::info(it->second->path() + ": owner " + owner + " left the bus");
+            it = registrations_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    reportStatus();
+}
+
+void ManagerObject::reportStatus() {
+    sd_notifyf(0, "STATUS=Serving org.imsaka: %zu registrations", registrations_.size());
+}
+
+RegistrationConfig ManagerObject::registrationConfig(
+    const std::map<std::string, sdbus::Variant>& options, std::string& cardPath) {
+    auto parsed = parseRegistrationOptions(options);
+
+    CardObject* card = nullptr;
+    if (parsed.card) {
+        card = cards_.find(*parsed.card);
+        if (!card) card = cards_.find(cards_.pathOfReader(*parsed.card));
+        if (!card) throw DaemonError(DaemonErrc::NotFound, "no card " + *parsed.card);
+        requireReady(*card);
+    } else {
+        card = cards_.firstReady();
+        if (!card) throw DaemonError(DaemonErrc::CardAbsent, "no card is ready");
+    }
+    cardPath = card->path();
+    const auto& identities = card->identities();
+
+    RegistrationConfig config;
+    config.impi = identities.impi;
+    config.homeDomain = identities.homeDomain;
+    if (parsed.impu)
+        config.impu = *parsed.impu;
+    else if (!identities.impus.empty())
+        config.impu = identities.impus.front();
+    if (config.impi.empty() || config.impu.empty() || config.homeDomain.empty())
+        throw DaemonError(DaemonErrc::CardError, "the card gave no IMS identities");
+
+    if (parsed.pcscf) {
+        config.pcscfs.push_back(*parsed.pcscf);
+    } else {
+        for (const auto& pcscf : identities.pcscfs)
+            if (pcscf.kind != cardio::PcscfAddress::Kind::Fqdn)
+                config.pcscfs.push_back(pcscf.address);
+        if (config.pcscfs.empty())
+            throw DaemonError(DaemonErrc::InvalidArguments,
+                              "the card names no P-CSCF by address: pass pcscf");
+    }
+    config.pcscfPort = parsed.pcscfPort.value_or(5060);
+    config.localAddress = parsed.localAddress
+                              ? *parsed.localAddress
+                              : sourceAddressTowards(config.pcscfs.front(), config.pcscfPort);
+    if (ipsec::IpAddress::fromText(config.localAddress).family() !=
+        ipsec::IpAddress::fromText(config.pcscfs.front()).family())
+        throw DaemonError(DaemonErrc::InvalidArguments,
+                          "local_address and pcscf are of different families");
+    config.transport = parsed.transport.value_or(Transport::Udp);
+    config.regId = parsed.regId;
+    config.expires = parsed.expires.value_or(config_.expires);
+    config.integrity = parsed.integrity.value_or(config_.integrity);
+    config.encryption = parsed.encryption.value_or(config_.encryption);
+    config.timers = config_.timers;
+    config.instanceId = config_.instanceId;
+    return config;
+}
+
+sdbus::ObjectPath ManagerObject::CreateRegistration(
+    const std::map<std::string, sdbus::Variant>& options) {
+    try {
+        auto owner = getObject().getCurrentlyProcessedMessage()->getSender();
+        size_t owned = 0;
+        for (const auto& [number, registration] : registrations_)
+            if (registration->owner() == owner) ++owned;
+        if (owned >= config_.maxRegistrationsPerClient)
+            throw DaemonError(DaemonErrc::QuotaExceeded,
+                              "at most " + std::to_string(config_.maxRegistrationsPerClient) +
+                                  " registrations per client");
+        std::string cardPath;
+        auto config = registrationConfig(options, cardPath);
+        unsigned number = nextNumber_++;
+        std::weak_ptr<bool> alive = alive_;
+        RegistrationContext context{connection_, loop_, security_, cards_,
+                                    [this, alive](unsigned closed) {
+                                        loop_.post([this, alive, closed] {
+                                            if (alive.expired()) return;
+                                            registrations_.erase(closed);
+                                            reportStatus();
+                                        });
+                                    }};
+        auto registration = std::make_unique<RegistrationObject>(std::move(context), number, owner,
+                                                                 cardPath, std::move(config));
+        auto path = registration->path();
+        registrations_[number] = std::move(registration);
+        reportStatus();
+        log::info(path + ": created for " + owner);
+        return sdbus::ObjectPath(path);
+    } catch (const sdbus::Error&) {
+        throw;
+    } catch (...) {
+        throw toDbus(classify(std::current_exception()));
+    }
+}
+
+}  // namespace imsaka::daemon

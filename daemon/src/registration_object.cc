@@ -1,0 +1,434 @@
+#include "registration_object.h"
+
+#include <chrono>
+#include <deque>
+#include <iterator>
+
+#include "log.h"
+
+namespace imsaka::daemon {
+
+namespace {
+
+constexpr const char* kInterface = "org.imsaka.Registration1";
+
+using Clock = std::chrono::steady_clock;
+
+sdbus::Error toDbus(const DaemonError& error) {
+    return sdbus::Error(std::string(dbusErrorName(error.code())), error.what());
+}
+
+std::map<std::string, sdbus::Variant> requestMap(const OutgoingRegister& request) {
+    std::vector<sdbus::Struct<std::string, std::string>> headers;
+    for (const auto& [name, value] : request.headers) headers.emplace_back(name, value);
+    return {
+        {"uri", sdbus::Variant(request.requestUri)},
+        {"headers", sdbus::Variant(headers)},
+        {"transport", sdbus::Variant(std::string(toString(request.transport)))},
+        {"local_address", sdbus::Variant(request.localAddress)},
+        {"local_port", sdbus::Variant(request.localPort)},
+        {"remote_address", sdbus::Variant(request.remoteAddress)},
+        {"remote_port", sdbus::Variant(request.remotePort)},
+        {"protected", sdbus::Variant(request.protectedBySa)},
+    };
+}
+
+sip::AkaResult toAka(cardio::AuthResult& result) {
+    if (result.kind == cardio::AuthResult::Kind::SyncFailure)
+        return sip::AkaSyncFailure{result.auts};
+    return sip::AkaSuccess{std::move(result.res), std::move(result.ck), std::move(result.ik)};
+}
+
+}  // namespace
+
+RegistrationObject::RegistrationObject(RegistrationContext context, unsigned number,
+                                       std::string owner, std::string cardPath,
+                                       RegistrationConfig config)
+    : AdaptorInterfaces(context.connection, "/org/imsaka/registration/" + std::to_string(number)),
+      context_(std::move(context)),
+      number_(number),
+      path_("/org/imsaka/registration/" + std::to_string(number)),
+      owner_(std::move(owner)),
+      cardPath_(std::move(cardPath)),
+      engine_(std::move(config)) {
+    registerAdaptor();
+    emitInterfacesAddedSignal({kInterface});
+}
+
+RegistrationObject::~RegistrationObject() {
+    *alive_ = false;
+    closeNow();
+    emitInterfacesRemovedSignal({kInterface});
+    unregisterAdaptor();
+}
+
+void RegistrationObject::closeNow() {
+    if (closed_) return;
+    closed_ = true;
+    try {
+        execute(engine_.close(Clock::now()));
+    } catch (const std::exception& e) {
+        log::error(path_ + ": closing: " + e.what());
+    }
+    inboundWatch_.clear();
+    timers_.clear();
+    sets_.clear();  // whatever the engine did not remove goes with its object
+    if (lastOffer_) context_.security.release(*lastOffer_);
+    lastOffer_.reset();
+    if (pending_) {
+        failure_ = DaemonError(DaemonErrc::WrongState, "the registration was closed");
+        answerPending();
+    }
+    log::info(path_ + ": closed");
+}
+
+void RegistrationObject::execute(Actions actions) {
+    // In order; the results of an action are handled after the actions already queued.
+    std::deque<Action> queue(std::make_move_iterator(actions.begin()),
+                             std::make_move_iterator(actions.end()));
+    while (!queue.empty()) {
+        Action action = std::move(queue.front());
+        queue.pop_front();
+        Actions more;
+        perform(action, more);
+        for (auto& next : more) queue.push_back(std::move(next));
+    }
+}
+
+void RegistrationObject::perform(Action& action, Actions& more) {
+    auto now = Clock::now();
+    std::visit(
+        [&](auto& a) {
+            using A = std::decay_t<decltype(a)>;
+            if constexpr (std::is_same_v<A, action::ReserveSecurity>) {
+                const auto& config = engine_.config();
+                std::string pcscf = config.pcscfs.empty() ? "" : config.pcscfs.front();
+                if (auto current = engine_.currentSet()) pcscf = current->pcscfAddress;
+                try {
+                    auto offer = context_.security.reserve(config.localAddress, pcscf);
+                    lastOffer_ = offer;
+                    more = engine_.securityReserved(now, offer);
+                } catch (...) {
+                    auto error = classify(std::current_exception());
+                    log::warning(path_ + ": " + error.what());
+                    lastError_ = error.what();
+                    failure_ = error;
+                    more = engine_.securityUnavailable(now, error.what());
+                }
+            } else if constexpr (std::is_same_v<A, action::ReleaseSecurity>) {
+                context_.security.release(a.offer);
+                if (lastOffer_ && lastOffer_->spiUc == a.offer.spiUc) lastOffer_.reset();
+            } else if constexpr (std::is_same_v<A, action::Authenticate>) {
+                startAuthentication(a);
+            } else if constexpr (std::is_same_v<A, action::InstallSaSet>) {
+                try {
+                    auto installed =
+                        context_.security.install(a.set, engine_.config().localAddress, a.ck, a.ik);
+                    if (lastOffer_ && lastOffer_->spiUc == a.set.ours.spiUc) lastOffer_.reset();
+                    sets_[a.set.id] = std::make_unique<SaObject>(
+                        context_.connection, path_ + "/sa/" + std::to_string(a.set.id),
+                        context_.security, std::move(installed), a.set.state);
+                    log::info(path_ + ": SA set " + std::to_string(a.set.id) + " installed");
+                    more = engine_.saSetInstalled(now, a.set.id);
+                } catch (...) {
+                    auto error = classify(std::current_exception());
+                    log::error(path_ + ": installing SA set: " + error.what());
+                    lastError_ = error.what();
+                    failure_ = error;
+                    more = engine_.saSetFailed(now, a.set.id, error.what());
+                }
+                a.ck.clear();
+                a.ik.clear();
+            } else if constexpr (std::is_same_v<A, action::SetSaLifetime>) {
+                if (auto it = sets_.find(a.id); it != sets_.end()) {
+                    try {
+                        it->second->setLifetime(a.lifetime);
+                    } catch (const std::exception& e) {
+                        log::error(path_ + ": SA lifetime: " + e.what());
+                    }
+                }
+            } else if constexpr (std::is_same_v<A, action::RemoveSaSet>) {
+                inboundWatch_.erase(a.id);
+                if (sets_.erase(a.id))
+                    log::info(path_ + ": SA set " + std::to_string(a.id) + " removed");
+            } else if constexpr (std::is_same_v<A, action::WatchInbound>) {
+                watchInbound(a.id);
+            } else if constexpr (std::is_same_v<A, action::Send>) {
+                toSend_ = std::move(a.request);
+            } else if constexpr (std::is_same_v<A, action::ArmTimer>) {
+                auto& timer = timers_[a.kind];
+                if (!timer) {
+                    auto kind = a.kind;
+                    timer = std::make_unique<Timer>(context_.loop, [this, kind] {
+                        toSend_.reset();
+                        try {
+                            execute(engine_.timerFired(Clock::now(), kind));
+                        } catch (const std::exception& e) {
+                            log::error(path_ + ": timer: " + e.what());
+                        }
+                        if (toSend_)
+                            log::debug(path_ + ": a timer asked to send; the next call will");
+                    });
+                }
+                timer->armAt(a.at);
+            } else if constexpr (std::is_same_v<A, action::CancelTimer>) {
+                if (auto it = timers_.find(a.kind); it != timers_.end()) it->second->cancel();
+            } else if constexpr (std::is_same_v<A, action::RefreshDue>) {
+                emitRefreshDue(std::string(toString(a.reason)));
+            } else if constexpr (std::is_same_v<A, action::StateChanged>) {
+                log::info(path_ + ": " + std::string(toString(a.state)));
+                emitPropertiesChangedSignal(kInterface, {"State"});
+            } else if constexpr (std::is_same_v<A, action::InfoChanged>) {
+                for (const auto& view : engine_.saSets())
+                    if (auto it = sets_.find(view.id); it != sets_.end())
+                        it->second->setState(view.state);
+                emitPropertiesChangedSignal(
+                    kInterface, {"PcscfAddress", "PortUc", "PortUs", "PortPc", "PortPs", "Expires",
+                                 "AssociatedUris", "BarredUris", "ServiceRoute", "PublicGruu",
+                                 "TemporaryGruu", "LastError"});
+            }
+        },
+        action);
+}
+
+void RegistrationObject::startAuthentication(const action::Authenticate& request) {
+    auto* card = context_.cards.find(cardPath_);
+    if (!card) {
+        authenticationDone(DaemonError(DaemonErrc::CardAbsent, "the card's reader is gone"));
+        return;
+    }
+    awaitingCard_ = true;
+    std::weak_ptr<bool> alive = alive_;
+    card->authenticate(SecureBytes(request.rand.begin(), request.rand.end()),
+                       SecureBytes(request.autn.begin(), request.autn.end()),
+                       [this, alive](std::variant<cardio::AuthResult, DaemonError> outcome) {
+                           if (alive.expired() || closed_) return;
+                           authenticationDone(std::move(outcome));
+                       });
+}
+
+void RegistrationObject::authenticationDone(std::variant<cardio::AuthResult, DaemonError> outcome) {
+    awaitingCard_ = false;
+    auto now = Clock::now();
+    Actions actions;
+    try {
+        if (auto* result = std::get_if<cardio::AuthResult>(&outcome)) {
+            actions = engine_.authenticated(now, toAka(*result));
+        } else {
+            const auto& error = std::get<DaemonError>(outcome);
+            if (error.code() == DaemonErrc::MacFailure) {
+                log::notice(path_ + ": the card found the network's AUTN invalid (MAC failure)");
+                actions = engine_.authenticated(now, sip::AkaMacFailure{});
+            } else {
+                log::warning(path_ + ": AUTHENTICATE failed: " + error.what());
+                lastError_ = error.what();
+                failure_ = error;
+                actions = engine_.authenticationFailed(now, error.what());
+            }
+        }
+        execute(std::move(actions));
+    } catch (...) {
+        failure_ = classify(std::current_exception());
+    }
+    if (!awaitingCard_) answerPending();
+}
+
+void RegistrationObject::watchInbound(SaSetId id) {
+    auto timer = std::make_unique<Timer>(context_.loop, [this, id] {
+        auto set = sets_.find(id);
+        if (set == sets_.end()) {
+            inboundWatch_.erase(id);
+            return;
+        }
+        uint64_t packets = 0;
+        try {
+            packets = set->second->inboundPackets();
+        } catch (const std::exception& e) {
+            log::debug(path_ + ": inbound counters: " + e.what());
+            inboundWatch_.erase(id);
+            return;
+        }
+        if (packets == 0) {
+            inboundWatch_[id]->armIn(std::chrono::milliseconds(20));
+            return;
+        }
+        inboundWatch_.erase(id);  // destroys this callback's timer: nothing of it used below
+        execute(engine_.inboundTraffic(Clock::now(), id));
+    });
+    timer->armIn(std::chrono::milliseconds(20));
+    inboundWatch_[id] = std::move(timer);
+}
+
+RegistrationObject::Reply RegistrationObject::takeReply() {
+    if (toSend_) {
+        auto request = requestMap(*toSend_);
+        toSend_.reset();
+        return {"send", std::move(request)};
+    }
+    switch (engine_.state()) {
+        case RegistrationState::Unregistered:
+        case RegistrationState::Failed:
+            return {"stop", {}};
+        case RegistrationState::Backoff:
+            return {"wait", {}};
+        default:
+            return {"done", {}};
+    }
+}
+
+void RegistrationObject::answerPending() {
+    if (!pending_) return;
+    auto reply = std::move(pending_);
+    if (failure_) {
+        reply->returnError(toDbus(*failure_));
+        failure_.reset();
+        toSend_.reset();
+        return;
+    }
+    auto [next, request] = takeReply();
+    reply->returnResults(next, request);
+}
+
+[[noreturn]] void RegistrationObject::fail(std::exception_ptr error) {
+    throw toDbus(classify(error));
+}
+
+RegistrationObject::Reply RegistrationObject::call(const std::function<Actions(Time)>& event) {
+    if (closed_) throw toDbus(DaemonError(DaemonErrc::WrongState, "the registration is closed"));
+    if (pending_ || awaitingCard_)
+        throw toDbus(DaemonError(DaemonErrc::WrongState, "a response is still being handled"));
+    failure_.reset();
+    toSend_.reset();
+    try {
+        execute(event(Clock::now()));
+    } catch (...) {
+        fail(std::current_exception());
+    }
+    if (failure_) {
+        auto error = *failure_;
+        failure_.reset();
+        toSend_.reset();
+        throw toDbus(error);
+    }
+    return takeReply();
+}
+
+RegistrationObject::Reply RegistrationObject::Register() {
+    return call([this](Time now) { return engine_.registerNow(now); });
+}
+
+RegistrationObject::Reply RegistrationObject::HandleTimeout() {
+    return call([this](Time now) { return engine_.transportError(now); });
+}
+
+RegistrationObject::Reply RegistrationObject::HandleNotify(const std::string& body) {
+    return call([this, &body](Time now) { return engine_.notify(now, body); });
+}
+
+RegistrationObject::Reply RegistrationObject::Deregister() {
+    return call([this](Time now) { return engine_.deregister(now); });
+}
+
+void RegistrationObject::HandleResponse(
+    sdbus::Result<std::string, std::map<std::string, sdbus::Variant>>&& result, uint16_t status,
+    std::vector<sdbus::Struct<std::string, std::string>> headers) {
+    if (closed_) {
+        result.returnError(
+            toDbus(DaemonError(DaemonErrc::WrongState, "the registration is closed")));
+        return;
+    }
+    if (pending_ || awaitingCard_) {
+        result.returnError(
+            toDbus(DaemonError(DaemonErrc::WrongState, "a response is still being handled")));
+        return;
+    }
+    if (status < 100 || status > 699) {
+        result.returnError(
+            toDbus(DaemonError(DaemonErrc::InvalidArguments, "status must be 100..699")));
+        return;
+    }
+    SipResponse response;
+    response.status = status;
+    for (auto& header : headers)
+        response.headers.emplace_back(std::move(std::get<0>(header)),
+                                      std::move(std::get<1>(header)));
+    failure_.reset();
+    toSend_.reset();
+    pending_ = std::make_unique<sdbus::Result<std::string, std::map<std::string, sdbus::Variant>>>(
+        std::move(result));
+    try {
+        execute(engine_.response(Clock::now(), response));
+    } catch (...) {
+        failure_ = classify(std::current_exception());
+    }
+    if (!awaitingCard_) answerPending();
+}
+
+sdbus::UnixFd RegistrationObject::OpenSocket(const std::string& transport,
+                                             const std::string& role) {
+    if (transport != "udp" && transport != "tcp")
+        throw toDbus(DaemonError(DaemonErrc::InvalidArguments, "transport is udp or tcp"));
+    if (role != "client" && role != "server")
+        throw toDbus(DaemonError(DaemonErrc::InvalidArguments, "role is client or server"));
+    bool tcp = transport == "tcp";
+    bool server = role == "server";
+    int fd = -1;
+    if (auto current = engine_.currentSet(); current && sets_.count(current->id)) {
+        auto& set = sets_.at(current->id)->set();
+        fd = (server ? set.server : set.client).duplicate(tcp, server);
+    } else if (lastOffer_) {
+        fd = context_.security.duplicatePending(server ? lastOffer_->portUs : lastOffer_->portUc,
+                                                tcp, server);
+    } else {
+        throw toDbus(
+            DaemonError(DaemonErrc::NotFound, "no protected port yet: call Register first"));
+    }
+    if (fd < 0)
+        throw toDbus(DaemonError(DaemonErrc::Failed, "cannot duplicate the protected socket"));
+    return sdbus::UnixFd(fd, sdbus::adopt_fd);
+}
+
+void RegistrationObject::Close() {
+    closeNow();
+    context_.closeLater(number_);
+}
+
+std::string RegistrationObject::PcscfAddress() {
+    if (auto current = engine_.currentSet()) return current->pcscfAddress;
+    const auto& pcscfs = engine_.config().pcscfs;
+    return pcscfs.empty() ? "" : pcscfs.front();
+}
+
+uint16_t RegistrationObject::PortUc() {
+    if (auto current = engine_.currentSet()) return current->ours.portUc;
+    return lastOffer_ ? lastOffer_->portUc : 0;
+}
+
+uint16_t RegistrationObject::PortUs() {
+    if (auto current = engine_.currentSet()) return current->ours.portUs;
+    return lastOffer_ ? lastOffer_->portUs : 0;
+}
+
+uint16_t RegistrationObject::PortPc() {
+    auto current = engine_.currentSet();
+    return current ? current->theirs.portC : 0;
+}
+
+uint16_t RegistrationObject::PortPs() {
+    auto current = engine_.currentSet();
+    return current ? current->theirs.portS : 0;
+}
+
+uint64_t RegistrationObject::Expires() {
+    const auto& at = engine_.info().expiresAt;
+    if (!at) return 0;
+    auto left = std::chrono::duration_cast<std::chrono::seconds>(*at - Clock::now()).count();
+    return static_cast<uint64_t>(time(nullptr) + (left > 0 ? left : 0));
+}
+
+std::string RegistrationObject::LastError() {
+    const auto& engineError = engine_.info().lastError;
+    return engineError.empty() ? lastError_ : engineError;
+}
+
+}  // namespace imsaka::daemon

@@ -1,0 +1,112 @@
+// org.imsaka.Registration1: the glue between one RegistrationEngine and the world. It turns
+// D-Bus calls into engine events, carries out the engine's actions in order (ports and SPIs,
+// the card, the kernel, timers, signals) and feeds their results back, and answers
+// HandleResponse only once the card and the SA install are done.
+#pragma once
+
+#include <imsaka/dbus/Registration1_adaptor.h>
+#include <sdbus-c++/sdbus-c++.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "card_manager.h"
+#include "event_loop.h"
+#include "imsaka/daemon/engine.h"
+#include "imsaka/daemon/errors.h"
+#include "sa_object.h"
+#include "security_manager.h"
+
+namespace imsaka::daemon {
+
+struct RegistrationContext {
+    sdbus::IConnection& connection;
+    EventLoop& loop;
+    SecurityManager& security;
+    CardManager& cards;
+    // Asks the owner to destroy the registration (from the loop, after the current call).
+    std::function<void(unsigned number)> closeLater;
+};
+
+class RegistrationObject final
+    : public sdbus::AdaptorInterfaces<::org::imsaka::Registration1_adaptor,
+                                      sdbus::ManagedObject_adaptor, sdbus::Properties_adaptor> {
+  public:
+    using Reply = std::tuple<std::string, std::map<std::string, sdbus::Variant>>;
+
+    RegistrationObject(RegistrationContext context, unsigned number, std::string owner,
+                       std::string cardPath, RegistrationConfig config);
+    ~RegistrationObject();  // removes every SA set, answers a call still waiting
+
+    const std::string& path() const { return path_; }
+    const std::string& owner() const { return owner_; }
+    // Drops every SA set now, with no message (Close, client gone, shutdown).
+    void closeNow();
+
+  private:
+    // Registration1
+    Reply Register() override;
+    void HandleResponse(sdbus::Result<std::string, std::map<std::string, sdbus::Variant>>&& result,
+                        uint16_t status,
+                        std::vector<sdbus::Struct<std::string, std::string>> headers) override;
+    Reply HandleTimeout() override;
+    Reply HandleNotify(const std::string& body) override;
+    Reply Deregister() override;
+    sdbus::UnixFd OpenSocket(const std::string& transport, const std::string& role) override;
+    void Close() override;
+    std::string State() override { return std::string(toString(engine_.state())); }
+    sdbus::ObjectPath Card() override { return sdbus::ObjectPath(cardPath_); }
+    std::string Owner() override { return owner_; }
+    std::string Impi() override { return engine_.config().impi; }
+    std::string Impu() override { return engine_.config().impu; }
+    std::string InstanceId() override { return engine_.config().instanceId; }
+    uint32_t RegId() override { return engine_.config().regId.value_or(0); }
+    std::string Transport() override { return std::string(toString(engine_.config().transport)); }
+    std::string LocalAddress() override { return engine_.config().localAddress; }
+    std::string PcscfAddress() override;
+    uint16_t PortUc() override;
+    uint16_t PortUs() override;
+    uint16_t PortPc() override;
+    uint16_t PortPs() override;
+    uint64_t Expires() override;
+    std::vector<std::string> AssociatedUris() override { return engine_.info().associatedUris; }
+    std::vector<std::string> BarredUris() override { return engine_.info().barredUris; }
+    std::vector<std::string> ServiceRoute() override { return engine_.info().serviceRoute; }
+    std::string PublicGruu() override { return engine_.info().publicGruu; }
+    std::string TemporaryGruu() override { return engine_.info().temporaryGruu; }
+    std::string LastError() override;
+
+    // Runs actions (and the actions their results lead to) until done or waiting for the card.
+    void execute(Actions actions);
+    void perform(Action& action, Actions& more);
+    void startAuthentication(const action::Authenticate& request);
+    void authenticationDone(std::variant<cardio::AuthResult, DaemonError> outcome);
+    void watchInbound(SaSetId id);
+    Reply takeReply();
+    void answerPending();
+    Reply call(const std::function<Actions(Time)>& event);
+    [[noreturn]] void fail(std::exception_ptr error);
+
+    RegistrationContext context_;
+    unsigned number_;
+    std::string path_;
+    std::string owner_;
+    std::string cardPath_;
+    RegistrationEngine engine_;
+    std::map<SaSetId, std::unique_ptr<SaObject>> sets_;
+    std::map<TimerKind, std::unique_ptr<Timer>> timers_;
+    std::map<SaSetId, std::unique_ptr<Timer>> inboundWatch_;
+    std::optional<OutgoingRegister> toSend_;
+    std::optional<SecurityOffer> lastOffer_;  // reserved, for OpenSocket before the 401
+    bool awaitingCard_ = false;
+    std::optional<DaemonError> failure_;  // to answer the waiting call with
+    std::string lastError_;
+    std::unique_ptr<sdbus::Result<std::string, std::map<std::string, sdbus::Variant>>> pending_;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    bool closed_ = false;
+};
+
+}  // namespace imsaka::daemon

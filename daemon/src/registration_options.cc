@@ -1,0 +1,91 @@
+#include "registration_options.h"
+
+#include "imsaka/daemon/errors.h"
+#include "imsaka/ipsec/address.h"
+
+namespace imsaka::daemon {
+
+namespace {
+
+[[noreturn]] void bad(const std::string& key, const std::string& why) {
+    throw DaemonError(DaemonErrc::InvalidArguments, "option " + key + ": " + why);
+}
+
+template <typename T>
+T get(const std::string& key, const sdbus::Variant& value, const char* type) {
+    if (!value.containsValueOfType<T>()) bad(key, std::string("expected type ") + type);
+    return value.get<T>();
+}
+
+std::string ipLiteral(const std::string& key, const sdbus::Variant& value) {
+    auto text = get<std::string>(key, value, "s");
+    if (!ipsec::IpAddress::parse(text)) bad(key, "not an IPv4 or IPv6 address: " + text);
+    return text;
+}
+
+}  // namespace
+
+RegistrationOptions parseRegistrationOptions(const std::map<std::string, sdbus::Variant>& options) {
+    RegistrationOptions parsed;
+    for (const auto& [key, value] : options) {
+        if (key == "card") {
+            if (value.containsValueOfType<sdbus::ObjectPath>())
+                parsed.card = std::string(value.get<sdbus::ObjectPath>());
+            else
+                parsed.card = get<std::string>(key, value, "s or o");
+        } else if (key == "impu") {
+            auto impu = get<std::string>(key, value, "s");
+            if (!impu.starts_with("sip:") && !impu.starts_with("sips:") &&
+                !impu.starts_with("tel:"))
+                bad(key, "expected a sip:, sips: or tel: URI");
+            parsed.impu = impu;
+        } else if (key == "pcscf") {
+            parsed.pcscf = ipLiteral(key, value);
+        } else if (key == "pcscf_port") {
+            auto port = get<uint16_t>(key, value, "q");
+            if (port == 0) bad(key, "port 0");
+            parsed.pcscfPort = port;
+        } else if (key == "local_address") {
+            parsed.localAddress = ipLiteral(key, value);
+        } else if (key == "transport") {
+            auto transport = get<std::string>(key, value, "s");
+            if (transport == "udp")
+                parsed.transport = Transport::Udp;
+            else if (transport == "tcp")
+                parsed.transport = Transport::Tcp;
+            else
+                bad(key, "expected udp or tcp");
+        } else if (key == "reg_id") {
+            auto regId = get<uint32_t>(key, value, "u");
+            if (regId == 0) bad(key, "reg-id starts at 1");
+            parsed.regId = regId;
+        } else if (key == "expires") {
+            auto expires = get<uint32_t>(key, value, "u");
+            if (expires == 0) bad(key, "use Deregister to end a registration");
+            parsed.expires = expires;
+        } else if (key == "integrity") {
+            std::vector<sip::IntegrityAlgorithm> list;
+            for (const auto& name : get<std::vector<std::string>>(key, value, "as")) {
+                auto algorithm = sip::integrityAlgorithmFrom(name);
+                if (!algorithm) bad(key, "unknown algorithm " + name);
+                list.push_back(*algorithm);
+            }
+            if (list.empty()) bad(key, "empty list");
+            parsed.integrity = list;
+        } else if (key == "encryption") {
+            std::vector<sip::EncryptionAlgorithm> list;
+            for (const auto& name : get<std::vector<std::string>>(key, value, "as")) {
+                auto algorithm = sip::encryptionAlgorithmFrom(name);
+                if (!algorithm) bad(key, "unknown algorithm " + name);
+                list.push_back(*algorithm);
+            }
+            if (list.empty()) bad(key, "empty list");
+            parsed.encryption = list;
+        } else {
+            bad(key, "unknown option");
+        }
+    }
+    return parsed;
+}
+
+}  // namespace imsaka::daemon

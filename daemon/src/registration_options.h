@@ -1,0 +1,32 @@
+// The options of Manager1.CreateRegistration (a{sv}), checked: unknown keys, wrong types
+// and bad values are InvalidArguments naming the key.
+#pragma once
+
+#include <sdbus-c++/Types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "imsaka/daemon/engine.h"
+
+namespace imsaka::daemon {
+
+struct RegistrationOptions {
+    std::optional<std::string> card;  // object path or reader name
+    std::optional<std::string> impu;
+    std::optional<std::string> pcscf;  // IP literal
+    std::optional<uint16_t> pcscfPort;
+    std::optional<std::string> localAddress;  // IP literal
+    std::optional<Transport> transport;
+    std::optional<uint32_t> regId;
+    std::optional<uint32_t> expires;
+    std::optional<std::vector<sip::IntegrityAlgorithm>> integrity;
+    std::optional<std::vector<sip::EncryptionAlgorithm>> encryption;
+};
+
+RegistrationOptions parseRegistrationOptions(const std::map<std::string, sdbus::Variant>& options);
+
+}  // namespace imsaka::daemon

@@ -1,0 +1,90 @@
+// Ports and SPIs for the next SA set, and the kernel side of installed sets, through one
+// ipsec::Xfrm on the loop's thread (each request is a short netlink round trip).
+//
+// A port is reserved by binding a UDP and a TCP socket to it on the local address; the
+// daemon keeps both for as long as the port belongs to a set, so nobody else on the host
+// can take it, and hands duplicates to the application (OpenSocket).
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "imsaka/daemon/config.h"
+#include "imsaka/daemon/engine.h"
+#include "imsaka/ipsec/xfrm.h"
+
+namespace imsaka::daemon {
+
+// A UDP and a TCP socket bound to one port; closed when it goes.
+class ReservedPort {
+  public:
+    ReservedPort() = default;
+    ReservedPort(uint16_t port, int udp, int tcp) : port_(port), udp_(udp), tcp_(tcp) {}
+    ~ReservedPort();
+    ReservedPort(ReservedPort&& other) noexcept;
+    ReservedPort& operator=(ReservedPort&& other) noexcept;
+    ReservedPort(const ReservedPort&) = delete;
+    ReservedPort& operator=(const ReservedPort&) = delete;
+
+    uint16_t port() const noexcept { return port_; }
+    // A duplicate for the application: "udp", or "tcp" (listening when listen is set).
+    int duplicate(bool tcp, bool listen);
+
+  private:
+    void close() noexcept;
+    uint16_t port_ = 0;
+    int udp_ = -1;
+    int tcp_ = -1;
+    bool listening_ = false;
+};
+
+// An installed SA set and the two ports it protects.
+struct InstalledSet {
+    ipsec::SaSet sa;
+    ReservedPort client;  // port_uc
+    ReservedPort server;  // port_us
+    uint64_t expiresUnix = 0;
+};
+
+class SecurityManager {
+  public:
+    explicit SecurityManager(const DaemonConfig& config);
+
+    // Removes what a previous run left in the kernel; logs the counts.
+    void removeLeftovers();
+
+    // Throws DaemonError(PortsUnavailable) or an ipsec::XfrmError.
+    SecurityOffer reserve(const std::string& local, const std::string& remote);
+    void release(const SecurityOffer& offer) noexcept;
+    // Takes the reservation of set.ours; ck and ik are 16 bytes.
+    std::unique_ptr<InstalledSet> install(const SaSetView& set, const std::string& local,
+                                          ByteView ck, ByteView ik);
+    void setLifetime(InstalledSet& set, Seconds lifetime);
+    std::array<ipsec::SaCounters, 4> counters(const InstalledSet& set);
+    void remove(InstalledSet& set) noexcept;
+    // Kernel expiry notifications of our SAs: poll expiryFd(), then dispatchExpiry() logs them.
+    int expiryFd() const { return expiry_.fd(); }
+    void dispatchExpiry() { expiry_.dispatch(); }
+    // A duplicate of a reserved (not yet installed) port's socket; -1 when unknown.
+    int duplicatePending(uint16_t port, bool tcp, bool listen);
+
+  private:
+    ReservedPort bindPort(const ipsec::IpAddress& local);
+
+    const DaemonConfig& config_;
+    ipsec::Xfrm xfrm_;
+    ipsec::XfrmExpiryWatcher expiry_;
+    uint16_t nextPort_;
+    struct Pending {
+        ipsec::SpiReservation spis;
+        ReservedPort client;
+        ReservedPort server;
+    };
+    std::map<uint32_t, Pending> pending_;  // by spiUc
+};
+
+}  // namespace imsaka::daemon

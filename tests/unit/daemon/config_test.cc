@@ -1,0 +1,189 @@
+#include "imsaka/daemon/config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+namespace imsaka::daemon {
+namespace {
+
+ConfigError errorOf(const std::string& text) {
+    try {
+        parseConfig(text, "test.conf");
+    } catch (const ConfigError& e) {
+        return e;
+    }
+    ADD_FAILURE() << "no error for:\n" << text;
+    return ConfigError(ConfigErrc::Syntax, "", "");
+}
+
+TEST(DaemonConfig, EmptyTextGivesTheDefaults) {
+    auto config = parseConfig("");
+    EXPECT_TRUE(config.readers.empty());
+    EXPECT_EQ(config.application, ApplicationChoice::Auto);
+    EXPECT_EQ(config.authenticate, AuthenticateAccess::Root);
+    EXPECT_EQ(config.group, "imsaka");
+    EXPECT_EQ(config.maxRegistrationsPerClient, 4u);
+    EXPECT_EQ(config.timers.regAwaitAuth, Seconds(240));
+    EXPECT_EQ(config.timers.timerF, Seconds(128));
+    EXPECT_TRUE(config.instanceId.empty());
+}
+
+TEST(DaemonConfig, EverySectionIsRead) {
+    auto config = parseConfig(R"(
+; comment
+[card]
+readers = Virtual PCD 00 00, Virtual PCD 00 01
+application = usim
+[security]
+integrity = hmac-md5-96
+encryption = aes-cbc, null
+spi_min = 0x10000
+spi_max = 0x1ffff
+port_min = 50000
+port_max = 50100
+[timers]
+reg_await_auth = 60
+timer_f = 32
+max_initial_attempts = 3
+backoff_after_initial = 100
+backoff_after_reregistration = 200
+refresh_margin = 300
+refresh_threshold = 900
+sa_grace = 10
+[access]
+group = voice
+authenticate = group
+[limits]
+max_registrations_per_client = 2
+[registration]
+instance_id = <urn:uuid:00000000-0000-1000-8000-000000000001>
+expires = 3600
+)");
+    ASSERT_EQ(config.readers.size(), 2u);
+    EXPECT_EQ(config.readers[0], "Virtual PCD 00 00");
+    EXPECT_EQ(config.readers[1], "Virtual PCD 00 01");
+    EXPECT_EQ(config.application, ApplicationChoice::Usim);
+    ASSERT_EQ(config.integrity.size(), 1u);
+    EXPECT_EQ(config.integrity[0], sip::IntegrityAlgorithm::HmacMd5_96);
+    ASSERT_EQ(config.encryption.size(), 2u);
+    EXPECT_EQ(config.encryption[0], sip::EncryptionAlgorithm::AesCbc);
+    EXPECT_EQ(config.encryption[1], sip::EncryptionAlgorithm::Null);
+    EXPECT_EQ(config.spiMin, 0x10000u);
+    EXPECT_EQ(config.spiMax, 0x1ffffu);
+    EXPECT_EQ(config.portMin, 50000);
+    EXPECT_EQ(config.portMax, 50100);
+    EXPECT_EQ(config.timers.regAwaitAuth, Seconds(60));
+    EXPECT_EQ(config.timers.timerF, Seconds(32));
+    EXPECT_EQ(config.timers.maxInitialAttempts, 3u);
+    EXPECT_EQ(config.timers.backoffAfterInitial, Seconds(100));
+    EXPECT_EQ(config.timers.backoffAfterReregistration, Seconds(200));
+    EXPECT_EQ(config.timers.refreshMargin, Seconds(300));
+    EXPECT_EQ(config.timers.refreshThreshold, Seconds(900));
+    EXPECT_EQ(config.timers.saGrace, Seconds(10));
+    EXPECT_EQ(config.group, "voice");
+    EXPECT_EQ(config.authenticate, AuthenticateAccess::Group);
+    EXPECT_EQ(config.maxRegistrationsPerClient, 2u);
+    EXPECT_EQ(config.instanceId, "<urn:uuid:00000000-0000-1000-8000-000000000001>");
+    EXPECT_EQ(config.expires, 3600u);
+}
+
+TEST(DaemonConfig, UnknownKeyIsNamedWithItsSection) {
+    auto error = errorOf("[security]\nintegrity = hmac-md5-96\nintegrety = hmac-md5-96\n");
+    EXPECT_EQ(error.code(), ConfigErrc::UnknownKey);
+    EXPECT_EQ(error.where(), "test.conf [security] integrety");
+}
+
+TEST(DaemonConfig, UnknownSectionIsNamedWithItsLine) {
+    auto error = errorOf("[card]\napplication = auto\n[cards]\nreaders = x\n");
+    EXPECT_EQ(error.code(), ConfigErrc::UnknownSection);
+    EXPECT_EQ(error.where(), "test.conf:4");
+    EXPECT_NE(std::string(error.what()).find("[cards]"), std::string::npos);
+}
+
+TEST(DaemonConfig, KeyOutsideAnySectionIsAnUnknownSection) {
+    EXPECT_EQ(errorOf("readers = x\n").code(), ConfigErrc::UnknownSection);
+}
+
+TEST(DaemonConfig, BadValuesAreNamed) {
+    struct Case {
+        const char* text;
+        const char* where;
+    };
+    for (auto [text, where] : {
+             Case{"[card]\napplication = sim\n", "test.conf [card] application"},
+             Case{"[security]\nintegrity = hmac-sha-256\n", "test.conf [security] integrity"},
+             Case{"[security]\nencryption = null,,aes-cbc\n", "test.conf [security] encryption"},
+             Case{"[security]\nspi_min = 255\n", "test.conf [security] spi_min"},
+             Case{"[security]\nport_max = 65536\n", "test.conf [security] port_max"},
+             Case{"[security]\nport_min = 80\n", "test.conf [security] port_min"},
+             Case{"[timers]\ntimer_f = 0\n", "test.conf [timers] timer_f"},
+             Case{"[timers]\nreg_await_auth = 4m\n", "test.conf [timers] reg_await_auth"},
+             Case{"[timers]\nsa_grace = -1\n", "test.conf [timers] sa_grace"},
+             Case{"[access]\nauthenticate = everyone\n", "test.conf [access] authenticate"},
+             Case{"[access]\ngroup = a b\n", "test.conf [access] group"},
+             Case{"[limits]\nmax_registrations_per_client = 0\n",
+                  "test.conf [limits] max_registrations_per_client"},
+             Case{"[registration]\ninstance_id = urn:uuid:1\n",
+                  "test.conf [registration] instance_id"},
+         }) {
+        auto error = errorOf(text);
+        EXPECT_EQ(error.code(), ConfigErrc::BadValue) << text;
+        EXPECT_EQ(error.where(), where) << text;
+    }
+}
+
+TEST(DaemonConfig, RangesThatDoNotFitAreInconsistent) {
+    EXPECT_EQ(errorOf("[security]\nspi_min = 5000\nspi_max = 4000\n").code(),
+              ConfigErrc::Inconsistent);
+    EXPECT_EQ(errorOf("[security]\nport_min = 50000\nport_max = 50001\n").code(),
+              ConfigErrc::Inconsistent);
+}
+
+TEST(DaemonConfig, LineWithoutEqualsIsASyntaxError) {
+    auto error = errorOf("[card]\napplication auto\n");
+    EXPECT_EQ(error.code(), ConfigErrc::Syntax);
+    EXPECT_EQ(error.where(), "test.conf:2");
+}
+
+TEST(DaemonConfig, MissingDefaultFileMeansDefaultsButAMissingNamedFileIsAnError) {
+    auto config = loadConfig("/nonexistent/imsakad.conf", true);
+    EXPECT_EQ(config.maxRegistrationsPerClient, 4u);
+    try {
+        loadConfig("/nonexistent/imsakad.conf", false);
+        FAIL() << "no error";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.code(), ConfigErrc::Unreadable);
+    }
+}
+
+TEST(DaemonConfig, FileErrorsNameTheFile) {
+    char path[] = "/tmp/imsakad-conf-test.XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT_GE(fd, 0);
+    close(fd);
+    std::ofstream(path) << "[limits]\nmax_registrations_per_client = lots\n";
+    try {
+        loadConfig(path, false);
+        ADD_FAILURE() << "no error";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.code(), ConfigErrc::BadValue);
+        EXPECT_EQ(e.where(), std::string(path) + " [limits] max_registrations_per_client");
+    }
+    std::remove(path);
+}
+
+TEST(DaemonConfig, ExampleFileOfTheTreeParses) {
+    auto config = loadConfig(IMSAKA_EXAMPLE_CONFIG, false);
+    EXPECT_EQ(config.group, "imsaka");
+}
+
+TEST(InstanceId, FormatsAsAnUrnUuidInAngleBrackets) {
+    std::array<uint8_t, 16> uuid{0x4b, 0x2f, 0x8e, 0x61, 0x0d, 0x3c, 0x47, 0xa5,
+                                 0x9e, 0x52, 0x17, 0xc4, 0x6a, 0x0b, 0x93, 0xd8};
+    EXPECT_EQ(formatInstanceId(uuid), "<urn:uuid:4b2f8e61-0d3c-47a5-9e52-17c46a0b93d8>");
+}
+
+}  // namespace
+}  // namespace imsaka::daemon
