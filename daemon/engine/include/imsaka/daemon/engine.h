@@ -54,6 +54,7 @@ struct RegistrationConfig {
     std::string localAddress;         // IP literal of the UE
     std::vector<std::string> pcscfs;  // IP literals; the first is used, a 305 moves to the next
     uint16_t pcscfPort = 5060;        // where unprotected REGISTERs go
+    uint16_t unprotectedPort = 5060;  // our port for unprotected REGISTERs (Via sent-by)
     uint32_t expires = 600000;        // requested registration lifetime in seconds
     std::vector<sip::IntegrityAlgorithm> integrity{sip::IntegrityAlgorithm::HmacMd5_96,
                                                    sip::IntegrityAlgorithm::HmacSha1_96};
