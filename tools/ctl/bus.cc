@@ -4,6 +4,10 @@
 #include <imsaka/dbus/SecurityAssociation1_proxy.h>
 #include <sdbus-c++/StandardInterfaces.h>
 
+#include <cerrno>
+#include <cstdlib>
+#include <system_error>
+
 namespace imsaka::ctl {
 
 namespace {
@@ -23,40 +27,40 @@ class ObjectManagerClient final : public sdbus::ProxyInterfaces<sdbus::ObjectMan
     void onInterfacesRemoved(const sdbus::ObjectPath&, const std::vector<std::string>&) override {}
 };
 
-class CardClient final : public sdbus::ProxyInterfaces<org::imsaka::Card1_proxy> {
+// A proxy of one interface without signals (Card1, SecurityAssociation1) on one object.
+template <typename Interface>
+class Client final : public sdbus::ProxyInterfaces<Interface> {
   public:
-    CardClient(sdbus::IConnection& connection, const std::string& path)
-        : ProxyInterfaces(connection, kService, path) {
-        registerProxy();
+    Client(sdbus::IConnection& connection, const std::string& path)
+        : sdbus::ProxyInterfaces<Interface>(connection, kService, path) {
+        this->registerProxy();
     }
-    ~CardClient() { unregisterProxy(); }
+    ~Client() { this->unregisterProxy(); }
 };
 
-class SaSetClient final : public sdbus::ProxyInterfaces<org::imsaka::SecurityAssociation1_proxy> {
-  public:
-    SaSetClient(sdbus::IConnection& connection, const std::string& path)
-        : ProxyInterfaces(connection, kService, path) {
-        registerProxy();
-    }
-    ~SaSetClient() { unregisterProxy(); }
-};
+// sdbus-c++ 1.2 leaks the sd_bus object when a connection to a custom address fails; the
+// system-bus path cleans up after itself and reads DBUS_SYSTEM_BUS_ADDRESS like any sd-bus
+// program, so --address goes through it.
+std::unique_ptr<sdbus::IConnection> connect(const std::string& address) {
+    if (!address.empty() && setenv("DBUS_SYSTEM_BUS_ADDRESS", address.c_str(), 1) != 0)
+        throw std::system_error(errno, std::generic_category(), "setenv");
+    return sdbus::createSystemBusConnection();
+}
 
 }  // namespace
 
-Bus::Bus(const std::string& address)
-    : connection_(address.empty() ? sdbus::createSystemBusConnection()
-                                  : sdbus::createSessionBusConnectionWithAddress(address)) {}
+Bus::Bus(const std::string& address) : connection_(connect(address)) {}
 
 ManagedObjects Bus::managedObjects() {
     return ObjectManagerClient(*connection_).GetManagedObjects();
 }
 
 std::vector<Counter> Bus::counters(const std::string& saSetPath) {
-    return SaSetClient(*connection_, saSetPath).GetCounters();
+    return Client<org::imsaka::SecurityAssociation1_proxy>(*connection_, saSetPath).GetCounters();
 }
 
 uint8_t Bus::verifyPin(const std::string& cardPath, const std::string& pin) {
-    return CardClient(*connection_, cardPath).VerifyPin(pin);
+    return Client<org::imsaka::Card1_proxy>(*connection_, cardPath).VerifyPin(pin);
 }
 
 std::optional<std::string> Bus::daemonOwner() {

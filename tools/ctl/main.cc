@@ -130,8 +130,10 @@ int verifyPin(Bus& bus, const Options& options) {
     uint8_t retries = bus.verifyPin(path, pin);
     json result{{"card", path}, {"verified", true}, {"retries_left", retries}};
     show(options, result, [&](std::ostream& out) {
-        out << "PIN verified on " << path << " (" << static_cast<unsigned>(retries)
-            << " tries left)\n";
+        out << "PIN verified on " << path;
+        // Cards rarely report the counter once the PIN is verified; 0 means not reported.
+        if (retries > 0) out << " (" << static_cast<unsigned>(retries) << " tries left)";
+        out << '\n';
     });
     return kOk;
 }

@@ -50,6 +50,10 @@ class StopSignals {
     StopSignals(const StopSignals&) = delete;
     StopSignals& operator=(const StopSignals&) = delete;
     int fd() const { return fd_; }
+    void consume() const {
+        signalfd_siginfo info{};
+        [[maybe_unused]] ssize_t n = read(fd_, &info, sizeof info);
+    }
 
   private:
     sigset_t mask_{}, previous_{};
@@ -97,7 +101,10 @@ class Monitor {
             pollfd fds[2] = {{pollData.fd, pollData.events, 0}, {stop.fd(), POLLIN, 0}};
             if (poll(fds, 2, timeoutMs) < 0 && errno != EINTR)
                 throw std::system_error(errno, std::generic_category(), "poll");
-            if (fds[1].revents & POLLIN) return kOk;
+            if (fds[1].revents & POLLIN) {
+                stop.consume();  // else it fires again once unblocked
+                return kOk;
+            }
         }
     }
 
