@@ -1,7 +1,9 @@
 #include "registration_object.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <iterator>
 
@@ -420,10 +422,11 @@ sdbus::UnixFd RegistrationObject::OpenSocket(const std::string& transport,
                                                 tcp, server);
     } else {
         throw toDbus(
-            DaemonError(DaemonErrc::NotFound, "no protected port yet: call Register first"));
+            DaemonError(DaemonErrc::WrongState, "no protected port yet: call Register first"));
     }
     if (fd < 0)
-        throw toDbus(DaemonError(DaemonErrc::Failed, "cannot duplicate the protected socket"));
+        throw toDbus(DaemonError(DaemonErrc::Failed, std::string("cannot hand out the socket: ") +
+                                                         std::strerror(errno)));
     return sdbus::UnixFd(fd, sdbus::adopt_fd);
 }
 
