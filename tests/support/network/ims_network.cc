@@ -193,8 +193,12 @@ SipHeaders ImsNetwork::ok(const SipHeaders& request, uint32_t expires,
                           const std::vector<std::string>& associatedUris,
                           const std::vector<std::string>& serviceRoute) const {
     SipHeaders headers = response(request);
-    for (const auto& contact : headerValues(request, "Contact"))
+    for (auto contact : headerValues(request, "Contact")) {
+        // The registrar's expires replaces the one the UE asked for.
+        if (auto at = contact.find(";expires="); at != std::string::npos)
+            contact.erase(at, contact.find(';', at + 1) - at);
         headers.emplace_back("Contact", contact + ";expires=" + std::to_string(expires));
+    }
     for (const auto& uri : associatedUris)
         headers.emplace_back("P-Associated-URI", "<" + uri + ">");
     for (const auto& route : serviceRoute) headers.emplace_back("Service-Route", "<" + route + ">");

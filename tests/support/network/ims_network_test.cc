@@ -110,8 +110,11 @@ TEST(ImsNetwork, RefusesAnOfferWithoutItsAlgorithms) {
 TEST(ImsNetwork, OkCarriesContactExpiresAndTheRegistrationsUris) {
     ImsNetwork network;
     auto request = unprotectedRegister();
+    request.emplace_back("Contact", "<sip:10.46.0.3:5060>;expires=600000;reg-id=2");
     auto ok = network.ok(request, 3600, {"sip:a@example.org", "tel:+1555"}, {"sip:scscf;lr"});
-    EXPECT_EQ(headerValue(ok, "m"), *headerValue(request, "Contact") + ";expires=3600");
+    EXPECT_EQ(headerValues(ok, "m"),
+              (std::vector<std::string>{*headerValue(request, "Contact") + ";expires=3600",
+                                        "<sip:10.46.0.3:5060>;reg-id=2;expires=3600"}));
     EXPECT_EQ(headerValues(ok, "P-Associated-URI"),
               (std::vector<std::string>{"<sip:a@example.org>", "<tel:+1555>"}));
     EXPECT_EQ(headerValue(ok, "Service-Route"), "<sip:scscf;lr>");
