@@ -191,6 +191,18 @@ void RegistrationEngine::Impl::removeAllSets(Actions& out) {
     while (!sets_.empty()) removeSet(out, sets_.front().view.id);
 }
 
+// A retiring set normally goes on the first inbound packet on its successor; a network
+// that never moves to the new set (Kamailio 5.6 keeps using the old one after a
+// re-registration) leaves it until its own lifetime ends.
+void RegistrationEngine::Impl::removeExpiredRetiringSets(Time now, Actions& out) {
+    std::vector<SaSetId> ended;
+    for (const auto& set : sets_) {
+        if (set.view.state == SaSetState::Retiring && set.endsAt <= now)
+            ended.push_back(set.view.id);
+    }
+    for (SaSetId id : ended) removeSet(out, id);
+}
+
 // The registration is gone (deregistered, lapsed, ended by the network): nothing of it
 // stays, neither SAs nor what the 200 OK told us.
 void RegistrationEngine::Impl::dropRegistration(Actions& out) {
@@ -264,10 +276,11 @@ Actions RegistrationEngine::Impl::deregister(Time now) {
     bool initialInProgress =
         (state == RegistrationState::Registering || state == RegistrationState::Authenticating) &&
         purpose_ == Purpose::Initial;
-    if (initialInProgress || state == RegistrationState::Backoff) {
-        // Nothing is registered yet: abandon the attempt without a message.
-        cancel(out, TimerKind::Backoff);
-        finishDeregistration(out);
+    if (initialInProgress) {
+        // Nothing is registered yet: abandon the attempt without a message. The count of
+        // failed attempts stays, so this is no way around the back-off.
+        dropRegistration(out);
+        setState(out, RegistrationState::Unregistered);
         return out;
     }
     throwWrongState("nothing to deregister in state " + std::string(toString(state)));
@@ -309,6 +322,7 @@ Actions RegistrationEngine::Impl::timerFired(Time now, TimerKind kind) {
             break;
         case TimerKind::Refresh:
             if (!registered_) break;
+            removeExpiredRetiringSets(now, out);
             if (info.expiresAt && now >= *info.expiresAt) {
                 dropRegistration(out);
                 setError("the registration expired before it could be refreshed");

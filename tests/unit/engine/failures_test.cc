@@ -243,6 +243,7 @@ TEST_P(FailedAttempts, FiveFailedInitialAttemptsBackOffForFiveMinutes) {
                 ElementsAre("CancelTimer(timer-f)", "ReleaseSecurity(6100)",
                             "StateChanged(backoff)", "ArmTimer(backoff@305)", "InfoChanged"));
     EXPECT_EQ(errorOf([&] { engine.registerNow(at(6)); }), EngineErrc::WrongState);
+    EXPECT_EQ(errorOf([&] { engine.deregister(at(6)); }), EngineErrc::WrongState);
     EXPECT_THAT(describe(engine.timerFired(at(305), TimerKind::Backoff)),
                 ElementsAre("StateChanged(unregistered)", "RefreshDue(retry)"));
     EXPECT_TRUE(has<action::ReserveSecurity>(engine.registerNow(at(306))));

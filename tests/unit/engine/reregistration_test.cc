@@ -101,6 +101,19 @@ TEST_F(Reregistration, OkAfterReauthenticationRetiresTheOldSetUntilTheNewOneIsUs
     ASSERT_EQ(engine_.saSets().size(), 1u);
 }
 
+TEST_F(Reregistration, RetiringSetGoesWhenItsLifetimeEndsIfTheNetworkNeverUsesTheNewOne) {
+    OutgoingRegister request = reauthenticate(refresh());
+    engine_.response(at(3004), network_.ok(request, 3600));
+    // Set 1 was to last until 3630; no inbound traffic on set 2 (Kamailio 5.6) keeps it.
+    EXPECT_FALSE(has<action::RemoveSaSet>(engine_.timerFired(at(3600), TimerKind::Refresh)));
+    engine_.registerNow(at(3700));
+    OutgoingRegister next = sent(engine_.securityReserved(at(3700), kOfferA));
+    Actions actions = engine_.response(at(3700), network_.ok(next, 3600));
+    EXPECT_EQ(one<action::RemoveSaSet>(actions).id, 1u);
+    ASSERT_EQ(engine_.saSets().size(), 1u);
+    EXPECT_EQ(engine_.saSets()[0].id, 2u);
+}
+
 TEST_F(Reregistration, ForbiddenRemovesTheTemporarySetAndKeepsTheOldOne) {
     OutgoingRegister request = reauthenticate(refresh());
     Actions actions = engine_.response(at(3004), Network::answer(403, request));

@@ -233,7 +233,10 @@ class RegistrationEngine {
     // Application-driven events.
     Actions registerNow(Time now);  // initial registration or refresh; starts with
                                     // ReserveSecurity (every REGISTER offers new SPIs)
-    Actions deregister(Time now);   // Send(REGISTER Expires: 0) over the established set
+    // Send(REGISTER Expires: 0) over the established set. During an initial attempt it
+    // abandons the attempt; WrongState while a refresh is outstanding or nothing is
+    // registered (Backoff included: close() ends that).
+    Actions deregister(Time now);
     Actions response(Time now, const SipResponse& response);
     Actions transportError(Time now);  // a failed attempt, like timer F firing
     // reg-event NOTIFY body: shortened => RefreshDue(Reauthenticate); deactivated, expired
