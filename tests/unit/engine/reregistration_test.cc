@@ -147,6 +147,16 @@ TEST_F(Reregistration, RegistrationLapsesWhenNoRefreshSucceedsBeforeExpiry) {
     EXPECT_FALSE(engine_.info().expiresAt);
 }
 
+TEST_F(Reregistration, TimerFOnARefreshKeepsTheRegistrationUntilItExpires) {
+    refresh();
+    Actions actions = engine_.timerFired(at(3128), TimerKind::TimerF);
+    EXPECT_THAT(describe(actions), ElementsAre("ReleaseSecurity(6200)", "StateChanged(registered)",
+                                               "ArmTimer(refresh@3600)", "InfoChanged"));
+    EXPECT_EQ(engine_.currentSet()->id, 1u);
+    // The application may try again before the registration lapses.
+    EXPECT_TRUE(has<action::ReserveSecurity>(engine_.registerNow(at(3200))));
+}
+
 TEST_F(Reregistration, RegisterNowWhileARefreshIsOutstandingIsWrongState) {
     refresh();
     try {
