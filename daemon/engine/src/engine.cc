@@ -347,7 +347,7 @@ Actions RegistrationEngine::Impl::notify(Time now, std::string_view reginfoXml) 
     try {
         reginfo = sip::parseReginfo(reginfoXml);
     } catch (const sip::ReginfoError& error) {
-        throw EngineError(EngineErrc::MalformedHeader,
+        throw EngineError(EngineErrc::MalformedBody,
                           std::string("reg-event body: ") + error.what());
     }
     Actions out;
