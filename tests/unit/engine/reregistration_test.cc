@@ -29,7 +29,12 @@ class Reregistration : public ::testing::Test {
         EXPECT_EQ(install.set.id, 2u);
         EXPECT_EQ(install.set.ours.portUc, kOfferB.portUc);
         EXPECT_EQ(install.set.theirs.portS, 7201);
-        return sent(engine_.saSetInstalled(at(3003), install.set.id));
+        OutgoingRegister answer = sent(engine_.saSetInstalled(at(3003), install.set.id));
+        auto authorization = sip::parseAuthorization(header(answer, "Authorization"));
+        EXPECT_EQ(authorization.response, expectedResponse(answer, authorization, vector.xres));
+        EXPECT_EQ(authorization.nonce,
+                  sip::parseWwwAuthenticate(network_.wwwAuthenticate(vector)).nonce);
+        return answer;
     }
 
     RegistrationEngine engine_{testConfig()};
