@@ -386,14 +386,7 @@ RegistrationObject::Reply RegistrationObject::HandleTimeout() {
 }
 
 RegistrationObject::Reply RegistrationObject::HandleNotify(const std::string& body) {
-    try {
-        return call([this, &body](Time now) { return engine_.notify(now, body); });
-    } catch (const sdbus::Error& e) {
-        // The engine calls a bad reginfo body a malformed header; here it is the argument.
-        if (e.getName() != dbusErrorName(DaemonErrc::MalformedHeader)) throw;
-        throw sdbus::Error(std::string(dbusErrorName(DaemonErrc::InvalidArguments)),
-                           "reginfo body: " + e.getMessage());
-    }
+    return call([this, &body](Time now) { return engine_.notify(now, body); });
 }
 
 RegistrationObject::Reply RegistrationObject::Deregister() {

@@ -1,11 +1,11 @@
-// The engine's public face, its bookkeeping (state, timers, SA sets, offers) and the events
-// that are not SIP responses: registerNow, deregister, close, timers and reg-event bodies.
+// The engine's bookkeeping (state, timers, SA sets, offers, failures and back-off) and the
+// events that are neither SIP responses nor reg-event bodies: registerNow, deregister,
+// close, transport errors, timers and inbound traffic.
 #include <openssl/rand.h>
 
 #include <algorithm>
 
 #include "impl.h"
-#include "imsaka/sip/reginfo.h"
 
 namespace imsaka::daemon {
 namespace {
@@ -191,6 +191,18 @@ void RegistrationEngine::Impl::removeAllSets(Actions& out) {
     while (!sets_.empty()) removeSet(out, sets_.front().view.id);
 }
 
+// A retiring set normally goes on the first inbound packet on its successor; a network
+// that never moves to the new set (Kamailio 5.6 keeps using the old one after a
+// re-registration) leaves it until its own lifetime ends.
+void RegistrationEngine::Impl::removeExpiredRetiringSets(Time now, Actions& out) {
+    std::vector<SaSetId> ended;
+    for (const auto& set : sets_) {
+        if (set.view.state == SaSetState::Retiring && set.endsAt <= now)
+            ended.push_back(set.view.id);
+    }
+    for (SaSetId id : ended) removeSet(out, id);
+}
+
 // The registration is gone (deregistered, lapsed, ended by the network): nothing of it
 // stays, neither SAs nor what the 200 OK told us.
 void RegistrationEngine::Impl::dropRegistration(Actions& out) {
@@ -264,10 +276,11 @@ Actions RegistrationEngine::Impl::deregister(Time now) {
     bool initialInProgress =
         (state == RegistrationState::Registering || state == RegistrationState::Authenticating) &&
         purpose_ == Purpose::Initial;
-    if (initialInProgress || state == RegistrationState::Backoff) {
-        // Nothing is registered yet: abandon the attempt without a message.
-        cancel(out, TimerKind::Backoff);
-        finishDeregistration(out);
+    if (initialInProgress) {
+        // Nothing is registered yet: abandon the attempt without a message. The count of
+        // failed attempts stays, so this is no way around the back-off.
+        dropRegistration(out);
+        setState(out, RegistrationState::Unregistered);
         return out;
     }
     throwWrongState("nothing to deregister in state " + std::string(toString(state)));
@@ -309,6 +322,7 @@ Actions RegistrationEngine::Impl::timerFired(Time now, TimerKind kind) {
             break;
         case TimerKind::Refresh:
             if (!registered_) break;
+            removeExpiredRetiringSets(now, out);
             if (info.expiresAt && now >= *info.expiresAt) {
                 dropRegistration(out);
                 setError("the registration expired before it could be refreshed");
@@ -322,86 +336,6 @@ Actions RegistrationEngine::Impl::timerFired(Time now, TimerKind kind) {
             failedInitialAttempts_ = 0;
             setState(out, RegistrationState::Unregistered);
             out.push_back(action::RefreshDue{RefreshReason::Retry});
-            break;
-    }
-    return out;
-}
-
-Actions RegistrationEngine::Impl::notify(Time now, std::string_view reginfoXml) {
-    requireOpen();
-    sip::Reginfo reginfo;
-    try {
-        reginfo = sip::parseReginfo(reginfoXml);
-    } catch (const sip::ReginfoError& error) {
-        throw EngineError(EngineErrc::MalformedHeader,
-                          std::string("reg-event body: ") + error.what());
-    }
-    Actions out;
-    // Identities the network ended are barred until a registration lists them again.
-    for (const auto& registration : reginfo.registrations) {
-        auto& barred = info.barredUris;
-        auto found = std::find(barred.begin(), barred.end(), registration.aor);
-        bool terminated = registration.state == sip::RegistrationState::Terminated;
-        if (terminated && found == barred.end()) {
-            barred.push_back(registration.aor);
-            changed_ = true;
-        } else if (registration.state == sip::RegistrationState::Active && found != barred.end()) {
-            barred.erase(found);
-            changed_ = true;
-        }
-    }
-    if (!registered_) return out;
-
-    // Our contact in our IMPU's registration (other AoRs only get barred above): by
-    // instance and reg-id when the body carries them, else by the URI registered or, during
-    // a re-registration, the one just sent.
-    const sip::ReginfoContact* contact = nullptr;
-    if (!config.instanceId.empty()) {
-        contact = sip::findOurContact(
-            reginfo, sip::OurContact{lastContact_, config.instanceId, config.regId}, config.impu);
-    }
-    for (const auto* uri : {&registeredContact_, &lastContact_}) {
-        if (contact) break;
-        contact = sip::findOurContact(reginfo, sip::OurContact{*uri, std::nullopt, std::nullopt},
-                                      config.impu);
-    }
-    if (!contact) return out;
-
-    switch (sip::actionFor(*contact)) {
-        case sip::ContactAction::None:
-            break;
-        case sip::ContactAction::Reauthenticate:
-            // shortened: the network wants a new authentication before the new expiry.
-            if (contact->expires) {
-                info.expiresAt = now + Seconds(*contact->expires);
-                changed_ = true;
-                if (state == RegistrationState::Registered) {
-                    armRefresh(now, out, Seconds(*contact->expires));
-                }
-            }
-            if (state == RegistrationState::Registered) {
-                out.push_back(action::RefreshDue{RefreshReason::Reauthenticate});
-            }
-            break;
-        case sip::ContactAction::RegisterAgain:
-            dropRegistration(out);
-            setError("the network ended the registration (" +
-                     std::string(sip::toString(contact->event)) + ")");
-            if (contact->event == sip::ContactEvent::Probation && contact->retryAfter) {
-                setState(out, RegistrationState::Backoff);
-                arm(out, TimerKind::Backoff, now + Seconds(*contact->retryAfter));
-            } else {
-                setState(out, RegistrationState::Unregistered);
-                out.push_back(action::RefreshDue{RefreshReason::RegisterAgain});
-            }
-            break;
-        case sip::ContactAction::Stop:
-            dropRegistration(out);
-            setError("the network ended the registration (" +
-                     std::string(sip::toString(contact->event)) + ")");
-            setState(out, contact->event == sip::ContactEvent::Rejected
-                              ? RegistrationState::Failed
-                              : RegistrationState::Unregistered);
             break;
     }
     return out;
@@ -432,72 +366,6 @@ std::optional<SaSetView> RegistrationEngine::Impl::currentSetView() const {
     if (!set) set = findSet(temporary_);
     if (!set) return std::nullopt;
     return set->view;
-}
-
-// The public class forwards to Impl and adds InfoChanged last when anything visible changed.
-RegistrationEngine::RegistrationEngine(RegistrationConfig config)
-    : impl_(std::make_shared<Impl>(std::move(config))) {}
-
-Actions RegistrationEngine::registerNow(Time now) {
-    return impl_->finish(impl_->registerNow(now));
-}
-Actions RegistrationEngine::deregister(Time now) {
-    return impl_->finish(impl_->deregister(now));
-}
-Actions RegistrationEngine::response(Time now, const SipResponse& response) {
-    return impl_->finish(impl_->response(now, response));
-}
-Actions RegistrationEngine::transportError(Time now) {
-    return impl_->finish(impl_->transportError(now));
-}
-Actions RegistrationEngine::notify(Time now, std::string_view reginfoXml) {
-    return impl_->finish(impl_->notify(now, reginfoXml));
-}
-Actions RegistrationEngine::close(Time now) {
-    return impl_->finish(impl_->close(now));
-}
-Actions RegistrationEngine::securityReserved(Time now, const SecurityOffer& offer) {
-    return impl_->finish(impl_->securityReserved(now, offer));
-}
-Actions RegistrationEngine::securityUnavailable(Time now, std::string_view reason) {
-    return impl_->finish(impl_->securityUnavailable(now, reason));
-}
-Actions RegistrationEngine::authenticated(Time now, const sip::AkaResult& result) {
-    return impl_->finish(impl_->authenticated(now, result));
-}
-Actions RegistrationEngine::authenticationFailed(Time now, std::string_view reason) {
-    return impl_->finish(impl_->authenticationFailed(now, reason));
-}
-Actions RegistrationEngine::saSetInstalled(Time now, SaSetId id) {
-    return impl_->finish(impl_->saSetInstalled(now, id));
-}
-Actions RegistrationEngine::saSetFailed(Time now, SaSetId id, std::string_view reason) {
-    return impl_->finish(impl_->saSetFailed(now, id, reason));
-}
-Actions RegistrationEngine::inboundTraffic(Time now, SaSetId id) {
-    return impl_->finish(impl_->inboundTraffic(now, id));
-}
-Actions RegistrationEngine::timerFired(Time now, TimerKind kind) {
-    return impl_->finish(impl_->timerFired(now, kind));
-}
-
-RegistrationState RegistrationEngine::state() const noexcept {
-    return impl_->state;
-}
-const RegistrationConfig& RegistrationEngine::config() const noexcept {
-    return impl_->config;
-}
-const RegistrationInfo& RegistrationEngine::info() const noexcept {
-    return impl_->info;
-}
-std::vector<SaSetView> RegistrationEngine::saSets() const {
-    return impl_->saSetViews();
-}
-std::optional<SaSetView> RegistrationEngine::currentSet() const {
-    return impl_->currentSetView();
-}
-const std::string& RegistrationEngine::callId() const noexcept {
-    return impl_->callId;
 }
 
 }  // namespace imsaka::daemon

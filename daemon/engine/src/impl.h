@@ -86,6 +86,7 @@ class RegistrationEngine::Impl {
     void releaseOffer(Actions& out);
     void removeSet(Actions& out, SaSetId id);
     void removeAllSets(Actions& out);
+    void removeExpiredRetiringSets(Time now, Actions& out);
     void dropRegistration(Actions& out);
     void armRefresh(Time now, Actions& out, Seconds duration);
     void setError(std::string reason);

@@ -53,6 +53,17 @@ TEST_F(Failures, ChallengeWithoutSecurityServerAbandonsTheAttemptForANewCallId) 
     EXPECT_FALSE(again.protectedBySa);
 }
 
+TEST_F(Failures, ChallengeWithoutAkaIsAFailedAttempt) {
+    OutgoingRegister request = start();
+    Actions actions = engine_.response(
+        at(1), Network::answer(401, request,
+                               {{"WWW-Authenticate", "Digest realm=\"home1.net\", nonce=\"abc\""},
+                                {"Security-Server", network_.securityServer()}}));
+    EXPECT_THAT(describe(actions), ElementsAre("CancelTimer(timer-f)", "ReleaseSecurity(6100)",
+                                               "ReserveSecurity", "InfoChanged"));
+    EXPECT_THAT(engine_.info().lastError, HasSubstr("401 without an AKA challenge"));
+}
+
 TEST_F(Failures, SecurityServerMatchingNothingWeOfferedAbandonsTheAttempt) {
     auto config = testConfig();
     config.integrity = {sip::IntegrityAlgorithm::HmacMd5_96};
@@ -243,6 +254,7 @@ TEST_P(FailedAttempts, FiveFailedInitialAttemptsBackOffForFiveMinutes) {
                 ElementsAre("CancelTimer(timer-f)", "ReleaseSecurity(6100)",
                             "StateChanged(backoff)", "ArmTimer(backoff@305)", "InfoChanged"));
     EXPECT_EQ(errorOf([&] { engine.registerNow(at(6)); }), EngineErrc::WrongState);
+    EXPECT_EQ(errorOf([&] { engine.deregister(at(6)); }), EngineErrc::WrongState);
     EXPECT_THAT(describe(engine.timerFired(at(305), TimerKind::Backoff)),
                 ElementsAre("StateChanged(unregistered)", "RefreshDue(retry)"));
     EXPECT_TRUE(has<action::ReserveSecurity>(engine.registerNow(at(306))));

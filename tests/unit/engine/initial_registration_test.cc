@@ -212,6 +212,23 @@ TEST(InitialRegistration, RefreshTimerAsksForARefreshBeforeExpiry) {
                 ElementsAre("RefreshDue(expiry)"));
 }
 
+TEST(InitialRegistration, OkWithoutChallengeRegistersWithoutSaSets) {
+    RegistrationEngine engine(testConfig());
+    OutgoingRegister request = startInitial(engine, at(0));
+    Actions actions = engine.response(at(1), Network::answer(200, request, {{"Expires", "600"}}));
+    EXPECT_THAT(describe(actions),
+                ElementsAre("CancelTimer(timer-f)", "ReleaseSecurity(6100)",
+                            "ArmTimer(refresh@301)", "StateChanged(registered)", "InfoChanged"));
+    EXPECT_TRUE(engine.saSets().empty());
+    EXPECT_FALSE(engine.currentSet());
+    // Its refresh is unprotected too, with the same Call-ID.
+    engine.registerNow(at(301));
+    OutgoingRegister refresh = sent(engine.securityReserved(at(301), kOfferB));
+    EXPECT_FALSE(refresh.protectedBySa);
+    EXPECT_EQ(header(refresh, "Call-ID"), header(request, "Call-ID"));
+    EXPECT_EQ(header(refresh, "CSeq"), "2 REGISTER");
+}
+
 TEST(InitialRegistration, ProvisionalResponsesChangeNothing) {
     RegistrationEngine engine(testConfig());
     OutgoingRegister request = startInitial(engine, at(0));

@@ -122,12 +122,21 @@ TEST_F(RegEvent, TerminatedIdentitiesAreBarredUntilActiveAgain) {
     EXPECT_TRUE(engine_.info().barredUris.empty());
 }
 
+TEST(RegEventWhileUnregistered, OnlyBarredIdentitiesChange) {
+    RegistrationEngine engine(testConfig());
+    Actions actions = engine.notify(
+        at(0), reginfo({contact("terminated", "rejected")}, std::string(kImpu), "terminated"));
+    EXPECT_THAT(describe(actions), ElementsAre("InfoChanged"));
+    EXPECT_EQ(engine.state(), RegistrationState::Idle);
+    EXPECT_THAT(engine.info().barredUris, ElementsAre(std::string(kImpu)));
+}
+
 TEST_F(RegEvent, MalformedBodyIsNamedAndChangesNothing) {
     try {
         engine_.notify(at(100), "<reginfo");
         FAIL() << "expected EngineError";
     } catch (const EngineError& error) {
-        EXPECT_EQ(error.code(), EngineErrc::MalformedHeader);
+        EXPECT_EQ(error.code(), EngineErrc::MalformedBody);
         EXPECT_THAT(error.what(), ::testing::HasSubstr("reg-event body"));
     }
     EXPECT_EQ(engine_.state(), RegistrationState::Registered);

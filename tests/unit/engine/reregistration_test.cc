@@ -29,7 +29,12 @@ class Reregistration : public ::testing::Test {
         EXPECT_EQ(install.set.id, 2u);
         EXPECT_EQ(install.set.ours.portUc, kOfferB.portUc);
         EXPECT_EQ(install.set.theirs.portS, 7201);
-        return sent(engine_.saSetInstalled(at(3003), install.set.id));
+        OutgoingRegister answer = sent(engine_.saSetInstalled(at(3003), install.set.id));
+        auto authorization = sip::parseAuthorization(header(answer, "Authorization"));
+        EXPECT_EQ(authorization.response, expectedResponse(answer, authorization, vector.xres));
+        EXPECT_EQ(authorization.nonce,
+                  sip::parseWwwAuthenticate(network_.wwwAuthenticate(vector)).nonce);
+        return answer;
     }
 
     RegistrationEngine engine_{testConfig()};
@@ -101,6 +106,19 @@ TEST_F(Reregistration, OkAfterReauthenticationRetiresTheOldSetUntilTheNewOneIsUs
     ASSERT_EQ(engine_.saSets().size(), 1u);
 }
 
+TEST_F(Reregistration, RetiringSetGoesWhenItsLifetimeEndsIfTheNetworkNeverUsesTheNewOne) {
+    OutgoingRegister request = reauthenticate(refresh());
+    engine_.response(at(3004), network_.ok(request, 3600));
+    // Set 1 was to last until 3630; no inbound traffic on set 2 (Kamailio 5.6) keeps it.
+    EXPECT_FALSE(has<action::RemoveSaSet>(engine_.timerFired(at(3600), TimerKind::Refresh)));
+    engine_.registerNow(at(3700));
+    OutgoingRegister next = sent(engine_.securityReserved(at(3700), kOfferA));
+    Actions actions = engine_.response(at(3700), network_.ok(next, 3600));
+    EXPECT_EQ(one<action::RemoveSaSet>(actions).id, 1u);
+    ASSERT_EQ(engine_.saSets().size(), 1u);
+    EXPECT_EQ(engine_.saSets()[0].id, 2u);
+}
+
 TEST_F(Reregistration, ForbiddenRemovesTheTemporarySetAndKeepsTheOldOne) {
     OutgoingRegister request = reauthenticate(refresh());
     Actions actions = engine_.response(at(3004), Network::answer(403, request));
@@ -132,6 +150,16 @@ TEST_F(Reregistration, RegistrationLapsesWhenNoRefreshSucceedsBeforeExpiry) {
                                                "RefreshDue(register-again)", "InfoChanged"));
     EXPECT_TRUE(engine_.saSets().empty());
     EXPECT_FALSE(engine_.info().expiresAt);
+}
+
+TEST_F(Reregistration, TimerFOnARefreshKeepsTheRegistrationUntilItExpires) {
+    refresh();
+    Actions actions = engine_.timerFired(at(3128), TimerKind::TimerF);
+    EXPECT_THAT(describe(actions), ElementsAre("ReleaseSecurity(6200)", "StateChanged(registered)",
+                                               "ArmTimer(refresh@3600)", "InfoChanged"));
+    EXPECT_EQ(engine_.currentSet()->id, 1u);
+    // The application may try again before the registration lapses.
+    EXPECT_TRUE(has<action::ReserveSecurity>(engine_.registerNow(at(3200))));
 }
 
 TEST_F(Reregistration, RegisterNowWhileARefreshIsOutstandingIsWrongState) {

@@ -192,8 +192,8 @@ using Actions = std::vector<Action>;
 
 enum class EngineErrc {
     WrongState,       // the event makes no sense now (e.g. a response with nothing outstanding)
-    MalformedHeader,  // a header of the response, or a reg-event body, could not be parsed
-                      // (what() names the header, or says "reg-event body")
+    MalformedHeader,  // a header of the response could not be parsed (what() names it)
+    MalformedBody,    // a reg-event NOTIFY body is not reginfo XML
     InvalidConfig,
 };
 
@@ -233,7 +233,10 @@ class RegistrationEngine {
     // Application-driven events.
     Actions registerNow(Time now);  // initial registration or refresh; starts with
                                     // ReserveSecurity (every REGISTER offers new SPIs)
-    Actions deregister(Time now);   // Send(REGISTER Expires: 0) over the established set
+    // Send(REGISTER Expires: 0) over the established set. During an initial attempt it
+    // abandons the attempt; WrongState while a refresh is outstanding or nothing is
+    // registered (Backoff included: close() ends that).
+    Actions deregister(Time now);
     Actions response(Time now, const SipResponse& response);
     Actions transportError(Time now);  // a failed attempt, like timer F firing
     // reg-event NOTIFY body: shortened => RefreshDue(Reauthenticate); deactivated, expired
