@@ -223,8 +223,10 @@ TEST_F(DaemonKernelTest, ChallengeRoundTripInstallsTheSaSetAndRegisters) {
         EXPECT_LE(lifetime, 3600 + kSaGrace + 10);
     }
 
-    // ESP through SA A: a datagram from port_uc to the P-CSCF's port_ps on the daemon's socket.
+    // ESP through SA A: a datagram from port_uc to the P-CSCF's port_ps on the daemon's
+    // socket, counted by the SA and seen as ESP with spi_ps at the P-CSCF's end.
     auto socket = registration.registration->OpenSocket("udp", "client");
+    sdbus::UnixFd esp(pcscfEspSocket(), sdbus::adopt_fd);
     sockaddr_in to{};
     to.sin_family = AF_INET;
     to.sin_port = htons(challenge.pcscf.portS);
@@ -238,7 +240,7 @@ TEST_F(DaemonKernelTest, ChallengeRoundTripInstallsTheSaSetAndRegisters) {
     for (const auto& counter : set.GetCounters())
         if (counter.get<0>() == "A") packetsOnA = counter.get<3>();
     EXPECT_GE(packetsOnA, 1u);
-    EXPECT_NE(kernelView().ipXfrmState.find("spi " + hex(challenge.pcscf.spiS)), std::string::npos);
+    EXPECT_EQ(nextEspSpi(esp.get(), 2s), std::optional(challenge.pcscf.spiS));
 
     // SIGTERM: the daemon ends cleanly and takes its SAs with it.
     int status = sandbox().daemon->stop(SIGTERM);
