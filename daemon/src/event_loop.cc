@@ -189,6 +189,12 @@ void EventLoop::attachBus(sdbus::IConnection& connection) {
     sd_event_source_set_enabled(timer, SD_EVENT_OFF);
 }
 
+void EventLoop::detachBus() noexcept {
+    busIo_.reset();
+    busTimer_.reset();
+    bus_ = nullptr;
+}
+
 int EventLoop::onBusPrepare(sd_event_source* source, void* self) {
     auto& loop = *static_cast<EventLoop*>(self);
     sdbus::IConnection::PollData poll{};

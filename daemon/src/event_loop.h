@@ -69,6 +69,8 @@ class EventLoop {
     void onSignal(int signal, std::function<void()> fn);
     // Serves the connection from this loop.
     void attachBus(sdbus::IConnection& connection);
+    // Stops serving it (before the connection goes).
+    void detachBus() noexcept;
 
     int run();
     void exit(int code);

@@ -50,6 +50,7 @@ int serve(imsaka::daemon::DaemonConfig& config) {
     int rc = loop.run();
     cards.stop();
     connection->releaseName(kBusName);
+    loop.detachBus();
     return rc < 0 ? 1 : rc;
 }
 
