@@ -1,5 +1,12 @@
 #include "client.h"
 
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <stdexcept>
 #include <thread>
@@ -101,6 +108,34 @@ void setUpTestNetwork() {
         "ip -n imsaka-pcscf link set veth-pc up; }";
     if (std::system(setup) != 0)
         throw std::runtime_error("cannot set up the test network (veth, namespace imsaka-pcscf)");
+}
+
+int pcscfEspSocket() {
+    int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    int pcscf = open("/run/netns/imsaka-pcscf", O_RDONLY | O_CLOEXEC);
+    if (home < 0 || pcscf < 0 || setns(pcscf, CLONE_NEWNET) != 0)
+        throw std::runtime_error("cannot enter the namespace imsaka-pcscf");
+    int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ESP);
+    bool back = setns(home, CLONE_NEWNET) == 0;
+    close(pcscf);
+    close(home);
+    if (!back) throw std::runtime_error("cannot leave the namespace imsaka-pcscf");
+    if (fd < 0) throw std::runtime_error("cannot open a raw ESP socket");
+    return fd;
+}
+
+std::optional<uint32_t> nextEspSpi(int socket, std::chrono::milliseconds timeout) {
+    pollfd wait{socket, POLLIN, 0};
+    if (poll(&wait, 1, static_cast<int>(timeout.count())) != 1) return std::nullopt;
+    uint8_t packet[2048];
+    ssize_t length = recv(socket, packet, sizeof packet, 0);
+    // A raw IPv4 socket hands over the IP header too; the SPI opens the ESP header.
+    if (length < 20) return std::nullopt;
+    size_t headerLength = static_cast<size_t>(packet[0] & 0x0f) * 4;
+    if (static_cast<size_t>(length) < headerLength + 4) return std::nullopt;
+    const uint8_t* spi = packet + headerLength;
+    return static_cast<uint32_t>(spi[0]) << 24 | static_cast<uint32_t>(spi[1]) << 16 |
+           static_cast<uint32_t>(spi[2]) << 8 | spi[3];
 }
 
 }  // namespace imsaka::daemontest

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -94,6 +95,10 @@ inline constexpr const char* kUeAddress = "10.46.0.1";
 inline constexpr const char* kUeAddress2 = "10.46.0.3";
 inline constexpr const char* kPcscfAddress = "10.46.0.2";
 void setUpTestNetwork();
+// A raw ESP socket at the P-CSCF's end (in imsaka-pcscf), to see what arrives on the wire.
+int pcscfEspSocket();
+// The SPI of the next ESP packet on that socket, or nothing within timeout.
+std::optional<uint32_t> nextEspSpi(int socket, std::chrono::milliseconds timeout);
 
 // The D-Bus error name of a call that failed, or "" when it did not fail.
 template <typename Call>

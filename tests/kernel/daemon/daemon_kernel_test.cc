@@ -40,6 +40,25 @@ bool mentions(const std::vector<std::string>& values, const std::string& word) {
                        [&](const auto& value) { return value.find(word) != std::string::npos; });
 }
 
+// The hard lifetime in seconds ("expire add: ... hard N(sec)") of each keyed SA that
+// `ip -s xfrm state` printed.
+std::vector<uint64_t> hardLifetimes(const std::string& ipXfrmState) {
+    std::vector<uint64_t> lifetimes;
+    size_t stanza = 0;
+    while (stanza < ipXfrmState.size()) {
+        size_t next = ipXfrmState.find("\nsrc ", stanza);
+        std::string text =
+            ipXfrmState.substr(stanza, next == std::string::npos ? next : next - stanza);
+        auto expire = text.find("expire add:");
+        auto hard = expire == std::string::npos ? expire : text.find("hard ", expire);
+        if (text.find("auth-trunc") != std::string::npos && hard != std::string::npos)
+            lifetimes.push_back(std::stoull(text.substr(hard + 5)));
+        if (next == std::string::npos) break;
+        stanza = next + 1;
+    }
+    return lifetimes;
+}
+
 // Polls until the kernel holds nothing of ours, up to timeout; returns the last view.
 KernelView waitUntilClean(std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -155,6 +174,8 @@ TEST_F(DaemonKernelTest, ChallengeRoundTripInstallsTheSaSetAndRegisters) {
     auto kernel = kernelView();
     EXPECT_EQ(kernel.keyedSas, 4u) << kernel.ipXfrmState;
     EXPECT_EQ(kernel.ownPolicies, 4u) << kernel.ipXfrmPolicy;
+    EXPECT_EQ(hardLifetimes(kernel.ipXfrmState), std::vector<uint64_t>(4, kRegAwaitAuth))
+        << kernel.ipXfrmState;
     for (uint32_t spi :
          {challenge.ue.spiC, challenge.ue.spiS, challenge.pcscf.spiC, challenge.pcscf.spiS})
         EXPECT_NE(kernel.ipXfrmState.find("spi " + hex(spi)), std::string::npos) << hex(spi);
@@ -193,9 +214,19 @@ TEST_F(DaemonKernelTest, ChallengeRoundTripInstallsTheSaSetAndRegisters) {
     EXPECT_NE(serviceRoute[0].find("sip:orig@scscf.example.org;lr"), std::string::npos);
     EXPECT_EQ(set.State(), "established");
     EXPECT_GE(set.Expires(), now + 3600);
+    // The kernel counts from when each SA was added: the seconds since then come on top.
+    kernel = kernelView();
+    auto lifetimes = hardLifetimes(kernel.ipXfrmState);
+    EXPECT_EQ(lifetimes.size(), 4u) << kernel.ipXfrmState;
+    for (uint64_t lifetime : lifetimes) {
+        EXPECT_GE(lifetime, 3600 + kSaGrace);
+        EXPECT_LE(lifetime, 3600 + kSaGrace + 10);
+    }
 
-    // ESP through SA A: a datagram from port_uc to the P-CSCF's port_ps on the daemon's socket.
+    // ESP through SA A: a datagram from port_uc to the P-CSCF's port_ps on the daemon's
+    // socket, counted by the SA and seen as ESP with spi_ps at the P-CSCF's end.
     auto socket = registration.registration->OpenSocket("udp", "client");
+    sdbus::UnixFd esp(pcscfEspSocket(), sdbus::adopt_fd);
     sockaddr_in to{};
     to.sin_family = AF_INET;
     to.sin_port = htons(challenge.pcscf.portS);
@@ -209,7 +240,7 @@ TEST_F(DaemonKernelTest, ChallengeRoundTripInstallsTheSaSetAndRegisters) {
     for (const auto& counter : set.GetCounters())
         if (counter.get<0>() == "A") packetsOnA = counter.get<3>();
     EXPECT_GE(packetsOnA, 1u);
-    EXPECT_NE(kernelView().ipXfrmState.find("spi " + hex(challenge.pcscf.spiS)), std::string::npos);
+    EXPECT_EQ(nextEspSpi(esp.get(), 2s), std::optional(challenge.pcscf.spiS));
 
     // SIGTERM: the daemon ends cleanly and takes its SAs with it.
     int status = sandbox().daemon->stop(SIGTERM);

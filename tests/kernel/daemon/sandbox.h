@@ -51,8 +51,12 @@ class PrivateBus {
     std::string address_;
 };
 
-// The daemon's configuration file for the tests: the readers of pcsc-sandbox, a fixed
-// instance id, and an access group that exists everywhere.
+// The SA lifetimes the test configuration sets, in seconds.
+inline constexpr uint64_t kRegAwaitAuth = 240;
+inline constexpr uint64_t kSaGrace = 30;
+
+// The daemon's configuration file for the tests: the readers of pcsc-sandbox, the SA
+// lifetimes above, a fixed instance id, and an access group that exists everywhere.
 std::string testConfig(const std::string& readers = "Virtual PCD 00 00, Virtual PCD 00 01");
 
 class Daemon {

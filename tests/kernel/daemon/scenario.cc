@@ -32,7 +32,7 @@ KernelView kernelView() {
     auto count = ipsec::Xfrm().countState();
     view.ownSas = count.ownSas;
     view.ownPolicies = count.ownPolicies;
-    view.ipXfrmState = commandOutput("ip xfrm state");
+    view.ipXfrmState = commandOutput("ip -s xfrm state");
     view.ipXfrmPolicy = commandOutput("ip xfrm policy");
     // Larval SAs (SPI reservations) carry no algorithm; installed ones print "auth-trunc".
     view.keyedSas = occurrences(view.ipXfrmState, "auth-trunc");

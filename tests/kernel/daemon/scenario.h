@@ -23,7 +23,7 @@ struct KernelView {
     size_t ownSas = 0;
     size_t ownPolicies = 0;
     size_t keyedSas = 0;
-    std::string ipXfrmState;  // `ip xfrm state` as printed
+    std::string ipXfrmState;  // `ip -s xfrm state` as printed (lifetimes and counters)
     std::string ipXfrmPolicy;
 };
 KernelView kernelView();
