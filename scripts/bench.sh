@@ -21,3 +21,12 @@ echo "== virtual card and Milenage, per operation (Google Benchmark)"
 echo
 echo "== ipsec: SA sets through the library vs ip -batch, in user-mode Linux"
 scripts/bench-ipsec.sh
+
+echo
+echo "== imsakad: start-to-ready without a card and idle memory (host kernel, private pcscd and bus)"
+tests/integration/pcsc-sandbox.sh "$bench/daemon/daemon_bench" startup 20
+
+echo
+echo "== imsakad: challenge round trip over D-Bus with real SAs (user-mode Linux)"
+tests/kernel/uml-run.sh --mem 512M --timeout 900 -- tests/integration/pcsc-sandbox.sh \
+  "$PWD/$bench/daemon/daemon_bench" roundtrip "${DAEMON_BENCH_ROUNDS:-200}"

@@ -59,6 +59,8 @@ DaemonErrc fromEngine(EngineErrc code) {
             return DaemonErrc::WrongState;
         case EngineErrc::MalformedHeader:
             return DaemonErrc::MalformedHeader;
+        case EngineErrc::MalformedBody:  // the body of HandleNotify
+            return DaemonErrc::InvalidArguments;
         case EngineErrc::InvalidConfig:
             return DaemonErrc::InvalidArguments;
     }

@@ -10,12 +10,30 @@
 #include <stdexcept>
 #include <string>
 
+#include "log.h"
+
 namespace imsaka::daemon {
 
 namespace {
 
 void check(int rc, const char* what) {
     if (rc < 0) throw std::runtime_error(std::string(what) + ": " + std::strerror(-rc));
+}
+
+// Exceptions must not cross sd-event's C frames: a failing callback is logged. A failure of
+// the bus connection itself (fatal) ends the loop with an error: without the bus the daemon
+// is of no use, and systemd restarts it.
+template <typename Fn>
+void guarded(sd_event_source* source, Fn&& fn, bool fatal = false) {
+    try {
+        fn();
+        return;
+    } catch (const std::exception& e) {
+        log::error(std::string(fatal ? "D-Bus connection: " : "event loop: ") + e.what());
+    } catch (...) {
+        log::error("event loop: unknown failure");
+    }
+    if (fatal) sd_event_exit(sd_event_source_get_event(source), 1);
 }
 
 uint64_t toUsec(std::chrono::steady_clock::time_point at) {
@@ -72,10 +90,10 @@ bool Timer::armed() const {
     return source_.get() && sd_event_source_get_enabled(source_.get(), &enabled) > 0;
 }
 
-int Timer::onTimer(sd_event_source*, uint64_t, void* self) {
+int Timer::onTimer(sd_event_source* source, uint64_t, void* self) {
     // The callback may destroy this timer: copy it first.
     auto callback = static_cast<Timer*>(self)->callback_;
-    callback();
+    guarded(source, callback);
     return 0;
 }
 
@@ -107,7 +125,7 @@ void EventLoop::post(std::function<void()> fn) {
     [[maybe_unused]] auto written = write(wakeFd_, &one, sizeof one);
 }
 
-int EventLoop::onPosted(sd_event_source*, int fd, uint32_t, void* self) {
+int EventLoop::onPosted(sd_event_source* source, int fd, uint32_t, void* self) {
     auto& loop = *static_cast<EventLoop*>(self);
     uint64_t count = 0;
     [[maybe_unused]] auto read_ = read(fd, &count, sizeof count);
@@ -116,7 +134,7 @@ int EventLoop::onPosted(sd_event_source*, int fd, uint32_t, void* self) {
         std::lock_guard lock(loop.mutex_);
         batch.swap(loop.posted_);
     }
-    for (auto& fn : batch) fn();
+    for (auto& fn : batch) guarded(source, fn);
     return 0;
 }
 
@@ -129,8 +147,8 @@ EventSource EventLoop::watchReadable(int fd, std::function<void()> fn) {
     return EventSource(source);
 }
 
-int EventLoop::onReadable(sd_event_source*, int, uint32_t, void* fn) {
-    (*static_cast<std::function<void()>*>(fn))();
+int EventLoop::onReadable(sd_event_source* source, int, uint32_t, void* fn) {
+    guarded(source, *static_cast<std::function<void()>*>(fn));
     return 0;
 }
 
@@ -147,8 +165,8 @@ void EventLoop::onSignal(int signal, std::function<void()> fn) {
     signalSources_.emplace_back(source);
 }
 
-int EventLoop::onSignalInfo(sd_event_source*, const struct signalfd_siginfo*, void* fn) {
-    (*static_cast<std::function<void()>*>(fn))();
+int EventLoop::onSignalInfo(sd_event_source* source, const struct signalfd_siginfo*, void* fn) {
+    guarded(source, *static_cast<std::function<void()>*>(fn));
     return 0;
 }
 
@@ -171,9 +189,18 @@ void EventLoop::attachBus(sdbus::IConnection& connection) {
     sd_event_source_set_enabled(timer, SD_EVENT_OFF);
 }
 
-int EventLoop::onBusPrepare(sd_event_source*, void* self) {
+int EventLoop::onBusPrepare(sd_event_source* source, void* self) {
     auto& loop = *static_cast<EventLoop*>(self);
-    auto poll = loop.bus_->getEventLoopPollData();
+    sdbus::IConnection::PollData poll{};
+    bool ok = false;
+    guarded(
+        source,
+        [&] {
+            poll = loop.bus_->getEventLoopPollData();
+            ok = true;
+        },
+        true);
+    if (!ok) return 0;
     sd_event_source_set_io_events(loop.busIo_.get(), static_cast<uint32_t>(poll.events));
     if (poll.timeout_usec == UINT64_MAX) {
         sd_event_source_set_enabled(loop.busTimer_.get(), SD_EVENT_OFF);
@@ -184,13 +211,15 @@ int EventLoop::onBusPrepare(sd_event_source*, void* self) {
     return 0;
 }
 
-int EventLoop::onBusIo(sd_event_source*, int, uint32_t, void* self) {
-    static_cast<EventLoop*>(self)->processBus();
+int EventLoop::onBusIo(sd_event_source* source, int, uint32_t, void* self) {
+    guarded(
+        source, [self] { static_cast<EventLoop*>(self)->processBus(); }, true);
     return 0;
 }
 
-int EventLoop::onBusTimeout(sd_event_source*, uint64_t, void* self) {
-    static_cast<EventLoop*>(self)->processBus();
+int EventLoop::onBusTimeout(sd_event_source* source, uint64_t, void* self) {
+    guarded(
+        source, [self] { static_cast<EventLoop*>(self)->processBus(); }, true);
     return 0;
 }
 

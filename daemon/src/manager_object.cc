@@ -11,6 +11,7 @@
 #include "imsaka/ipsec/address.h"
 #include "log.h"
 #include "registration_options.h"
+#include "socket_address.h"
 
 #ifndef IMSAKA_VERSION
 #define IMSAKA_VERSION "0"
@@ -35,41 +36,6 @@ void requireReady(CardObject& card) {
 }
 
 }  // namespace
-
-std::string sourceAddressTowards(const std::string& address, uint16_t port) {
-    auto remote = ipsec::IpAddress::fromText(address);
-    int fd = socket(remote.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) throw DaemonError(DaemonErrc::Failed, "socket() failed");
-    sockaddr_storage peer{};
-    socklen_t length = 0;
-    if (remote.isV6()) {
-        auto* v6 = reinterpret_cast<sockaddr_in6*>(&peer);
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons(port);
-        std::memcpy(&v6->sin6_addr, remote.bytes().data(), 16);
-        length = sizeof *v6;
-    } else {
-        auto* v4 = reinterpret_cast<sockaddr_in*>(&peer);
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons(port);
-        std::memcpy(&v4->sin_addr, remote.bytes().data(), 4);
-        length = sizeof *v4;
-    }
-    sockaddr_storage local{};
-    socklen_t localLength = sizeof local;
-    bool ok = connect(fd, reinterpret_cast<sockaddr*>(&peer), length) == 0 &&
-              getsockname(fd, reinterpret_cast<sockaddr*>(&local), &localLength) == 0;
-    close(fd);
-    if (!ok)
-        throw DaemonError(DaemonErrc::InvalidArguments,
-                          "no route to the P-CSCF " + address + ": pass local_address");
-    char text[INET6_ADDRSTRLEN] = {};
-    if (local.ss_family == AF_INET6)
-        inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&local)->sin6_addr, text, sizeof text);
-    else
-        inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&local)->sin_addr, text, sizeof text);
-    return text;
-}
 
 ManagerObject::ManagerObject(sdbus::IConnection& connection, EventLoop& loop,
                              const DaemonConfig& config, SecurityManager& security,

@@ -52,8 +52,4 @@ class ManagerObject final
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
-// The source address the kernel would use towards the address (a connected UDP socket's
-// local end); throws DaemonError(InvalidArguments) when there is no route.
-std::string sourceAddressTowards(const std::string& address, uint16_t port);
-
 }  // namespace imsaka::daemon

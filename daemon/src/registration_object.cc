@@ -65,6 +65,7 @@ RegistrationObject::~RegistrationObject() {
 void RegistrationObject::closeNow() {
     if (closed_) return;
     closed_ = true;
+    held_.clear();
     try {
         execute(engine_.close(Clock::now()));
     } catch (const std::exception& e) {
@@ -87,6 +88,14 @@ void RegistrationObject::execute(Actions actions) {
     std::deque<Action> queue(std::make_move_iterator(actions.begin()),
                              std::make_move_iterator(actions.end()));
     while (!queue.empty()) {
+        if (failure_ && std::holds_alternative<action::ReserveSecurity>(queue.front())) {
+            // The engine retries at once after a failed attempt; the caller gets the error
+            // now and the retry from its next Register(), so nothing new is reserved (or
+            // left in the kernel) until the application asks.
+            held_.insert(held_.end(), std::make_move_iterator(queue.begin()),
+                         std::make_move_iterator(queue.end()));
+            break;
+        }
         Action action = std::move(queue.front());
         queue.pop_front();
         Actions more;
@@ -293,7 +302,15 @@ void RegistrationObject::answerPending() {
     throw toDbus(classify(error));
 }
 
+std::optional<DaemonError> RegistrationObject::callerRefused() {
+    const auto* message = getObject().getCurrentlyProcessedMessage();
+    if (message->getSender() == owner_ || message->getCredsUid() == 0) return std::nullopt;
+    return DaemonError(DaemonErrc::NotAllowed,
+                       "the registration belongs to another client (" + owner_ + ")");
+}
+
 RegistrationObject::Reply RegistrationObject::call(const std::function<Actions(Time)>& event) {
+    if (auto refused = callerRefused()) throw toDbus(*refused);
     if (closed_) throw toDbus(DaemonError(DaemonErrc::WrongState, "the registration is closed"));
     if (pending_ || awaitingCard_)
         throw toDbus(DaemonError(DaemonErrc::WrongState, "a response is still being handled"));
@@ -314,7 +331,12 @@ RegistrationObject::Reply RegistrationObject::call(const std::function<Actions(T
 }
 
 RegistrationObject::Reply RegistrationObject::Register() {
-    return call([this](Time now) { return engine_.registerNow(now); });
+    return call([this](Time now) {
+        if (held_.empty()) return engine_.registerNow(now);
+        Actions retry(std::make_move_iterator(held_.begin()), std::make_move_iterator(held_.end()));
+        held_.clear();
+        return retry;
+    });
 }
 
 RegistrationObject::Reply RegistrationObject::HandleTimeout() {
@@ -332,6 +354,10 @@ RegistrationObject::Reply RegistrationObject::Deregister() {
 void RegistrationObject::HandleResponse(
     sdbus::Result<std::string, std::map<std::string, sdbus::Variant>>&& result, uint16_t status,
     std::vector<sdbus::Struct<std::string, std::string>> headers) {
+    if (auto refused = callerRefused()) {
+        result.returnError(toDbus(*refused));
+        return;
+    }
     if (closed_) {
         result.returnError(
             toDbus(DaemonError(DaemonErrc::WrongState, "the registration is closed")));
@@ -366,6 +392,7 @@ void RegistrationObject::HandleResponse(
 
 sdbus::UnixFd RegistrationObject::OpenSocket(const std::string& transport,
                                              const std::string& role) {
+    if (auto refused = callerRefused()) throw toDbus(*refused);
     if (transport != "udp" && transport != "tcp")
         throw toDbus(DaemonError(DaemonErrc::InvalidArguments, "transport is udp or tcp"));
     if (role != "client" && role != "server")
@@ -389,6 +416,7 @@ sdbus::UnixFd RegistrationObject::OpenSocket(const std::string& transport,
 }
 
 void RegistrationObject::Close() {
+    if (auto refused = callerRefused()) throw toDbus(*refused);
     closeNow();
     context_.closeLater(number_);
 }

@@ -7,6 +7,7 @@
 #include <imsaka/dbus/Registration1_adaptor.h>
 #include <sdbus-c++/sdbus-c++.h>
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -89,6 +90,8 @@ class RegistrationObject final
     void answerPending();
     Reply call(const std::function<Actions(Time)>& event);
     [[noreturn]] void fail(std::exception_ptr error);
+    // Only the owner (and root) may drive a registration or take its sockets.
+    std::optional<DaemonError> callerRefused();
 
     RegistrationContext context_;
     unsigned number_;
@@ -100,6 +103,7 @@ class RegistrationObject final
     std::map<TimerKind, std::unique_ptr<Timer>> timers_;
     std::map<SaSetId, std::unique_ptr<Timer>> inboundWatch_;
     std::optional<OutgoingRegister> toSend_;
+    std::deque<Action> held_;  // the engine's retry after a failed attempt, for Register()
     std::optional<SecurityOffer> lastOffer_;  // reserved, for OpenSocket before the 401
     bool awaitingCard_ = false;
     std::optional<DaemonError> failure_;  // to answer the waiting call with

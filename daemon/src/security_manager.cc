@@ -13,6 +13,7 @@
 #include "imsaka/daemon/errors.h"
 #include "imsaka/ipsec/keys.h"
 #include "log.h"
+#include "socket_address.h"
 
 namespace imsaka::daemon {
 
@@ -28,22 +29,8 @@ ipsec::XfrmOptions xfrmOptions(const DaemonConfig& config) {
 int bound(const ipsec::IpAddress& local, int type, uint16_t port) {
     int fd = socket(local.family(), type | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
-    sockaddr_storage address{};
-    socklen_t length = 0;
-    if (local.isV6()) {
-        auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons(port);
-        std::memcpy(&v6->sin6_addr, local.bytes().data(), 16);
-        length = sizeof *v6;
-    } else {
-        auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons(port);
-        std::memcpy(&v4->sin_addr, local.bytes().data(), 4);
-        length = sizeof *v4;
-    }
-    if (bind(fd, reinterpret_cast<sockaddr*>(&address), length) != 0) {
+    auto address = socketAddress(local, port);
+    if (bind(fd, address.get(), address.length) != 0) {
         ::close(fd);
         return -1;
     }

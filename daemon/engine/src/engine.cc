@@ -1,66 +1,472 @@
-#include "imsaka/daemon/engine.h"
+// The engine's public face, its bookkeeping (state, timers, SA sets, offers) and the events
+// that are not SIP responses: registerNow, deregister, close, timers and reg-event bodies.
+#include <openssl/rand.h>
+
+#include <algorithm>
+
+#include "impl.h"
+#include "imsaka/sip/reginfo.h"
 
 namespace imsaka::daemon {
-
-class RegistrationEngine::Impl {
-  public:
-    explicit Impl(RegistrationConfig c) : config(std::move(c)) {}
-    RegistrationConfig config;
-    RegistrationState state = RegistrationState::Idle;
-    RegistrationInfo info;
-    std::string callId;
-};
-
 namespace {
-[[noreturn]] void notYet() {
-    throw EngineError(EngineErrc::WrongState, "not implemented yet");
+
+bool isHeaderSafe(std::string_view text) {
+    return std::none_of(text.begin(), text.end(), [](char c) {
+        auto u = static_cast<unsigned char>(c);
+        return u < 0x20 || u == 0x7f;
+    });
 }
+
+void validate(const RegistrationConfig& config) {
+    auto invalid = [](const std::string& what) {
+        throw EngineError(EngineErrc::InvalidConfig, what);
+    };
+    for (auto [name, value] : {std::pair<const char*, const std::string*>{"impi", &config.impi},
+                               {"impu", &config.impu},
+                               {"homeDomain", &config.homeDomain},
+                               {"localAddress", &config.localAddress}}) {
+        if (value->empty()) invalid(std::string(name) + " is empty");
+        if (!isHeaderSafe(*value) || value->find(' ') != std::string::npos) {
+            invalid(std::string(name) + " holds a space or control character");
+        }
+    }
+    if (!isHeaderSafe(config.instanceId) || config.instanceId.find('"') != std::string::npos) {
+        invalid("instanceId holds a quote or control character");
+    }
+    if (config.pcscfs.empty()) invalid("no P-CSCF address");
+    for (const auto& pcscf : config.pcscfs) {
+        if (pcscf.empty() || !isHeaderSafe(pcscf)) invalid("a P-CSCF address is empty or unsafe");
+    }
+    if (config.expires == 0) invalid("expires must be positive");
+    if (config.integrity.empty() || config.encryption.empty()) {
+        invalid("no integrity or encryption algorithm to offer");
+    }
+    if (config.timers.maxInitialAttempts == 0) invalid("maxInitialAttempts must be at least 1");
+    if (config.pcscfPort == 0 || config.unprotectedPort == 0) invalid("a port is zero");
+}
+
 }  // namespace
 
+[[noreturn]] void throwWrongState(const std::string& what) {
+    throw EngineError(EngineErrc::WrongState, what);
+}
+
+[[noreturn]] void throwMalformed(std::string_view header, const std::string& what) {
+    throw EngineError(EngineErrc::MalformedHeader, std::string(header) + ": " + what);
+}
+
+RegistrationEngine::Impl::Impl(RegistrationConfig c) : config(std::move(c)) {
+    validate(config);
+    expires_ = config.expires;
+}
+
+std::string RegistrationEngine::Impl::newToken() {
+    if (config.newToken) return config.newToken();
+    uint8_t bytes[12];
+    if (RAND_bytes(bytes, sizeof bytes) != 1) {
+        throw EngineError(EngineErrc::InvalidConfig, "the random source failed");
+    }
+    return toHex(ByteView(bytes, sizeof bytes));
+}
+
+void RegistrationEngine::Impl::requireOpen() const {
+    if (closed_) throwWrongState("the engine is closed");
+}
+
+void RegistrationEngine::Impl::setState(Actions& out, RegistrationState next) {
+    if (state == next) return;
+    state = next;
+    out.push_back(action::StateChanged{next});
+}
+
+void RegistrationEngine::Impl::arm(Actions& out, TimerKind kind, Time at) {
+    armed_.insert(kind);
+    out.push_back(action::ArmTimer{kind, at});
+}
+
+void RegistrationEngine::Impl::cancel(Actions& out, TimerKind kind) {
+    if (armed_.erase(kind) != 0) out.push_back(action::CancelTimer{kind});
+}
+
+// lastError may quote the network's headers: keep it one printable line for logs.
+void RegistrationEngine::Impl::setError(std::string reason) {
+    for (char& c : reason) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    }
+    info.lastError = std::move(reason);
+    changed_ = true;
+}
+
+Actions RegistrationEngine::Impl::finish(Actions out) {
+    if (changed_) out.push_back(action::InfoChanged{});
+    changed_ = false;
+    return out;
+}
+
+// Every attempt starts by reserving the ports and SPIs of its Security-Client.
+void RegistrationEngine::Impl::startAttempt(Actions& out, Purpose purpose) {
+    releaseOffer(out);
+    purpose_ = purpose;
+    awaiting_ = Awaiting::Reservation;
+    out.push_back(action::ReserveSecurity{});
+}
+
+void RegistrationEngine::Impl::endTransaction(Actions& out) {
+    cancel(out, TimerKind::TimerF);
+    cancel(out, TimerKind::RegAwaitAuth);
+    outstanding_ = false;
+    awaiting_ = Awaiting::Nothing;
+    challenge_.reset();
+    answer_.reset();
+}
+
+// One place for every failed attempt (error responses, timer F, transport errors,
+// reg-await-auth, unusable 401s, card and SA failures), 24.229 5.1.1.2.1 and 5.1.1.5.1.
+void RegistrationEngine::Impl::failAttempt(Time now, Actions& out, std::string reason,
+                                           std::optional<uint32_t> retryAfter) {
+    endTransaction(out);
+    if (temporary_) removeSet(out, *temporary_);  // the old set, if any, stays in use
+    releaseOffer(out);
+    setError(std::move(reason));
+    switch (purpose_) {
+        case Purpose::Deregister:
+            finishDeregistration(out);
+            return;
+        case Purpose::Refresh:
+            // The registration holds until it expires: keep its set, and if nothing
+            // refreshes it by then, the Refresh timer finds it lapsed.
+            followsFailedReregistration_ = true;
+            setState(out, RegistrationState::Registered);
+            if (info.expiresAt) arm(out, TimerKind::Refresh, *info.expiresAt);
+            return;
+        case Purpose::Initial:
+            break;
+    }
+    if (++failedInitialAttempts_ < config.timers.maxInitialAttempts) {
+        // Below the limit the engine retries at once (a new offer, then a new Call-ID).
+        setState(out, RegistrationState::Registering);
+        startAttempt(out, Purpose::Initial);
+        return;
+    }
+    Seconds wait = retryAfter                     ? Seconds(*retryAfter)
+                   : followsFailedReregistration_ ? config.timers.backoffAfterReregistration
+                                                  : config.timers.backoffAfterInitial;
+    setState(out, RegistrationState::Backoff);
+    arm(out, TimerKind::Backoff, now + wait);
+}
+
+void RegistrationEngine::Impl::releaseOffer(Actions& out) {
+    if (!offer_) return;
+    out.push_back(action::ReleaseSecurity{offer_->ports});
+    offer_.reset();
+}
+
+SaSet* RegistrationEngine::Impl::findSet(std::optional<SaSetId> id) {
+    if (!id) return nullptr;
+    auto found = std::find_if(sets_.begin(), sets_.end(),
+                              [&](const SaSet& set) { return set.view.id == *id; });
+    return found == sets_.end() ? nullptr : &*found;
+}
+
+const SaSet* RegistrationEngine::Impl::findSet(std::optional<SaSetId> id) const {
+    return const_cast<Impl*>(this)->findSet(id);
+}
+
+void RegistrationEngine::Impl::removeSet(Actions& out, SaSetId id) {
+    out.push_back(action::RemoveSaSet{id});
+    std::erase_if(sets_, [&](const SaSet& set) { return set.view.id == id; });
+    if (established_ == id) established_.reset();
+    if (temporary_ == id) temporary_.reset();
+    changed_ = true;
+}
+
+void RegistrationEngine::Impl::removeAllSets(Actions& out) {
+    while (!sets_.empty()) removeSet(out, sets_.front().view.id);
+}
+
+// The registration is gone (deregistered, lapsed, ended by the network): nothing of it
+// stays, neither SAs nor what the 200 OK told us.
+void RegistrationEngine::Impl::dropRegistration(Actions& out) {
+    endTransaction(out);
+    removeAllSets(out);
+    releaseOffer(out);
+    cancel(out, TimerKind::Refresh);
+    registered_ = false;
+    lastAuthorization_.reset();
+    info.expiresAt.reset();
+    info.associatedUris.clear();
+    info.serviceRoute.clear();
+    info.publicGruu.clear();
+    info.temporaryGruu.clear();
+    changed_ = true;
+}
+
+void RegistrationEngine::Impl::finishDeregistration(Actions& out) {
+    dropRegistration(out);
+    followsFailedReregistration_ = false;
+    failedInitialAttempts_ = 0;
+    setState(out, RegistrationState::Unregistered);
+}
+
+// 24.229 5.1.1.4.1: 600 s before expiry when the registration lasts more than 1200 s,
+// otherwise at half of it.
+void RegistrationEngine::Impl::armRefresh(Time now, Actions& out, Seconds duration) {
+    const auto& timers = config.timers;
+    Time at = duration > timers.refreshThreshold ? now + duration - timers.refreshMargin
+                                                 : now + duration / 2;
+    arm(out, TimerKind::Refresh, at);
+}
+
+Actions RegistrationEngine::Impl::registerNow(Time) {
+    requireOpen();
+    Actions out;
+    switch (state) {
+        case RegistrationState::Failed:
+            failedInitialAttempts_ = 0;  // told to try again
+            pcscfIndex_ = 0;
+            [[fallthrough]];
+        case RegistrationState::Idle:
+        case RegistrationState::Unregistered:
+            setState(out, RegistrationState::Registering);
+            startAttempt(out, Purpose::Initial);
+            return out;
+        case RegistrationState::Registered:
+            setState(out, RegistrationState::Reregistering);
+            startAttempt(out, Purpose::Refresh);
+            return out;
+        case RegistrationState::Backoff:
+            throwWrongState(
+                "backing off after failed initial registrations (RefreshDue(Retry) "
+                "says when to try again)");
+        default:
+            // 24.229 5.1.1.2.1: a new registration only after the final response.
+            throwWrongState("a registration procedure is in progress");
+    }
+}
+
+Actions RegistrationEngine::Impl::deregister(Time now) {
+    requireOpen();
+    Actions out;
+    if (state == RegistrationState::Registered) {
+        cancel(out, TimerKind::Refresh);
+        purpose_ = Purpose::Deregister;
+        setState(out, RegistrationState::Deregistering);
+        sendRegister(now, out, findSet(established_), lastAuthorization_);
+        return out;
+    }
+    bool initialInProgress =
+        (state == RegistrationState::Registering || state == RegistrationState::Authenticating) &&
+        purpose_ == Purpose::Initial;
+    if (initialInProgress || state == RegistrationState::Backoff) {
+        // Nothing is registered yet: abandon the attempt without a message.
+        cancel(out, TimerKind::Backoff);
+        finishDeregistration(out);
+        return out;
+    }
+    throwWrongState("nothing to deregister in state " + std::string(toString(state)));
+}
+
+Actions RegistrationEngine::Impl::close(Time) {
+    Actions out;
+    if (closed_) return out;
+    dropRegistration(out);
+    cancel(out, TimerKind::Backoff);
+    closed_ = true;
+    setState(out, RegistrationState::Unregistered);
+    return out;
+}
+
+Actions RegistrationEngine::Impl::transportError(Time now) {
+    requireOpen();
+    if (!outstanding_) throwWrongState("a transport error with no REGISTER outstanding");
+    Actions out;
+    failAttempt(now, out, "transport error");
+    return out;
+}
+
+Actions RegistrationEngine::Impl::timerFired(Time now, TimerKind kind) {
+    requireOpen();
+    Actions out;
+    if (armed_.erase(kind) == 0) return out;  // cancelled while already on its way
+    switch (kind) {
+        case TimerKind::TimerF:
+            if (outstanding_) failAttempt(now, out, "no final response before timer F");
+            break;
+        case TimerKind::RegAwaitAuth:
+            if (temporary_) failAttempt(now, out, "no 200 OK before reg-await-auth expired");
+            break;
+        case TimerKind::Refresh:
+            if (!registered_) break;
+            if (info.expiresAt && now >= *info.expiresAt) {
+                dropRegistration(out);
+                setError("the registration expired before it could be refreshed");
+                setState(out, RegistrationState::Unregistered);
+                out.push_back(action::RefreshDue{RefreshReason::RegisterAgain});
+            } else if (state == RegistrationState::Registered) {
+                out.push_back(action::RefreshDue{RefreshReason::Expiry});
+            }
+            break;
+        case TimerKind::Backoff:
+            failedInitialAttempts_ = 0;
+            setState(out, RegistrationState::Unregistered);
+            out.push_back(action::RefreshDue{RefreshReason::Retry});
+            break;
+    }
+    return out;
+}
+
+Actions RegistrationEngine::Impl::notify(Time now, std::string_view reginfoXml) {
+    requireOpen();
+    sip::Reginfo reginfo;
+    try {
+        reginfo = sip::parseReginfo(reginfoXml);
+    } catch (const sip::ReginfoError& error) {
+        throw EngineError(EngineErrc::MalformedBody,
+                          std::string("reg-event body: ") + error.what());
+    }
+    Actions out;
+    // Identities the network ended are barred until a registration lists them again.
+    for (const auto& registration : reginfo.registrations) {
+        auto& barred = info.barredUris;
+        auto found = std::find(barred.begin(), barred.end(), registration.aor);
+        bool terminated = registration.state == sip::RegistrationState::Terminated;
+        if (terminated && found == barred.end()) {
+            barred.push_back(registration.aor);
+            changed_ = true;
+        } else if (registration.state == sip::RegistrationState::Active && found != barred.end()) {
+            barred.erase(found);
+            changed_ = true;
+        }
+    }
+    if (!registered_) return out;
+
+    // Our contact in our IMPU's registration (other AoRs only get barred above): by
+    // instance and reg-id when the body carries them, else by the URI registered or, during
+    // a re-registration, the one just sent.
+    const sip::ReginfoContact* contact = nullptr;
+    if (!config.instanceId.empty()) {
+        contact = sip::findOurContact(
+            reginfo, sip::OurContact{lastContact_, config.instanceId, config.regId}, config.impu);
+    }
+    for (const auto* uri : {&registeredContact_, &lastContact_}) {
+        if (contact) break;
+        contact = sip::findOurContact(reginfo, sip::OurContact{*uri, std::nullopt, std::nullopt},
+                                      config.impu);
+    }
+    if (!contact) return out;
+
+    switch (sip::actionFor(*contact)) {
+        case sip::ContactAction::None:
+            break;
+        case sip::ContactAction::Reauthenticate:
+            // shortened: the network wants a new authentication before the new expiry.
+            if (contact->expires) {
+                info.expiresAt = now + Seconds(*contact->expires);
+                changed_ = true;
+                if (state == RegistrationState::Registered) {
+                    armRefresh(now, out, Seconds(*contact->expires));
+                }
+            }
+            if (state == RegistrationState::Registered) {
+                out.push_back(action::RefreshDue{RefreshReason::Reauthenticate});
+            }
+            break;
+        case sip::ContactAction::RegisterAgain:
+            dropRegistration(out);
+            setError("the network ended the registration (" +
+                     std::string(sip::toString(contact->event)) + ")");
+            if (contact->event == sip::ContactEvent::Probation && contact->retryAfter) {
+                setState(out, RegistrationState::Backoff);
+                arm(out, TimerKind::Backoff, now + Seconds(*contact->retryAfter));
+            } else {
+                setState(out, RegistrationState::Unregistered);
+                out.push_back(action::RefreshDue{RefreshReason::RegisterAgain});
+            }
+            break;
+        case sip::ContactAction::Stop:
+            dropRegistration(out);
+            setError("the network ended the registration (" +
+                     std::string(sip::toString(contact->event)) + ")");
+            setState(out, contact->event == sip::ContactEvent::Rejected
+                              ? RegistrationState::Failed
+                              : RegistrationState::Unregistered);
+            break;
+    }
+    return out;
+}
+
+Actions RegistrationEngine::Impl::inboundTraffic(Time, SaSetId id) {
+    requireOpen();
+    if (!findSet(id)) throwWrongState("inbound traffic on an unknown SA set");
+    Actions out;
+    // 24.229 5.1.1.5.1: the old set goes once the network uses the new one.
+    if (id != established_) return out;
+    std::vector<SaSetId> retiring;
+    for (const auto& set : sets_) {
+        if (set.view.state == SaSetState::Retiring) retiring.push_back(set.view.id);
+    }
+    for (SaSetId old : retiring) removeSet(out, old);
+    return out;
+}
+
+std::vector<SaSetView> RegistrationEngine::Impl::saSetViews() const {
+    std::vector<SaSetView> views;
+    for (const auto& set : sets_) views.push_back(set.view);
+    return views;
+}
+
+std::optional<SaSetView> RegistrationEngine::Impl::currentSetView() const {
+    const SaSet* set = findSet(established_);
+    if (!set) set = findSet(temporary_);
+    if (!set) return std::nullopt;
+    return set->view;
+}
+
+// The public class forwards to Impl and adds InfoChanged last when anything visible changed.
 RegistrationEngine::RegistrationEngine(RegistrationConfig config)
     : impl_(std::make_shared<Impl>(std::move(config))) {}
 
-Actions RegistrationEngine::registerNow(Time) {
-    notYet();
+Actions RegistrationEngine::registerNow(Time now) {
+    return impl_->finish(impl_->registerNow(now));
 }
-Actions RegistrationEngine::deregister(Time) {
-    notYet();
+Actions RegistrationEngine::deregister(Time now) {
+    return impl_->finish(impl_->deregister(now));
 }
-Actions RegistrationEngine::response(Time, const SipResponse&) {
-    notYet();
+Actions RegistrationEngine::response(Time now, const SipResponse& response) {
+    return impl_->finish(impl_->response(now, response));
 }
-Actions RegistrationEngine::transportError(Time) {
-    notYet();
+Actions RegistrationEngine::transportError(Time now) {
+    return impl_->finish(impl_->transportError(now));
 }
-Actions RegistrationEngine::notify(Time, std::string_view) {
-    notYet();
+Actions RegistrationEngine::notify(Time now, std::string_view reginfoXml) {
+    return impl_->finish(impl_->notify(now, reginfoXml));
 }
-Actions RegistrationEngine::close(Time) {
-    return {};
+Actions RegistrationEngine::close(Time now) {
+    return impl_->finish(impl_->close(now));
 }
-Actions RegistrationEngine::securityReserved(Time, const SecurityOffer&) {
-    notYet();
+Actions RegistrationEngine::securityReserved(Time now, const SecurityOffer& offer) {
+    return impl_->finish(impl_->securityReserved(now, offer));
 }
-Actions RegistrationEngine::securityUnavailable(Time, std::string_view) {
-    notYet();
+Actions RegistrationEngine::securityUnavailable(Time now, std::string_view reason) {
+    return impl_->finish(impl_->securityUnavailable(now, reason));
 }
-Actions RegistrationEngine::authenticated(Time, const sip::AkaResult&) {
-    notYet();
+Actions RegistrationEngine::authenticated(Time now, const sip::AkaResult& result) {
+    return impl_->finish(impl_->authenticated(now, result));
 }
-Actions RegistrationEngine::authenticationFailed(Time, std::string_view) {
-    notYet();
+Actions RegistrationEngine::authenticationFailed(Time now, std::string_view reason) {
+    return impl_->finish(impl_->authenticationFailed(now, reason));
 }
-Actions RegistrationEngine::saSetInstalled(Time, SaSetId) {
-    notYet();
+Actions RegistrationEngine::saSetInstalled(Time now, SaSetId id) {
+    return impl_->finish(impl_->saSetInstalled(now, id));
 }
-Actions RegistrationEngine::saSetFailed(Time, SaSetId, std::string_view) {
-    notYet();
+Actions RegistrationEngine::saSetFailed(Time now, SaSetId id, std::string_view reason) {
+    return impl_->finish(impl_->saSetFailed(now, id, reason));
 }
-Actions RegistrationEngine::inboundTraffic(Time, SaSetId) {
-    notYet();
+Actions RegistrationEngine::inboundTraffic(Time now, SaSetId id) {
+    return impl_->finish(impl_->inboundTraffic(now, id));
 }
-Actions RegistrationEngine::timerFired(Time, TimerKind) {
-    notYet();
+Actions RegistrationEngine::timerFired(Time now, TimerKind kind) {
+    return impl_->finish(impl_->timerFired(now, kind));
 }
 
 RegistrationState RegistrationEngine::state() const noexcept {
@@ -73,10 +479,10 @@ const RegistrationInfo& RegistrationEngine::info() const noexcept {
     return impl_->info;
 }
 std::vector<SaSetView> RegistrationEngine::saSets() const {
-    return {};
+    return impl_->saSetViews();
 }
 std::optional<SaSetView> RegistrationEngine::currentSet() const {
-    return std::nullopt;
+    return impl_->currentSetView();
 }
 const std::string& RegistrationEngine::callId() const noexcept {
     return impl_->callId;

@@ -191,6 +191,7 @@ using Actions = std::vector<Action>;
 enum class EngineErrc {
     WrongState,       // the event makes no sense now (e.g. a response with nothing outstanding)
     MalformedHeader,  // a header of the response could not be parsed (what() names it)
+    MalformedBody,    // a reg-event NOTIFY body is not reginfo XML
     InvalidConfig,
 };
 

@@ -1,0 +1,140 @@
+// The engine's state and the helpers its handlers share (private to the engine).
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "imsaka/daemon/engine.h"
+#include "imsaka/daemon/headers.h"
+#include "imsaka/sip/digest.h"
+#include "imsaka/sip/sec_agree.h"
+
+namespace imsaka::daemon {
+
+// What the attempt in progress is for.
+enum class Purpose { Initial, Refresh, Deregister };
+
+// Our reserved ports and SPIs, and the Security-Client written from them.
+struct Offer {
+    SecurityOffer ports;
+    std::vector<sip::SecurityMechanism> client;
+    std::string clientText;
+};
+
+struct SaSet {
+    SaSetView view;
+    Offer offer;                 // the Security-Client that created it, repeated on this set
+    std::string securityVerify;  // the Security-Server it answered, mirrored on this set
+    Time endsAt;                 // end of its SIP-level lifetime
+};
+
+// A usable 401: the challenge and the Security-Server mechanism chosen.
+struct Challenge {
+    sip::DigestChallenge digest;
+    sip::IpsecParameters server;
+    std::string securityVerify;
+};
+
+// The asynchronous result the engine waits for, if any.
+enum class Awaiting { Nothing, Reservation, Authentication, Installation };
+
+class RegistrationEngine::Impl {
+  public:
+    explicit Impl(RegistrationConfig config);
+
+    Actions registerNow(Time now);
+    Actions deregister(Time now);
+    Actions response(Time now, const SipResponse& response);
+    Actions transportError(Time now);
+    Actions notify(Time now, std::string_view reginfoXml);
+    Actions close(Time now);
+    Actions securityReserved(Time now, const SecurityOffer& offer);
+    Actions securityUnavailable(Time now, std::string_view reason);
+    Actions authenticated(Time now, const sip::AkaResult& result);
+    Actions authenticationFailed(Time now, std::string_view reason);
+    Actions saSetInstalled(Time now, SaSetId id);
+    Actions saSetFailed(Time now, SaSetId id, std::string_view reason);
+    Actions inboundTraffic(Time now, SaSetId id);
+    Actions timerFired(Time now, TimerKind kind);
+
+    // Appends InfoChanged when the info or the SA sets changed during the event.
+    Actions finish(Actions out);
+    std::vector<SaSetView> saSetViews() const;
+    std::optional<SaSetView> currentSetView() const;
+
+    RegistrationConfig config;
+    RegistrationState state = RegistrationState::Idle;
+    RegistrationInfo info;
+    std::string callId;
+
+  private:
+    // engine.cc: state, timers and attempts.
+    void requireOpen() const;
+    void setState(Actions& out, RegistrationState next);
+    void arm(Actions& out, TimerKind kind, Time at);
+    void cancel(Actions& out, TimerKind kind);
+    void startAttempt(Actions& out, Purpose purpose);
+    void failAttempt(Time now, Actions& out, std::string reason,
+                     std::optional<uint32_t> retryAfter = std::nullopt);
+    void endTransaction(Actions& out);
+    void releaseOffer(Actions& out);
+    void removeSet(Actions& out, SaSetId id);
+    void removeAllSets(Actions& out);
+    void dropRegistration(Actions& out);
+    void armRefresh(Time now, Actions& out, Seconds duration);
+    void setError(std::string reason);
+    std::string newToken();
+
+    // requests.cc: the REGISTER requests.
+    void sendRegister(Time now, Actions& out, const SaSet* over,
+                      const std::optional<sip::DigestCredentials>& authorization);
+    void sendInitial(Time now, Actions& out);
+    std::string contactUri(uint16_t port) const;
+    sip::DigestCredentials emptyAuthorization() const;
+
+    // responses.cc: final responses.
+    void onChallenge(Time now, Actions& out, const SipResponse& response);
+    void onSuccess(Time now, Actions& out, const SipResponse& response);
+    void onIntervalTooBrief(Time now, Actions& out, const SipResponse& response);
+    void onUseProxy(Time now, Actions& out);
+    void finishDeregistration(Actions& out);
+
+    // security.cc helpers.
+    SaSet* findSet(std::optional<SaSetId> id);
+    const SaSet* findSet(std::optional<SaSetId> id) const;
+    Offer makeOffer(const SecurityOffer& ports) const;
+
+    std::string fromTag_;
+    uint32_t cseq_ = 0;
+    size_t pcscfIndex_ = 0;
+    uint32_t expires_ = 0;  // requested; raised by a 423
+    bool closed_ = false;
+    bool registered_ = false;  // the network holds our registration
+    Purpose purpose_ = Purpose::Initial;
+    bool outstanding_ = false;  // a REGISTER awaits its final response
+    Awaiting awaiting_ = Awaiting::Nothing;
+    std::optional<Offer> offer_;  // reserved, not part of any set yet
+    std::optional<Challenge> challenge_;
+    std::optional<sip::DigestCredentials> answer_;             // to the challenge in progress
+    std::optional<sip::DigestCredentials> lastAuthorization_;  // after the last AKA success
+    std::string lastContact_;                                  // Contact URI of the last REGISTER
+    std::string registeredContact_;  // Contact URI the last 200 OK accepted
+    std::vector<SaSet> sets_;
+    SaSetId nextSetId_ = 1;
+    std::optional<SaSetId> established_;
+    std::optional<SaSetId> temporary_;
+    std::set<TimerKind> armed_;
+    unsigned failedInitialAttempts_ = 0;
+    bool followsFailedReregistration_ = false;
+    bool changed_ = false;  // info or SA sets changed during the current event
+};
+
+// Values of one header in a response (case-insensitive name or its compact form).
+std::vector<std::string_view> headerValues(const SipResponse& response, std::string_view name);
+
+[[noreturn]] void throwWrongState(const std::string& what);
+[[noreturn]] void throwMalformed(std::string_view header, const std::string& what);
+
+}  // namespace imsaka::daemon

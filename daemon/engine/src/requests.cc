@@ -1,0 +1,103 @@
+// The REGISTER requests of 24.229 5.1.1.2.1 (unprotected), 5.1.1.5.1 (protected, answering
+// a 401), 5.1.1.4.1 (re-registration) and 5.1.1.6 (deregistration).
+#include "impl.h"
+
+namespace imsaka::daemon {
+namespace {
+
+std::string hostPort(const std::string& address, uint16_t port) {
+    bool ipv6 = address.find(':') != std::string::npos && address.front() != '[';
+    return (ipv6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
+}
+
+}  // namespace
+
+std::string RegistrationEngine::Impl::contactUri(uint16_t port) const {
+    return "sip:" + hostPort(config.localAddress, port);
+}
+
+// The Authorization of a REGISTER sent before any challenge (24.229 5.1.1.2.1, and what
+// lets the P-CSCF and S-CSCF find the private identity): empty nonce and response.
+sip::DigestCredentials RegistrationEngine::Impl::emptyAuthorization() const {
+    sip::DigestCredentials credentials;
+    credentials.username = config.impi;
+    credentials.realm = config.homeDomain;
+    credentials.uri = "sip:" + config.homeDomain;
+    return credentials;
+}
+
+// A new initial attempt: new Call-ID, From tag and CSeq, no SA set.
+void RegistrationEngine::Impl::sendInitial(Time now, Actions& out) {
+    callId = newToken();
+    fromTag_ = newToken();
+    cseq_ = 0;
+    lastAuthorization_.reset();
+    sendRegister(now, out, nullptr, emptyAuthorization());
+}
+
+// over: the SA set protecting the request, or nothing for an unprotected one.
+void RegistrationEngine::Impl::sendRegister(
+    Time now, Actions& out, const SaSet* over,
+    const std::optional<sip::DigestCredentials>& authorization) {
+    const uint32_t expires = purpose_ == Purpose::Deregister ? 0 : expires_;
+    OutgoingRegister request;
+    request.requestUri = "sip:" + config.homeDomain;
+    request.transport = config.transport;
+    request.localAddress = config.localAddress;
+
+    uint16_t viaPort = 0;
+    uint16_t contactPort = 0;
+    if (over) {
+        // Protected: sent from port_uc to port_ps; responses and requests from the P-CSCF
+        // come to port_us, so Via and Contact carry it, and Via has no rport.
+        viaPort = contactPort = over->view.ours.portUs;
+        request.localPort = over->view.ours.portUc;
+        request.remoteAddress = over->view.pcscfAddress;
+        request.remotePort = over->view.theirs.portS;
+        request.protectedBySa = true;
+    } else {
+        // Unprotected: sent from the unprotected port, where the UDP response comes back
+        // (RFC 3261 18.2.2 with rport). Kamailio 5.6's P-CSCF also treats a REGISTER as
+        // initial only when the Via sent-by port is 5060, hence the separate port. The
+        // Contact already names port_us, the port the SAs will protect.
+        viaPort = config.unprotectedPort;
+        contactPort = offer_ ? offer_->ports.portUs : config.unprotectedPort;
+        request.localPort = config.unprotectedPort;
+        request.remoteAddress = config.pcscfs[pcscfIndex_];
+        request.remotePort = config.pcscfPort;
+    }
+
+    auto& headers = request.headers;
+    std::string via = "SIP/2.0/" + std::string(config.transport == Transport::Tcp ? "TCP" : "UDP") +
+                      " " + hostPort(config.localAddress, viaPort);
+    if (!over) via += ";rport";
+    headers.emplace_back("Via", via);
+    headers.emplace_back("From", "<" + config.impu + ">;tag=" + fromTag_);
+    headers.emplace_back("To", "<" + config.impu + ">");
+    headers.emplace_back("Call-ID", callId);
+    headers.emplace_back("CSeq", std::to_string(++cseq_) + " REGISTER");
+
+    std::string contact = "<" + contactUri(contactPort) + ">";
+    if (!config.instanceId.empty()) contact += ";+sip.instance=\"" + config.instanceId + "\"";
+    if (config.regId) contact += ";reg-id=" + std::to_string(*config.regId);
+    contact += ";expires=" + std::to_string(expires);
+    headers.emplace_back("Contact", contact);
+    headers.emplace_back("Expires", std::to_string(expires));
+    if (purpose_ != Purpose::Deregister) lastContact_ = contactUri(contactPort);
+
+    headers.emplace_back("Authorization",
+                         sip::formatAuthorization(authorization.value_or(emptyAuthorization())));
+    // The offer waiting for a challenge; else the one that created the set in use.
+    const Offer* client = offer_ ? &*offer_ : over ? &over->offer : nullptr;
+    if (client) headers.emplace_back("Security-Client", client->clientText);
+    if (over) headers.emplace_back("Security-Verify", over->securityVerify);
+    headers.emplace_back("Require", "sec-agree");
+    headers.emplace_back("Proxy-Require", "sec-agree");
+    headers.emplace_back("Supported", config.regId ? "path, gruu, outbound" : "path, gruu");
+
+    out.push_back(action::Send{std::move(request)});
+    arm(out, TimerKind::TimerF, now + config.timers.timerF);
+    outstanding_ = true;
+}
+
+}  // namespace imsaka::daemon

@@ -1,0 +1,143 @@
+// Results of the actions that set up security: SPI reservation, AUTHENTICATE on the card
+// and SA installation (24.229 5.1.1.5.1, TS 33.203 7.1).
+#include "impl.h"
+
+namespace imsaka::daemon {
+
+Offer RegistrationEngine::Impl::makeOffer(const SecurityOffer& ports) const {
+    sip::SecurityCapabilities capabilities;
+    capabilities.integrity = config.integrity;
+    capabilities.encryption = config.encryption;
+    capabilities.spiC = ports.spiUc;
+    capabilities.spiS = ports.spiUs;
+    capabilities.portC = ports.portUc;
+    capabilities.portS = ports.portUs;
+    Offer offer{ports, {}, {}};
+    try {
+        // Kept in buildSecurityClient's order: Kamailio 5.6 takes the last mechanism.
+        offer.client = sip::buildSecurityClient(capabilities);
+        offer.clientText = sip::formatSecurityHeader(offer.client);
+    } catch (const sip::SecAgreeError& error) {
+        throw EngineError(EngineErrc::InvalidConfig,
+                          std::string("cannot write Security-Client: ") + error.what());
+    }
+    return offer;
+}
+
+Actions RegistrationEngine::Impl::securityReserved(Time now, const SecurityOffer& ports) {
+    requireOpen();
+    if (awaiting_ != Awaiting::Reservation) throwWrongState("no SPI reservation was asked for");
+    if (ports.portUc == 0 || ports.portUs == 0 || ports.spiUc == 0 || ports.spiUs == 0) {
+        throw EngineError(EngineErrc::InvalidConfig, "a reserved port or SPI is zero");
+    }
+    Offer offer = makeOffer(ports);
+    Actions out;
+    awaiting_ = Awaiting::Nothing;
+    offer_ = std::move(offer);
+    if (purpose_ == Purpose::Initial) {
+        sendInitial(now, out);
+    } else {
+        // Re-registration: over the set in use, same Call-ID, the new Security-Client.
+        sendRegister(now, out, findSet(established_), lastAuthorization_);
+    }
+    return out;
+}
+
+Actions RegistrationEngine::Impl::securityUnavailable(Time now, std::string_view reason) {
+    requireOpen();
+    if (awaiting_ != Awaiting::Reservation) throwWrongState("no SPI reservation was asked for");
+    Actions out;
+    failAttempt(now, out, "no SPIs or ports for a new SA set: " + std::string(reason));
+    return out;
+}
+
+Actions RegistrationEngine::Impl::authenticated(Time now, const sip::AkaResult& result) {
+    requireOpen();
+    if (awaiting_ != Awaiting::Authentication || !challenge_ || !offer_) {
+        throwWrongState("no authentication was asked for");
+    }
+    Actions out;
+    sip::DigestRequest request;
+    request.username = config.impi;
+    request.uri = "sip:" + config.homeDomain;
+    request.cnonce = newToken();
+    sip::DigestCredentials answer;
+    try {
+        answer = sip::answerAkaChallenge(challenge_->digest, request, result);
+    } catch (const sip::DigestError& error) {
+        failAttempt(now, out, std::string("cannot answer the challenge: ") + error.message());
+        return out;
+    }
+
+    const auto* success = std::get_if<sip::AkaSuccess>(&result);
+    if (!success) {
+        // 24.229 5.1.1.5.3 (MAC failure: empty response, no auts) and 5.1.1.5.4 (SQN
+        // failure: auts): no SA set. The reserved offer stays, since this REGISTER repeats
+        // its Security-Client and the network's next 401 answers it.
+        setError(std::holds_alternative<sip::AkaMacFailure>(result)
+                     ? "the network failed authentication (MAC mismatch)"
+                     : "the card asked for resynchronisation (SQN out of range)");
+        awaiting_ = Awaiting::Nothing;
+        challenge_.reset();
+        setState(out, purpose_ == Purpose::Refresh ? RegistrationState::Reregistering
+                                                   : RegistrationState::Registering);
+        sendRegister(now, out, purpose_ == Purpose::Refresh ? findSet(established_) : nullptr,
+                     answer);
+        return out;
+    }
+
+    SaSet set;
+    set.view.id = nextSetId_++;
+    set.view.state = SaSetState::Temporary;
+    set.view.ours = offer_->ports;
+    set.view.theirs = challenge_->server;
+    set.view.pcscfAddress = config.pcscfs[pcscfIndex_];
+    set.view.lifetime = config.timers.regAwaitAuth;
+    set.offer = std::move(*offer_);
+    set.securityVerify = challenge_->securityVerify;
+    set.endsAt = now + config.timers.regAwaitAuth;
+    offer_.reset();
+    temporary_ = set.view.id;
+    answer_ = std::move(answer);
+    awaiting_ = Awaiting::Installation;
+    out.push_back(action::InstallSaSet{set.view, secureCopy(success->ck), secureCopy(success->ik)});
+    sets_.push_back(std::move(set));
+    changed_ = true;
+    return out;
+}
+
+Actions RegistrationEngine::Impl::authenticationFailed(Time now, std::string_view reason) {
+    requireOpen();
+    if (awaiting_ != Awaiting::Authentication) throwWrongState("no authentication was asked for");
+    Actions out;
+    failAttempt(now, out, "authentication failed: " + std::string(reason));
+    return out;
+}
+
+Actions RegistrationEngine::Impl::saSetInstalled(Time now, SaSetId id) {
+    requireOpen();
+    SaSet* set = findSet(id);
+    if (awaiting_ != Awaiting::Installation || temporary_ != id || !set) {
+        throwWrongState("no installation of this SA set was asked for");
+    }
+    Actions out;
+    awaiting_ = Awaiting::Nothing;
+    arm(out, TimerKind::RegAwaitAuth, now + config.timers.regAwaitAuth);
+    setState(out, purpose_ == Purpose::Refresh ? RegistrationState::Reregistering
+                                               : RegistrationState::Registering);
+    sendRegister(now, out, set, answer_);
+    return out;
+}
+
+Actions RegistrationEngine::Impl::saSetFailed(Time now, SaSetId id, std::string_view reason) {
+    requireOpen();
+    if (awaiting_ != Awaiting::Installation || temporary_ != id) {
+        throwWrongState("no installation of this SA set was asked for");
+    }
+    Actions out;
+    // failAttempt removes the temporary set: whatever part of it was installed goes too.
+    failAttempt(now, out, "SA set could not be installed: " + std::string(reason));
+    return out;
+}
+
+}  // namespace imsaka::daemon

@@ -1,0 +1,128 @@
+// Deregistration (24.229 5.1.1.6), close(), and several registrations of one instance
+// (RFC 5626 reg-id, one SA set per registration).
+#include "engine_test_support.h"
+
+namespace imsaka::daemon::test {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+TEST(Deregistration, SendsExpiresZeroOverTheEstablishedSet) {
+    RegistrationEngine engine(testConfig());
+    Network network;
+    OutgoingRegister last = registerFully(engine, network, at(0), 3600);
+    Actions actions = engine.deregister(at(100));
+    EXPECT_THAT(describe(actions),
+                ElementsAre("CancelTimer(refresh)", "StateChanged(deregistering)", "Send",
+                            "ArmTimer(timer-f@228)"));
+    OutgoingRegister request = sent(actions);
+    EXPECT_TRUE(request.protectedBySa);
+    EXPECT_EQ(request.localPort, kOfferA.portUc);
+    EXPECT_EQ(header(request, "Expires"), "0");
+    EXPECT_THAT(header(request, "Contact"), HasSubstr(";expires=0"));
+    EXPECT_EQ(header(request, "Call-ID"), header(last, "Call-ID"));
+    EXPECT_EQ(header(request, "CSeq"), "3 REGISTER");
+    EXPECT_EQ(header(request, "Security-Client"), header(last, "Security-Client"));
+    EXPECT_EQ(header(request, "Security-Verify"), header(last, "Security-Verify"));
+}
+
+TEST(Deregistration, OkRemovesEverySetAndEndsUnregistered) {
+    RegistrationEngine engine(testConfig());
+    Network network;
+    registerFully(engine, network, at(0), 3600);
+    OutgoingRegister request = sent(engine.deregister(at(100)));
+    Actions actions = engine.response(at(101), Network::answer(200, request));
+    EXPECT_THAT(describe(actions), ElementsAre("CancelTimer(timer-f)", "RemoveSaSet(1)",
+                                               "StateChanged(unregistered)", "InfoChanged"));
+    EXPECT_TRUE(engine.saSets().empty());
+    EXPECT_FALSE(engine.info().expiresAt);
+    EXPECT_TRUE(engine.info().serviceRoute.empty());
+}
+
+TEST(Deregistration, TimeoutAlsoRemovesEverySet) {
+    RegistrationEngine engine(testConfig());
+    Network network;
+    registerFully(engine, network, at(0), 3600);
+    engine.deregister(at(100));
+    Actions actions = engine.timerFired(at(228), TimerKind::TimerF);
+    EXPECT_THAT(describe(actions),
+                ElementsAre("RemoveSaSet(1)", "StateChanged(unregistered)", "InfoChanged"));
+}
+
+TEST(Deregistration, WithNothingRegisteredIsWrongStateAndAbandonsAnInitialAttempt) {
+    RegistrationEngine engine(testConfig());
+    EXPECT_THROW(engine.deregister(at(0)), EngineError);
+    startInitial(engine, at(0));
+    EXPECT_THAT(describe(engine.deregister(at(1))),
+                ElementsAre("CancelTimer(timer-f)", "ReleaseSecurity(6100)",
+                            "StateChanged(unregistered)", "InfoChanged"));
+}
+
+TEST(Close, RemovesEverySetReleasesTheOfferAndCancelsTimers) {
+    RegistrationEngine engine(testConfig());
+    Network network;
+    registerFully(engine, network, at(0), 3600);
+    engine.registerNow(at(3000));
+    engine.securityReserved(at(3000), kOfferB);
+    Actions actions = engine.close(at(3001));
+    EXPECT_THAT(describe(actions),
+                ElementsAre("CancelTimer(timer-f)", "RemoveSaSet(1)", "ReleaseSecurity(6200)",
+                            "CancelTimer(refresh)", "StateChanged(unregistered)", "InfoChanged"));
+    EXPECT_TRUE(engine.close(at(3002)).empty());
+    EXPECT_THROW(engine.registerNow(at(3003)), EngineError);
+}
+
+TEST(Close, ReleasesAnOfferWaitingForAChallenge) {
+    RegistrationEngine engine(testConfig());
+    startInitial(engine, at(0));
+    EXPECT_TRUE(has<action::ReleaseSecurity>(engine.close(at(1))));
+}
+
+TEST(MultipleRegistrations, EachEngineHasItsOwnRegIdCallIdAndSaSets) {
+    RegistrationEngine first(testConfig("10.0.0.2", 1, "a"));
+    RegistrationEngine second(testConfig("10.0.0.3", 2, "b"));
+    Network network;
+    OutgoingRegister one = registerFully(first, network, at(0), 3600, kOfferA);
+    OutgoingRegister two = registerFully(second, network, at(0), 3600, kOfferB);
+
+    auto contactOne = header(one, "Contact");
+    auto contactTwo = header(two, "Contact");
+    EXPECT_THAT(contactOne, HasSubstr("<sip:10.0.0.2:6101>;+sip.instance=\"<urn:gsma:imei:"));
+    EXPECT_THAT(contactOne, HasSubstr(";reg-id=1;"));
+    EXPECT_THAT(contactTwo, HasSubstr("<sip:10.0.0.3:6201>;+sip.instance=\"<urn:gsma:imei:"));
+    EXPECT_THAT(contactTwo, HasSubstr(";reg-id=2;"));
+    EXPECT_EQ(header(one, "Supported"), "path, gruu, outbound");
+    EXPECT_NE(first.callId(), second.callId());
+    EXPECT_EQ(header(one, "Call-ID"), first.callId());
+    EXPECT_EQ(header(two, "Call-ID"), second.callId());
+
+    ASSERT_EQ(first.saSets().size(), 1u);
+    ASSERT_EQ(second.saSets().size(), 1u);
+    EXPECT_EQ(first.saSets()[0].ours.spiUc, kOfferA.spiUc);
+    EXPECT_EQ(second.saSets()[0].ours.spiUc, kOfferB.spiUc);
+    EXPECT_EQ(one.localPort, kOfferA.portUc);
+    EXPECT_EQ(two.localPort, kOfferB.portUc);
+
+    // A reg-event naming both flows by instance and reg-id ends only the second.
+    auto contact = [](const std::string& uri, int regId, const std::string& event) {
+        return "<contact id=\"c" + std::to_string(regId) + "\" state=\"" +
+               (event == "registered" ? "active" : "terminated") + "\" event=\"" + event +
+               "\"><uri>" + uri +
+               "</uri><unknown-param name=\"+sip.instance\">&lt;urn:gsma:imei:"
+               "35209900-176148-1&gt;</unknown-param><unknown-param name=\"reg-id\">" +
+               std::to_string(regId) + "</unknown-param></contact>";
+    };
+    std::string body =
+        "<reginfo xmlns=\"urn:ietf:params:xml:ns:reginfo\" version=\"2\" state=\"full\">"
+        "<registration aor=\"sip:user1_public1@home1.net\" id=\"a1\" state=\"active\">" +
+        contact("sip:10.0.0.2:6101", 1, "registered") +
+        contact("sip:10.0.0.3:6201", 2, "deactivated") + "</registration></reginfo>";
+    EXPECT_TRUE(first.notify(at(10), body).empty());
+    EXPECT_TRUE(has<action::RefreshDue>(second.notify(at(10), body)));
+    EXPECT_EQ(first.state(), RegistrationState::Registered);
+    EXPECT_EQ(second.state(), RegistrationState::Unregistered);
+}
+
+}  // namespace
+}  // namespace imsaka::daemon::test

@@ -1,0 +1,148 @@
+// Re-registration (24.229 5.1.1.4.1) and re-authentication: a new offer over the current
+// set, a new temporary set when challenged, and the old set retired on first inbound use.
+#include "engine_test_support.h"
+
+namespace imsaka::daemon::test {
+namespace {
+
+using ::testing::ElementsAre;
+
+class Reregistration : public ::testing::Test {
+  protected:
+    void SetUp() override { first_ = registerFully(engine_, network_, at(0), 3600); }
+
+    // registerNow + securityReserved(kOfferB) at t = 3000 s.
+    OutgoingRegister refresh() {
+        EXPECT_THAT(describe(engine_.registerNow(at(3000))),
+                    ElementsAre("StateChanged(reregistering)", "ReserveSecurity"));
+        return sent(engine_.securityReserved(at(3000), kOfferB));
+    }
+
+    // A 401 to the refresh answered with AKA success: the REGISTER over the new set.
+    OutgoingRegister reauthenticate(const OutgoingRegister& request) {
+        network_.portPs = 7201;
+        network_.spiPs = 6002;
+        auto vector = network_.nextVector();
+        engine_.response(at(3001), network_.challenge(request, vector));
+        auto install =
+            one<action::InstallSaSet>(engine_.authenticated(at(3002), Network::success(vector)));
+        EXPECT_EQ(install.set.id, 2u);
+        EXPECT_EQ(install.set.ours.portUc, kOfferB.portUc);
+        EXPECT_EQ(install.set.theirs.portS, 7201);
+        return sent(engine_.saSetInstalled(at(3003), install.set.id));
+    }
+
+    RegistrationEngine engine_{testConfig()};
+    Network network_;
+    OutgoingRegister first_;
+};
+
+TEST_F(Reregistration, RefreshGoesOverTheCurrentSetWithANewSecurityClient) {
+    OutgoingRegister request = refresh();
+    EXPECT_TRUE(request.protectedBySa);
+    EXPECT_EQ(request.localPort, kOfferA.portUc);
+    EXPECT_EQ(request.remotePort, network_.portPs);
+    EXPECT_EQ(header(request, "Via"), "SIP/2.0/UDP 10.0.0.2:6101");
+    EXPECT_EQ(header(request, "Call-ID"), header(first_, "Call-ID"));
+    EXPECT_EQ(header(request, "CSeq"), "3 REGISTER");
+    EXPECT_EQ(header(request, "Security-Verify"), network_.securityServer());
+    auto client = sip::parseSecurityHeader(header(request, "Security-Client"));
+    ASSERT_FALSE(client.empty());
+    EXPECT_EQ(sip::ipsecParameters(client.front()).spiC, kOfferB.spiUc);
+    EXPECT_EQ(sip::ipsecParameters(client.front()).portS, kOfferB.portUs);
+    // The last answer is repeated (same nonce and response as the authenticated REGISTER).
+    EXPECT_EQ(header(request, "Authorization"), header(first_, "Authorization"));
+}
+
+TEST_F(Reregistration, OkWithoutChallengeKeepsTheSetAndReleasesTheUnusedOffer) {
+    OutgoingRegister request = refresh();
+    Actions actions = engine_.response(at(3000), network_.ok(request, 3600));
+    EXPECT_THAT(describe(actions), ElementsAre("CancelTimer(timer-f)", "SetSaLifetime(1,3630)",
+                                               "ReleaseSecurity(6200)", "ArmTimer(refresh@6000)",
+                                               "StateChanged(registered)", "InfoChanged"));
+    ASSERT_EQ(engine_.saSets().size(), 1u);
+    EXPECT_EQ(engine_.saSets()[0].state, SaSetState::Established);
+    EXPECT_EQ(engine_.info().expiresAt, at(6600));
+}
+
+TEST_F(Reregistration, KeptSetNeverShrinksBelowWhatRemainsOfIt) {
+    OutgoingRegister request = refresh();
+    // A 60 s registration: the set keeps the 630 s it still had.
+    Actions actions = engine_.response(at(3000), network_.ok(request, 60));
+    EXPECT_EQ(one<action::SetSaLifetime>(actions).lifetime, Seconds(630));
+}
+
+TEST_F(Reregistration, ChallengeInstallsANewSetAndTheProtectedRegisterUsesIt) {
+    OutgoingRegister request = reauthenticate(refresh());
+    EXPECT_EQ(request.localPort, kOfferB.portUc);
+    EXPECT_EQ(request.remotePort, 7201);
+    EXPECT_EQ(header(request, "Via"), "SIP/2.0/UDP 10.0.0.2:6201");
+    EXPECT_EQ(header(request, "Security-Verify"), network_.securityServer());
+    EXPECT_EQ(header(request, "CSeq"), "4 REGISTER");
+    EXPECT_EQ(engine_.state(), RegistrationState::Reregistering);
+}
+
+TEST_F(Reregistration, OkAfterReauthenticationRetiresTheOldSetUntilTheNewOneIsUsed) {
+    OutgoingRegister request = reauthenticate(refresh());
+    Actions actions = engine_.response(at(3004), network_.ok(request, 3600));
+    EXPECT_THAT(describe(actions),
+                ElementsAre("CancelTimer(timer-f)", "CancelTimer(reg-await-auth)",
+                            "SetSaLifetime(2,3630)", "WatchInbound(2)", "ArmTimer(refresh@6004)",
+                            "StateChanged(registered)", "InfoChanged"));
+    auto sets = engine_.saSets();
+    ASSERT_EQ(sets.size(), 2u);
+    EXPECT_EQ(sets[0].state, SaSetState::Retiring);
+    EXPECT_EQ(sets[1].state, SaSetState::Established);
+    EXPECT_EQ(engine_.currentSet()->id, 2u);
+
+    EXPECT_TRUE(engine_.inboundTraffic(at(3005), 1).empty());
+    EXPECT_THAT(describe(engine_.inboundTraffic(at(3006), 2)),
+                ElementsAre("RemoveSaSet(1)", "InfoChanged"));
+    ASSERT_EQ(engine_.saSets().size(), 1u);
+}
+
+TEST_F(Reregistration, ForbiddenRemovesTheTemporarySetAndKeepsTheOldOne) {
+    OutgoingRegister request = reauthenticate(refresh());
+    Actions actions = engine_.response(at(3004), Network::answer(403, request));
+    EXPECT_THAT(describe(actions),
+                ElementsAre("CancelTimer(timer-f)", "CancelTimer(reg-await-auth)", "RemoveSaSet(2)",
+                            "StateChanged(registered)", "ArmTimer(refresh@3600)", "InfoChanged"));
+    ASSERT_EQ(engine_.saSets().size(), 1u);
+    EXPECT_EQ(engine_.currentSet()->id, 1u);
+    EXPECT_EQ(engine_.currentSet()->state, SaSetState::Established);
+    EXPECT_EQ(engine_.info().lastError, "REGISTER answered 403");
+}
+
+TEST_F(Reregistration, RegAwaitAuthExpiryRemovesTheTemporarySetAndKeepsTheOldOne) {
+    reauthenticate(refresh());
+    Actions actions = engine_.timerFired(at(3243), TimerKind::RegAwaitAuth);
+    EXPECT_THAT(describe(actions),
+                ElementsAre("CancelTimer(timer-f)", "RemoveSaSet(2)", "StateChanged(registered)",
+                            "ArmTimer(refresh@3600)", "InfoChanged"));
+    EXPECT_EQ(engine_.currentSet()->id, 1u);
+    EXPECT_EQ(engine_.info().lastError, "no 200 OK before reg-await-auth expired");
+}
+
+TEST_F(Reregistration, RegistrationLapsesWhenNoRefreshSucceedsBeforeExpiry) {
+    OutgoingRegister request = refresh();
+    engine_.response(at(3000), Network::answer(500, request));
+    EXPECT_EQ(engine_.state(), RegistrationState::Registered);
+    Actions actions = engine_.timerFired(at(3600), TimerKind::Refresh);
+    EXPECT_THAT(describe(actions), ElementsAre("RemoveSaSet(1)", "StateChanged(unregistered)",
+                                               "RefreshDue(register-again)", "InfoChanged"));
+    EXPECT_TRUE(engine_.saSets().empty());
+    EXPECT_FALSE(engine_.info().expiresAt);
+}
+
+TEST_F(Reregistration, RegisterNowWhileARefreshIsOutstandingIsWrongState) {
+    refresh();
+    try {
+        engine_.registerNow(at(3001));
+        FAIL() << "expected EngineError";
+    } catch (const EngineError& error) {
+        EXPECT_EQ(error.code(), EngineErrc::WrongState);
+    }
+}
+
+}  // namespace
+}  // namespace imsaka::daemon::test
