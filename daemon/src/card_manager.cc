@@ -150,10 +150,18 @@ std::string CardManager::pathOfReader(const std::string& reader) const {
 }
 
 CardObject* CardManager::firstReady() {
+    return first([](const CardObject& card) { return card.ready(); });
+}
+
+CardObject* CardManager::firstPresent() {
+    return first([](const CardObject& card) { return card.present(); });
+}
+
+CardObject* CardManager::first(const std::function<bool(const CardObject&)>& wanted) {
     CardObject* best = nullptr;
     unsigned bestNumber = 0;
     for (auto& [reader, card] : cards_) {
-        if (!card->ready()) continue;
+        if (!wanted(*card)) continue;
         unsigned number = numbers_.at(reader);
         if (!best || number < bestNumber) {
             best = card.get();

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -35,8 +36,11 @@ class CardManager {
     std::string pathOfReader(const std::string& reader) const;
     // The first card (by object number) that is ready; nullptr when none is.
     CardObject* firstReady();
+    // The first card in any reader, ready or not; nullptr when every reader is empty.
+    CardObject* firstPresent();
 
   private:
+    CardObject* first(const std::function<bool(const CardObject&)>& wanted);  // by number
     void monitor();
     void onEvents(const std::vector<cardio::ReaderEvent>& events);
     void onMonitorLost();

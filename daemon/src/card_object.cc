@@ -1,6 +1,7 @@
 #include "card_object.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "access.h"
 #include "imsaka/cardio/error.h"
@@ -194,7 +195,8 @@ void CardObject::VerifyPin(sdbus::Result<uint8_t>&& result, std::string pin) {
     auto reply = std::make_shared<sdbus::Result<uint8_t>>(std::move(result));
     std::weak_ptr<bool> alive = alive_;
     auto shared = std::make_shared<SecureBytes>(std::move(secret));
-    runOnCard([this, loop = &loop_, alive, reply, shared](cardio::Card& card) {
+    auto generation = generation_;
+    runOnCard([this, loop = &loop_, alive, reply, shared, generation](cardio::Card& card) {
         std::variant<cardio::PinStatus, DaemonError> outcome = DaemonError(DaemonErrc::Failed, "");
         try {
             std::string_view pinText(reinterpret_cast<const char*>(shared->data()), shared->size());
@@ -203,17 +205,29 @@ void CardObject::VerifyPin(sdbus::Result<uint8_t>&& result, std::string pin) {
             outcome = classify(std::current_exception());
         }
         shared->clear();
-        loop->post([this, alive, reply, outcome = std::move(outcome)] {
-            if (auto* status = std::get_if<cardio::PinStatus>(&outcome)) {
-                reply->returnResults(
-                    static_cast<uint8_t>(std::clamp(status->retriesLeft.value_or(0), 0, 255)));
-                if (!alive.expired()) refresh();  // identities become readable
-                return;
-            }
-            const auto& error = std::get<DaemonError>(outcome);
-            reply->returnError(toDbus(error));
-            if (!alive.expired()) refresh();  // retries and blocked state changed
-        });
+        // Read the card again in the same job, so that the reply comes after the properties
+        // show the new state (identities readable, retries, blocked).
+        std::optional<cardio::CardInfo> info;
+        try {
+            info = card.info();
+        } catch (const std::exception&) {
+            // The PIN's answer stands on its own; the properties catch up at the next event.
+        }
+        loop->post(
+            [this, alive, reply, generation, outcome = std::move(outcome), info = std::move(info)] {
+                if (!alive.expired() && generation == generation_ && info) {
+                    applyInfo(*info);
+                    publish();
+                }
+                auto* status = std::get_if<cardio::PinStatus>(&outcome);
+                if (!status) {
+                    reply->returnError(toDbus(std::get<DaemonError>(outcome)));
+                    return;
+                }
+                auto retries = status->retriesLeft;
+                if (!retries && info) retries = info->pin.retriesLeft;
+                reply->returnResults(static_cast<uint8_t>(std::clamp(retries.value_or(0), 0, 255)));
+            });
     });
 }
 

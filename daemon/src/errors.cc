@@ -59,8 +59,6 @@ DaemonErrc fromEngine(EngineErrc code) {
             return DaemonErrc::WrongState;
         case EngineErrc::MalformedHeader:
             return DaemonErrc::MalformedHeader;
-        case EngineErrc::MalformedBody:  // the body of HandleNotify
-            return DaemonErrc::InvalidArguments;
         case EngineErrc::InvalidConfig:
             return DaemonErrc::InvalidArguments;
     }

@@ -103,7 +103,11 @@ RegistrationConfig ManagerObject::registrationConfig(
         requireReady(*card);
     } else {
         card = cards_.firstReady();
-        if (!card) throw DaemonError(DaemonErrc::CardAbsent, "no card is ready");
+        if (!card) {
+            // Say why the card that is there cannot be used (PIN, error), if there is one.
+            if (auto* present = cards_.firstPresent()) requireReady(*present);
+            throw DaemonError(DaemonErrc::CardAbsent, "no card in any reader");
+        }
     }
     cardPath = card->path();
     const auto& identities = card->identities();

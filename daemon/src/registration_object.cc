@@ -1,5 +1,6 @@
 #include "registration_object.h"
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <iterator>
@@ -243,7 +244,10 @@ void RegistrationObject::authenticationDone(std::variant<cardio::AuthResult, Dae
 }
 
 void RegistrationObject::watchInbound(SaSetId id) {
-    auto timer = std::make_unique<Timer>(context_.loop, [this, id] {
+    // The kernel has no event for "first packet on an SA": poll its counters, often at first
+    // (the first message usually follows at once), then every half second.
+    auto delay = std::make_shared<std::chrono::milliseconds>(10);
+    auto timer = std::make_unique<Timer>(context_.loop, [this, id, delay] {
         auto set = sets_.find(id);
         if (set == sets_.end()) {
             inboundWatch_.erase(id);
@@ -258,13 +262,14 @@ void RegistrationObject::watchInbound(SaSetId id) {
             return;
         }
         if (packets == 0) {
-            inboundWatch_[id]->armIn(std::chrono::milliseconds(20));
+            *delay = std::min(*delay * 2, std::chrono::milliseconds(500));
+            inboundWatch_[id]->armIn(*delay);
             return;
         }
         inboundWatch_.erase(id);  // destroys this callback's timer: nothing of it used below
         execute(engine_.inboundTraffic(Clock::now(), id));
     });
-    timer->armIn(std::chrono::milliseconds(20));
+    timer->armIn(*delay);
     inboundWatch_[id] = std::move(timer);
 }
 
@@ -344,7 +349,14 @@ RegistrationObject::Reply RegistrationObject::HandleTimeout() {
 }
 
 RegistrationObject::Reply RegistrationObject::HandleNotify(const std::string& body) {
-    return call([this, &body](Time now) { return engine_.notify(now, body); });
+    try {
+        return call([this, &body](Time now) { return engine_.notify(now, body); });
+    } catch (const sdbus::Error& e) {
+        // The engine calls a bad reginfo body a malformed header; here it is the argument.
+        if (e.getName() != dbusErrorName(DaemonErrc::MalformedHeader)) throw;
+        throw sdbus::Error(std::string(dbusErrorName(DaemonErrc::InvalidArguments)),
+                           "reginfo body: " + e.getMessage());
+    }
 }
 
 RegistrationObject::Reply RegistrationObject::Deregister() {

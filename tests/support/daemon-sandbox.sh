@@ -104,12 +104,18 @@ if [ -z "${SANDBOX_NO_DAEMON:-}" ]; then
   "$imsakad" "${args[@]}" ${SANDBOX_IMSAKAD_ARGS:-} >"$IMSAKAD_LOG" 2>&1 &
   IMSAKAD_PID=$!
   export IMSAKAD_PID
-  for _ in $(seq 500); do
-    busctl --address="$address" status org.imsaka >/dev/null 2>&1 && break
+  # NameHasOwner rather than "busctl status": the latter needs peer credentials that the
+  # user-mode Linux kernel of the kernel tests cannot give.
+  owned() {
+    busctl --address="$address" call org.freedesktop.DBus /org/freedesktop/DBus \
+      org.freedesktop.DBus NameHasOwner s org.imsaka 2>/dev/null | grep -q true
+  }
+  for _ in $(seq 1000); do
+    owned && break
     kill -0 "$IMSAKAD_PID" 2>/dev/null || { echo "daemon-sandbox: imsakad exited at start:" >&2; cat "$IMSAKAD_LOG" >&2; exit 1; }
     sleep 0.01
   done
-  busctl --address="$address" status org.imsaka >/dev/null 2>&1 || { echo "daemon-sandbox: imsakad did not take org.imsaka" >&2; exit 1; }
+  owned || { echo "daemon-sandbox: imsakad did not take org.imsaka" >&2; exit 1; }
 fi
 
 "$@"

@@ -123,7 +123,7 @@ void RegistrationEngine::Impl::endTransaction(Actions& out) {
 // One place for every failed attempt (error responses, timer F, transport errors,
 // reg-await-auth, unusable 401s, card and SA failures), 24.229 5.1.1.2.1 and 5.1.1.5.1.
 void RegistrationEngine::Impl::failAttempt(Time now, Actions& out, std::string reason,
-                                           std::optional<uint32_t> retryAfter) {
+                                           std::optional<uint32_t> retryAfter, Trigger trigger) {
     endTransaction(out);
     if (temporary_) removeSet(out, *temporary_);  // the old set, if any, stays in use
     releaseOffer(out);
@@ -143,7 +143,14 @@ void RegistrationEngine::Impl::failAttempt(Time now, Actions& out, std::string r
             break;
     }
     if (++failedInitialAttempts_ < config.timers.maxInitialAttempts) {
-        // Below the limit the engine retries at once (a new offer, then a new Call-ID).
+        if (trigger == Trigger::Timer) {
+            // A timer has nobody to hand a REGISTER to: ask for registerNow instead.
+            setState(out, RegistrationState::Unregistered);
+            out.push_back(action::RefreshDue{RefreshReason::Retry});
+            return;
+        }
+        // Below the limit the engine retries at once (a new offer, then a new Call-ID),
+        // and the REGISTER goes back with the answer to the event that failed.
         setState(out, RegistrationState::Registering);
         startAttempt(out, Purpose::Initial);
         return;
@@ -290,10 +297,15 @@ Actions RegistrationEngine::Impl::timerFired(Time now, TimerKind kind) {
     if (armed_.erase(kind) == 0) return out;  // cancelled while already on its way
     switch (kind) {
         case TimerKind::TimerF:
-            if (outstanding_) failAttempt(now, out, "no final response before timer F");
+            if (outstanding_) {
+                failAttempt(now, out, "no final response before timer F", {}, Trigger::Timer);
+            }
             break;
         case TimerKind::RegAwaitAuth:
-            if (temporary_) failAttempt(now, out, "no 200 OK before reg-await-auth expired");
+            if (temporary_) {
+                failAttempt(now, out, "no 200 OK before reg-await-auth expired", {},
+                            Trigger::Timer);
+            }
             break;
         case TimerKind::Refresh:
             if (!registered_) break;
@@ -321,7 +333,7 @@ Actions RegistrationEngine::Impl::notify(Time now, std::string_view reginfoXml) 
     try {
         reginfo = sip::parseReginfo(reginfoXml);
     } catch (const sip::ReginfoError& error) {
-        throw EngineError(EngineErrc::MalformedBody,
+        throw EngineError(EngineErrc::MalformedHeader,
                           std::string("reg-event body: ") + error.what());
     }
     Actions out;

@@ -37,6 +37,9 @@ struct Challenge {
     std::string securityVerify;
 };
 
+// What noticed a failure: an event with a caller to hand a REGISTER to, or a timer.
+enum class Trigger { Event, Timer };
+
 // The asynchronous result the engine waits for, if any.
 enum class Awaiting { Nothing, Reservation, Authentication, Installation };
 
@@ -77,7 +80,8 @@ class RegistrationEngine::Impl {
     void cancel(Actions& out, TimerKind kind);
     void startAttempt(Actions& out, Purpose purpose);
     void failAttempt(Time now, Actions& out, std::string reason,
-                     std::optional<uint32_t> retryAfter = std::nullopt);
+                     std::optional<uint32_t> retryAfter = std::nullopt,
+                     Trigger trigger = Trigger::Event);
     void endTransaction(Actions& out);
     void releaseOffer(Actions& out);
     void removeSet(Actions& out, SaSetId id);

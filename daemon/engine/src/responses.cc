@@ -28,6 +28,13 @@ std::string_view compactForm(std::string_view name) {
     return {};
 }
 
+// CSeq: "1 REGISTER" -> "1".
+std::string_view firstWord(std::string_view text) {
+    size_t begin = std::min(text.size(), text.find_first_not_of(" \t"));
+    text.remove_prefix(begin);
+    return text.substr(0, text.find_first_of(" \t"));
+}
+
 std::optional<std::string_view> singleValue(const SipResponse& response, std::string_view name) {
     auto values = headerValues(response, name);
     if (values.empty()) return std::nullopt;
@@ -91,8 +98,7 @@ Actions RegistrationEngine::Impl::response(Time now, const SipResponse& response
         throwWrongState("a response to another Call-ID");
     }
     if (auto cseq = singleValue(response, "CSeq")) {
-        auto number =
-            parseHeader("CSeq", cseq->substr(0, cseq->find_first_of(" \t")), parseDeltaSeconds);
+        auto number = parseHeader("CSeq", firstWord(*cseq), parseDeltaSeconds);
         if (number != cseq_) throwWrongState("a response to an earlier REGISTER (CSeq)");
     }
     Actions out;

@@ -65,8 +65,6 @@ TEST(ErrorMapping, EngineAndCodecErrorsKeepTheirMeaning) {
               DaemonErrc::WrongState);
     EXPECT_EQ(classOf(EngineError(EngineErrc::MalformedHeader, "Security-Server")),
               DaemonErrc::MalformedHeader);
-    EXPECT_EQ(classOf(EngineError(EngineErrc::MalformedBody, "reginfo")),
-              DaemonErrc::InvalidArguments);
     EXPECT_EQ(classOf(sip::SecAgreeError(sip::SecAgreeErrc::Empty, "empty", 0)),
               DaemonErrc::MalformedHeader);
 }

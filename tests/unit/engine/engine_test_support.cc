@@ -168,12 +168,17 @@ OutgoingRegister answerWithSuccess(RegistrationEngine& engine, Time now,
     return sent(engine.saSetInstalled(now, install.set.id));
 }
 
-OutgoingRegister registerFully(RegistrationEngine& engine, Network& network, Time now,
-                               uint32_t expires, const SecurityOffer& offer) {
+OutgoingRegister authenticateInitial(RegistrationEngine& engine, Network& network, Time now,
+                                     const SecurityOffer& offer) {
     auto initial = startInitial(engine, now, offer);
     auto vector = network.nextVector();
     engine.response(now, network.challenge(initial, vector));
-    auto protectedRegister = answerWithSuccess(engine, now, vector);
+    return answerWithSuccess(engine, now, vector);
+}
+
+OutgoingRegister registerFully(RegistrationEngine& engine, Network& network, Time now,
+                               uint32_t expires, const SecurityOffer& offer) {
+    auto protectedRegister = authenticateInitial(engine, network, now, offer);
     engine.response(now, network.ok(protectedRegister, expires));
     EXPECT_EQ(engine.state(), RegistrationState::Registered);
     return protectedRegister;

@@ -109,6 +109,11 @@ OutgoingRegister startInitial(RegistrationEngine& engine, Time now,
 OutgoingRegister answerWithSuccess(RegistrationEngine& engine, Time now,
                                    const milenage::AuthVector& vector);
 
+// registerNow, the 401 and AKA success on a fresh engine, all at `now`: the protected
+// REGISTER, waiting for its 200 OK.
+OutgoingRegister authenticateInitial(RegistrationEngine& engine, Network& network, Time now,
+                                     const SecurityOffer& offer = kOfferA);
+
 // Drives a fresh engine to Registered (challenge, SA set, 200 OK); returns the last request.
 OutgoingRegister registerFully(RegistrationEngine& engine, Network& network, Time now,
                                uint32_t expires = 3600, const SecurityOffer& offer = kOfferA);

@@ -124,10 +124,7 @@ TEST_F(Failures, SyncFailureAnswersWithAutsAndAResponseOverAnEmptyPassword) {
 }
 
 TEST_F(Failures, ForbiddenToTheProtectedRegisterRemovesTheTemporarySetAndRetries) {
-    OutgoingRegister request = start();
-    auto vector = network_.nextVector();
-    engine_.response(at(1), network_.challenge(request, vector));
-    OutgoingRegister answer = answerWithSuccess(engine_, at(2), vector);
+    OutgoingRegister answer = authenticateInitial(engine_, network_, at(0));
     Actions actions = engine_.response(at(3), Network::answer(403, answer));
     EXPECT_THAT(describe(actions),
                 ElementsAre("CancelTimer(timer-f)", "CancelTimer(reg-await-auth)", "RemoveSaSet(1)",
@@ -188,16 +185,41 @@ TEST_F(Failures, UseProxyMovesToTheNextPcscfAndFailsWhenNoneIsLeft) {
     EXPECT_EQ(engine_.state(), RegistrationState::Failed);
 }
 
-TEST_F(Failures, TimerFAndTransportErrorsCountAsFailedAttempts) {
+TEST_F(Failures, TransportErrorCountsAsAFailedAttemptAndRetriesAtOnce) {
     start();
-    EXPECT_THAT(describe(engine_.timerFired(at(128), TimerKind::TimerF)),
-                ElementsAre("ReleaseSecurity(6100)", "ReserveSecurity", "InfoChanged"));
-    EXPECT_EQ(engine_.info().lastError, "no final response before timer F");
-    engine_.securityReserved(at(128), kOfferB);
-    EXPECT_THAT(describe(engine_.transportError(at(129))),
-                ElementsAre("CancelTimer(timer-f)", "ReleaseSecurity(6200)", "ReserveSecurity",
+    EXPECT_THAT(describe(engine_.transportError(at(1))),
+                ElementsAre("CancelTimer(timer-f)", "ReleaseSecurity(6100)", "ReserveSecurity",
                             "InfoChanged"));
     EXPECT_EQ(engine_.info().lastError, "transport error");
+}
+
+TEST_F(Failures, TimerFCountsAsAFailedAttemptAndAsksForRegisterNow) {
+    start();
+    // A timer has no caller to hand a REGISTER to: it asks for one instead.
+    EXPECT_THAT(describe(engine_.timerFired(at(128), TimerKind::TimerF)),
+                ElementsAre("ReleaseSecurity(6100)", "StateChanged(unregistered)",
+                            "RefreshDue(retry)", "InfoChanged"));
+    EXPECT_EQ(engine_.info().lastError, "no final response before timer F");
+    for (int attempt = 2; attempt < 5; ++attempt) {
+        startInitial(engine_, at(128 * attempt));
+        EXPECT_TRUE(has<action::RefreshDue>(
+            engine_.timerFired(at(128 * attempt + 128), TimerKind::TimerF)));
+    }
+    startInitial(engine_, at(1000));
+    EXPECT_THAT(describe(engine_.timerFired(at(1128), TimerKind::TimerF)),
+                ElementsAre("ReleaseSecurity(6100)", "StateChanged(backoff)",
+                            "ArmTimer(backoff@1428)", "InfoChanged"));
+}
+
+TEST_F(Failures, RegAwaitAuthExpiryOnAnInitialRegistrationRemovesTheTemporarySet) {
+    OutgoingRegister request = start();
+    auto vector = network_.nextVector();
+    engine_.response(at(1), network_.challenge(request, vector));
+    answerWithSuccess(engine_, at(2), vector);
+    EXPECT_THAT(describe(engine_.timerFired(at(242), TimerKind::RegAwaitAuth)),
+                ElementsAre("CancelTimer(timer-f)", "RemoveSaSet(1)", "StateChanged(unregistered)",
+                            "RefreshDue(retry)", "InfoChanged"));
+    EXPECT_TRUE(engine_.saSets().empty());
 }
 
 TEST_F(Failures, StaleTimersAreIgnored) {
@@ -257,10 +279,7 @@ TEST_F(Failures, BackOffIsThirtyMinutesWhenInitialRegistrationFollowsAFailedRere
 }
 
 TEST_F(Failures, MalformedContactInTheOkIsNamedAndChangesNothing) {
-    OutgoingRegister request = start();
-    auto vector = network_.nextVector();
-    engine_.response(at(1), network_.challenge(request, vector));
-    OutgoingRegister answer = answerWithSuccess(engine_, at(2), vector);
+    OutgoingRegister answer = authenticateInitial(engine_, network_, at(0));
     try {
         engine_.response(at(3), Network::answer(200, answer, {{"Contact", "<sip:10.0.0.2:6101"}}));
         FAIL() << "expected EngineError";
@@ -346,6 +365,13 @@ TEST_F(Failures, ResponsesToOtherTransactionsAreWrongState) {
     earlier.headers[1].second = "7 REGISTER";
     EXPECT_EQ(errorOf([&] { engine_.response(at(1), earlier); }), EngineErrc::WrongState);
     EXPECT_EQ(engine_.state(), RegistrationState::Registering);
+}
+
+TEST_F(Failures, CSeqIsReadAcrossWhiteSpace) {
+    OutgoingRegister request = start();
+    SipResponse response = Network::answer(500, request);
+    response.headers[1].second = "  1\tREGISTER";
+    EXPECT_TRUE(has<action::ReserveSecurity>(engine_.response(at(1), response)));
 }
 
 TEST_F(Failures, ResultsNobodyAskedForAreWrongState) {

@@ -158,10 +158,7 @@ TEST(InitialRegistration, ProtectedRegisterAnswersTheChallengeOverTheTemporarySe
 TEST(InitialRegistration, OkPromotesTheSetAndStoresWhatTheNetworkSaid) {
     RegistrationEngine engine(testConfig());
     Network network;
-    OutgoingRegister initial = startInitial(engine, at(0));
-    auto vector = network.nextVector();
-    engine.response(at(1), network.challenge(initial, vector));
-    OutgoingRegister request = answerWithSuccess(engine, at(2), vector);
+    OutgoingRegister request = authenticateInitial(engine, network, at(0));
     Actions actions = engine.response(at(10), network.ok(request, 3600));
     // 3600 > 1200: refresh 600 s before expiry. SA lifetime 3600 + 30 beats reg-await-auth.
     EXPECT_THAT(
@@ -185,10 +182,7 @@ TEST(InitialRegistration, OkPromotesTheSetAndStoresWhatTheNetworkSaid) {
 TEST(InitialRegistration, ExpiresHeaderCountsWhenOurContactHasNoExpires) {
     RegistrationEngine engine(testConfig());
     Network network;
-    OutgoingRegister initial = startInitial(engine, at(0));
-    auto vector = network.nextVector();
-    engine.response(at(0), network.challenge(initial, vector));
-    OutgoingRegister request = answerWithSuccess(engine, at(0), vector);
+    OutgoingRegister request = authenticateInitial(engine, network, at(0));
     // Another contact of the AoR has an expires; ours has none.
     auto ok = Network::answer(
         200, request,
@@ -202,10 +196,7 @@ TEST(InitialRegistration, ExpiresHeaderCountsWhenOurContactHasNoExpires) {
 TEST(InitialRegistration, IdentityMissingFromPAssociatedUriIsBarred) {
     RegistrationEngine engine(testConfig());
     Network network;
-    OutgoingRegister initial = startInitial(engine, at(0));
-    auto vector = network.nextVector();
-    engine.response(at(0), network.challenge(initial, vector));
-    OutgoingRegister request = answerWithSuccess(engine, at(0), vector);
+    OutgoingRegister request = authenticateInitial(engine, network, at(0));
     engine.response(at(0), Network::answer(200, request,
                                            {{"Expires", "3600"},
                                             {"P-Associated-URI", "<sip:other@home1.net>"}}));

@@ -127,7 +127,7 @@ TEST_F(RegEvent, MalformedBodyIsNamedAndChangesNothing) {
         engine_.notify(at(100), "<reginfo");
         FAIL() << "expected EngineError";
     } catch (const EngineError& error) {
-        EXPECT_EQ(error.code(), EngineErrc::MalformedBody);
+        EXPECT_EQ(error.code(), EngineErrc::MalformedHeader);
         EXPECT_THAT(error.what(), ::testing::HasSubstr("reg-event body"));
     }
     EXPECT_EQ(engine_.state(), RegistrationState::Registered);

@@ -147,7 +147,9 @@ struct Authenticate {  // answer with authenticated() or authenticationFailed()
     std::array<uint8_t, 16> rand;
     std::array<uint8_t, 16> autn;
 };
-struct InstallSaSet {  // answer with saSetInstalled() or saSetFailed()
+// Answer with saSetInstalled() or saSetFailed(); after a failure the engine asks for
+// RemoveSaSet(id): remove whatever part was installed, and the offer's reservation.
+struct InstallSaSet {
     SaSetView set;
     SecureBytes ck;
     SecureBytes ik;
@@ -190,8 +192,8 @@ using Actions = std::vector<Action>;
 
 enum class EngineErrc {
     WrongState,       // the event makes no sense now (e.g. a response with nothing outstanding)
-    MalformedHeader,  // a header of the response could not be parsed (what() names it)
-    MalformedBody,    // a reg-event NOTIFY body is not reginfo XML
+    MalformedHeader,  // a header of the response, or a reg-event body, could not be parsed
+                      // (what() names the header, or says "reg-event body")
     InvalidConfig,
 };
 
@@ -204,17 +206,40 @@ class EngineError : public std::runtime_error {
     EngineErrc code_;
 };
 
+// How the engine behaves where the specifications leave a choice:
+// - Every event either returns actions or throws EngineError and changes nothing; after an
+//   EngineError the caller still owns what it passed (release an offer it reserved).
+// - InfoChanged, when present, is the last action. ArmTimer for a kind already armed moves
+//   it. A timer that fires after it was cancelled is ignored (empty result).
+// - A failed initial attempt (error response, unusable 401, timer F, transport error, card
+//   or SA failure) counts towards maxInitialAttempts. Below the limit, an event retries at
+//   once (ReleaseSecurity, ReserveSecurity, then a REGISTER with a new Call-ID), since its
+//   caller is there to send; a timer ends in Unregistered with RefreshDue(Retry), since
+//   nobody waits for its result. At the limit: Backoff, then RefreshDue(Retry); registerNow
+//   is refused while backing off.
+// - A failed re-registration keeps the registration and its SA set until it expires; if
+//   nothing refreshes it by then, the Refresh timer drops it (Unregistered,
+//   RefreshDue(RegisterAgain)), and the back-off that follows is the 30-minute one.
+// - After a MAC or SQN failure the REGISTER goes out without SAs but with the same
+//   Security-Client, so the reserved offer is kept for the network's next 401.
+// - A 200 OK to deregistration, any final response to it, or its timeout all end in
+//   Unregistered with every SA set removed.
+// - lastError never holds key material; it may quote the network's headers (control
+//   characters replaced by '?').
 class RegistrationEngine {
   public:
     explicit RegistrationEngine(RegistrationConfig config);  // throws EngineError(InvalidConfig)
 
     // Application-driven events.
     Actions registerNow(Time now);  // initial registration or refresh; starts with
-                                    // ReserveSecurity when a new SA set is needed
+                                    // ReserveSecurity (every REGISTER offers new SPIs)
     Actions deregister(Time now);   // Send(REGISTER Expires: 0) over the established set
     Actions response(Time now, const SipResponse& response);
-    Actions transportError(Time now);                       // as timer F firing
-    Actions notify(Time now, std::string_view reginfoXml);  // reg-event NOTIFY body
+    Actions transportError(Time now);  // a failed attempt, like timer F firing
+    // reg-event NOTIFY body: shortened => RefreshDue(Reauthenticate); deactivated, expired
+    // => Unregistered + RefreshDue(RegisterAgain) (probation: Backoff for its retry-after);
+    // rejected => Failed, unregistered => Unregistered, with every SA set removed.
+    Actions notify(Time now, std::string_view reginfoXml);
     Actions close(Time now);  // drop everything: RemoveSaSet for each set, no message
 
     // Results of actions.

@@ -1,0 +1,103 @@
+// What the engine itself costs per registration, card and kernel excluded: a whole
+// initial registration (REGISTER, 401, temporary set, protected REGISTER, 200 OK) and a
+// refresh answered without a challenge. Both should stay far below a network round trip
+// (tens of microseconds at most).
+#include <benchmark/benchmark.h>
+
+#include "imsaka/daemon/engine.h"
+
+namespace {
+
+using namespace imsaka;
+using namespace imsaka::daemon;
+
+constexpr SecurityOffer kOffer{6100, 6101, 1111, 2222};
+constexpr SecurityOffer kRefreshOffer{6200, 6201, 3333, 4444};
+
+RegistrationConfig benchConfig() {
+    RegistrationConfig config;
+    config.impi = "001010000000001@ims.mnc001.mcc001.3gppnetwork.org";
+    config.impu = "sip:001010000000001@ims.mnc001.mcc001.3gppnetwork.org";
+    config.homeDomain = "ims.mnc001.mcc001.3gppnetwork.org";
+    config.instanceId = "<urn:gsma:imei:35209900-176148-1>";
+    config.localAddress = "10.0.0.2";
+    config.pcscfs = {"10.0.0.1"};
+    auto counter = std::make_shared<unsigned>(0);
+    config.newToken = [counter] { return "b" + std::to_string(++*counter); };
+    return config;
+}
+
+template <typename T>
+const T& first(const Actions& actions) {
+    for (const auto& action : actions) {
+        if (const auto* found = std::get_if<T>(&action)) return *found;
+    }
+    throw std::logic_error("expected action missing");
+}
+
+std::string headerOf(const OutgoingRegister& request, std::string_view name) {
+    for (const auto& [key, value] : request.headers) {
+        if (key == name) return value;
+    }
+    return {};
+}
+
+SipResponse answer(uint16_t status, const OutgoingRegister& request, std::vector<Header> extra) {
+    SipResponse response{status, std::move(extra)};
+    response.headers.emplace_back("Call-ID", headerOf(request, "Call-ID"));
+    response.headers.emplace_back("CSeq", headerOf(request, "CSeq"));
+    return response;
+}
+
+const std::vector<Header> kChallenge{
+    {"WWW-Authenticate",
+     "Digest realm=\"ims.mnc001.mcc001.3gppnetwork.org\", "
+     "nonce=\"I1U8vpY3qJ0hiuZNrke/NVXzKLQ1d7m5Sp/6w1Tfr7M=\", algorithm=AKAv1-MD5, qop=\"auth\""},
+    {"Security-Server",
+     "ipsec-3gpp;prot=esp;mod=trans;spi-c=4097;spi-s=4098;port-c=5100;port-s=6100;"
+     "alg=hmac-sha-1-96;ealg=aes-cbc"}};
+
+std::vector<Header> okHeaders() {
+    return {{"Contact", "<sip:10.0.0.2:" + std::to_string(kOffer.portUs) + ">;expires=3600"},
+            {"P-Associated-URI", "<sip:001010000000001@ims.mnc001.mcc001.3gppnetwork.org>"},
+            {"Service-Route", "<sip:orig@scscf.ims.mnc001.mcc001.3gppnetwork.org;lr>"}};
+}
+
+const sip::AkaResult kCard =
+    sip::AkaSuccess{SecureBytes(8, 0xa5), SecureBytes(16, 0x3c), SecureBytes(16, 0x5a)};
+
+void registerOnce(RegistrationEngine& engine, Time now) {
+    engine.registerNow(now);
+    auto initial = first<action::Send>(engine.securityReserved(now, kOffer)).request;
+    engine.response(now, answer(401, initial, kChallenge));
+    auto install = first<action::InstallSaSet>(engine.authenticated(now, kCard));
+    auto protectedRegister =
+        first<action::Send>(engine.saSetInstalled(now, install.set.id)).request;
+    engine.response(now, answer(200, protectedRegister, okHeaders()));
+}
+
+void InitialRegistration(benchmark::State& state) {
+    Time now{};
+    for (auto _ : state) {
+        RegistrationEngine engine(benchConfig());
+        registerOnce(engine, now);
+        if (engine.state() != RegistrationState::Registered) state.SkipWithError("not registered");
+        benchmark::DoNotOptimize(engine.info().expiresAt);
+    }
+}
+BENCHMARK(InitialRegistration);
+
+void RefreshWithoutChallenge(benchmark::State& state) {
+    RegistrationEngine engine(benchConfig());
+    Time now{};
+    registerOnce(engine, now);
+    for (auto _ : state) {
+        engine.registerNow(now);
+        auto refresh = first<action::Send>(engine.securityReserved(now, kRefreshOffer)).request;
+        engine.response(now, answer(200, refresh, okHeaders()));
+        if (engine.state() != RegistrationState::Registered) state.SkipWithError("not registered");
+    }
+}
+BENCHMARK(RefreshWithoutChallenge);
+
+}  // namespace
