@@ -46,8 +46,7 @@ CardObject::CardObject(sdbus::IConnection& connection, std::string path, std::st
       path_(std::move(path)),
       reader_(std::move(reader)),
       loop_(loop),
-      config_(config),
-      worker_(std::make_unique<CardWorker>(reader_, sessionOptions(config))) {
+      config_(config) {
     registerAdaptor();
     published_ = std::make_shared<Snapshot>();
     published_->state = state_;
@@ -73,6 +72,8 @@ void CardObject::runOnCard(Job job) {
 }
 
 void CardObject::cardInserted() {
+    // The worker thread starts with the first card: an empty reader costs no thread.
+    if (!worker_) worker_ = std::make_unique<CardWorker>(reader_, sessionOptions(config_));
     ++generation_;
     state_ = "error";  // until the first read says otherwise
     lastError_.clear();

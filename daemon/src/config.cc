@@ -11,6 +11,8 @@
 #include <map>
 #include <sstream>
 
+#include "algorithm_lists.h"
+
 namespace imsaka::daemon {
 
 namespace {
@@ -82,27 +84,9 @@ const std::map<std::string, std::map<std::string, Setter>>& keys() {
            }}}},
         {"security",
          {{"integrity",
-           [](DaemonConfig& c, std::string_view v) {
-               std::vector<sip::IntegrityAlgorithm> list;
-               for (const auto& name : splitList(v)) {
-                   auto algorithm = sip::integrityAlgorithmFrom(name);
-                   if (!algorithm) throw std::invalid_argument("unknown algorithm " + name);
-                   list.push_back(*algorithm);
-               }
-               if (list.empty()) throw std::invalid_argument("at least one algorithm needed");
-               c.integrity = list;
-           }},
-          {"encryption",
-           [](DaemonConfig& c, std::string_view v) {
-               std::vector<sip::EncryptionAlgorithm> list;
-               for (const auto& name : splitList(v)) {
-                   auto algorithm = sip::encryptionAlgorithmFrom(name);
-                   if (!algorithm) throw std::invalid_argument("unknown algorithm " + name);
-                   list.push_back(*algorithm);
-               }
-               if (list.empty()) throw std::invalid_argument("at least one algorithm needed");
-               c.encryption = list;
-           }},
+           [](DaemonConfig& c, std::string_view v) { c.integrity = integrityList(splitList(v)); }},
+          {"encryption", [](DaemonConfig& c,
+                            std::string_view v) { c.encryption = encryptionList(splitList(v)); }},
           {"spi_min",
            [](DaemonConfig& c, std::string_view v) {
                c.spiMin = parseNumber<uint32_t>(v, 256, 0xffffffff);

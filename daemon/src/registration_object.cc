@@ -1,7 +1,9 @@
 #include "registration_object.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <iterator>
 
@@ -138,7 +140,9 @@ void RegistrationObject::perform(Action& action, Actions& more) {
                     sets_[a.set.id] = std::make_unique<SaObject>(
                         context_.connection, path_ + "/sa/" + std::to_string(a.set.id),
                         context_.security, std::move(installed), a.set.state);
-                    log::info(path_ + ": SA set " + std::to_string(a.set.id) + " installed");
+                    log::debug(path_ + ": SA set " + std::to_string(a.set.id) + " installed");
+                    announce_.insert(a.set.id);
+                    signalLater();
                     more = engine_.saSetInstalled(now, a.set.id);
                 } catch (...) {
                     auto error = classify(std::current_exception());
@@ -160,7 +164,7 @@ void RegistrationObject::perform(Action& action, Actions& more) {
             } else if constexpr (std::is_same_v<A, action::RemoveSaSet>) {
                 inboundWatch_.erase(a.id);
                 if (sets_.erase(a.id))
-                    log::info(path_ + ": SA set " + std::to_string(a.id) + " removed");
+                    log::debug(path_ + ": SA set " + std::to_string(a.id) + " removed");
             } else if constexpr (std::is_same_v<A, action::WatchInbound>) {
                 watchInbound(a.id);
             } else if constexpr (std::is_same_v<A, action::Send>) {
@@ -184,21 +188,54 @@ void RegistrationObject::perform(Action& action, Actions& more) {
             } else if constexpr (std::is_same_v<A, action::CancelTimer>) {
                 if (auto it = timers_.find(a.kind); it != timers_.end()) it->second->cancel();
             } else if constexpr (std::is_same_v<A, action::RefreshDue>) {
-                emitRefreshDue(std::string(toString(a.reason)));
+                refreshDue_.emplace_back(toString(a.reason));
+                signalLater();
             } else if constexpr (std::is_same_v<A, action::StateChanged>) {
-                log::info(path_ + ": " + std::string(toString(a.state)));
-                emitPropertiesChangedSignal(kInterface, {"State"});
+                // Steps within one exchange at debug; where the registration ends up at info.
+                bool settled = a.state == RegistrationState::Registered ||
+                               a.state == RegistrationState::Unregistered ||
+                               a.state == RegistrationState::Failed ||
+                               a.state == RegistrationState::Backoff;
+                log::write(settled ? log::Level::Info : log::Level::Debug,
+                           path_ + ": " + std::string(toString(a.state)));
+                changed_.insert("State");
+                signalLater();
             } else if constexpr (std::is_same_v<A, action::InfoChanged>) {
                 for (const auto& view : engine_.saSets())
                     if (auto it = sets_.find(view.id); it != sets_.end())
                         it->second->setState(view.state);
-                emitPropertiesChangedSignal(
-                    kInterface, {"PcscfAddress", "PortUc", "PortUs", "PortPc", "PortPs", "Expires",
-                                 "AssociatedUris", "BarredUris", "ServiceRoute", "PublicGruu",
-                                 "TemporaryGruu", "LastError"});
+                for (const char* name : {"PcscfAddress", "PortUc", "PortUs", "PortPc", "PortPs",
+                                         "Expires", "AssociatedUris", "BarredUris", "ServiceRoute",
+                                         "PublicGruu", "TemporaryGruu", "LastError"})
+                    changed_.insert(name);
+                signalLater();
             }
         },
         action);
+}
+
+void RegistrationObject::signalLater() {
+    // Signals go out after the reply of the call that caused them (posted, they run once the
+    // call has been answered), and one PropertiesChanged covers a whole exchange.
+    if (flushPosted_) return;
+    flushPosted_ = true;
+    std::weak_ptr<bool> alive = alive_;
+    context_.loop.post([this, alive] {
+        if (!alive.expired()) flushSignals();
+    });
+}
+
+void RegistrationObject::flushSignals() {
+    flushPosted_ = false;
+    for (auto id : announce_)
+        if (auto it = sets_.find(id); it != sets_.end()) it->second->announce();
+    announce_.clear();
+    if (!changed_.empty())
+        emitPropertiesChangedSignal(kInterface,
+                                    std::vector<std::string>(changed_.begin(), changed_.end()));
+    changed_.clear();
+    for (const auto& reason : refreshDue_) emitRefreshDue(reason);
+    refreshDue_.clear();
 }
 
 void RegistrationObject::startAuthentication(const action::Authenticate& request) {
@@ -420,10 +457,11 @@ sdbus::UnixFd RegistrationObject::OpenSocket(const std::string& transport,
                                                 tcp, server);
     } else {
         throw toDbus(
-            DaemonError(DaemonErrc::NotFound, "no protected port yet: call Register first"));
+            DaemonError(DaemonErrc::WrongState, "no protected port yet: call Register first"));
     }
     if (fd < 0)
-        throw toDbus(DaemonError(DaemonErrc::Failed, "cannot duplicate the protected socket"));
+        throw toDbus(DaemonError(DaemonErrc::Failed, std::string("cannot hand out the socket: ") +
+                                                         std::strerror(errno)));
     return sdbus::UnixFd(fd, sdbus::adopt_fd);
 }
 

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "card_manager.h"
@@ -83,6 +84,8 @@ class RegistrationObject final
     // Runs actions (and the actions their results lead to) until done or waiting for the card.
     void execute(Actions actions);
     void perform(Action& action, Actions& more);
+    void signalLater();
+    void flushSignals();
     void startAuthentication(const action::Authenticate& request);
     void authenticationDone(std::variant<cardio::AuthResult, DaemonError> outcome);
     void watchInbound(SaSetId id);
@@ -111,6 +114,11 @@ class RegistrationObject final
     std::unique_ptr<sdbus::Result<std::string, std::map<std::string, sdbus::Variant>>> pending_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     bool closed_ = false;
+    // Signals waiting for the end of the current call (see signalLater()).
+    bool flushPosted_ = false;
+    std::set<std::string> changed_;
+    std::vector<std::string> refreshDue_;
+    std::set<SaSetId> announce_;
 };
 
 }  // namespace imsaka::daemon

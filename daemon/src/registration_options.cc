@@ -1,5 +1,6 @@
 #include "registration_options.h"
 
+#include "algorithm_lists.h"
 #include "imsaka/daemon/errors.h"
 #include "imsaka/ipsec/address.h"
 
@@ -63,24 +64,16 @@ RegistrationOptions parseRegistrationOptions(const std::map<std::string, sdbus::
             auto expires = get<uint32_t>(key, value, "u");
             if (expires == 0) bad(key, "use Deregister to end a registration");
             parsed.expires = expires;
-        } else if (key == "integrity") {
-            std::vector<sip::IntegrityAlgorithm> list;
-            for (const auto& name : get<std::vector<std::string>>(key, value, "as")) {
-                auto algorithm = sip::integrityAlgorithmFrom(name);
-                if (!algorithm) bad(key, "unknown algorithm " + name);
-                list.push_back(*algorithm);
+        } else if (key == "integrity" || key == "encryption") {
+            auto names = get<std::vector<std::string>>(key, value, "as");
+            try {
+                if (key == "integrity")
+                    parsed.integrity = integrityList(names);
+                else
+                    parsed.encryption = encryptionList(names);
+            } catch (const std::invalid_argument& e) {
+                bad(key, e.what());
             }
-            if (list.empty()) bad(key, "empty list");
-            parsed.integrity = list;
-        } else if (key == "encryption") {
-            std::vector<sip::EncryptionAlgorithm> list;
-            for (const auto& name : get<std::vector<std::string>>(key, value, "as")) {
-                auto algorithm = sip::encryptionAlgorithmFrom(name);
-                if (!algorithm) bad(key, "unknown algorithm " + name);
-                list.push_back(*algorithm);
-            }
-            if (list.empty()) bad(key, "empty list");
-            parsed.encryption = list;
         } else {
             bad(key, "unknown option");
         }

@@ -16,24 +16,29 @@ SaObject::SaObject(sdbus::IConnection& connection, std::string path, SecurityMan
       set_(std::move(set)),
       state_(state) {
     registerAdaptor();
+}
+
+void SaObject::announce() {
+    if (announced_) return;
+    announced_ = true;
     emitInterfacesAddedSignal({kInterface});
 }
 
 SaObject::~SaObject() {
     security_.remove(*set_);
-    emitInterfacesRemovedSignal({kInterface});
+    if (announced_) emitInterfacesRemovedSignal({kInterface});
     unregisterAdaptor();
 }
 
 void SaObject::setState(SaSetState state) {
     if (state == state_) return;
     state_ = state;
-    emitPropertiesChangedSignal(kInterface, {"State"});
+    if (announced_) emitPropertiesChangedSignal(kInterface, {"State"});
 }
 
 void SaObject::setLifetime(Seconds lifetime) {
     security_.setLifetime(*set_, lifetime);
-    emitPropertiesChangedSignal(kInterface, {"Expires"});
+    if (announced_) emitPropertiesChangedSignal(kInterface, {"Expires"});
 }
 
 uint64_t SaObject::inboundPackets() {

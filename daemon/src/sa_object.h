@@ -20,6 +20,8 @@ class SaObject final
              std::unique_ptr<InstalledSet> set, SaSetState state);
     ~SaObject();  // removes the set from the kernel
 
+    // InterfacesAdded; the owner calls it once the call that installed the set is answered.
+    void announce();
     InstalledSet& set() { return *set_; }
     void setState(SaSetState state);
     void setLifetime(Seconds lifetime);
@@ -47,6 +49,7 @@ class SaObject final
     SecurityManager& security_;
     std::unique_ptr<InstalledSet> set_;
     SaSetState state_;
+    bool announced_ = false;
 };
 
 }  // namespace imsaka::daemon

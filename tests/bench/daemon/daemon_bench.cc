@@ -162,7 +162,7 @@ int main(int argc, char** argv) {
             imsaka::daemontest::startWithoutCard(runs);
             imsaka::daemontest::idleWithCard();
         } else {
-            imsaka::daemontest::addTestAddresses();
+            imsaka::daemontest::setUpTestNetwork();
             imsaka::daemontest::roundTrips(runs);
         }
     } catch (const std::exception& error) {

@@ -35,6 +35,7 @@ class CtlKernelTest : public ::testing::Test {
   protected:
     void SetUp() override {
         try {
+            setUpTestNetwork();
             sandbox_ = std::make_unique<Sandbox>();
         } catch (const MissingPrerequisite& missing) {
             FAIL() << "missing prerequisite: " << missing.what();

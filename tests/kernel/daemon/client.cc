@@ -85,11 +85,14 @@ std::vector<std::string> saObjects(sdbus::IConnection& connection,
     return paths;
 }
 
-void addTestAddresses() {
+void setUpTestNetwork() {
     // The P-CSCF's address lives in a namespace of its own behind a veth pair: the kernel
     // never applies XFRM to traffic between two local addresses (it goes over lo).
+    // pcsc-sandbox.sh gave us a private mount namespace: a tmpfs on /run/netns keeps the
+    // namespace's name from reaching the host.
     const char* setup =
         "ip link show veth-ue >/dev/null 2>&1 || { "
+        "mkdir -p /run/netns && mount -t tmpfs imsaka-netns /run/netns && "
         "ip netns add imsaka-pcscf && "
         "ip link add veth-ue type veth peer name veth-pc netns imsaka-pcscf && "
         "ip addr add 10.46.0.1/24 dev veth-ue && ip addr add 10.46.0.3/24 dev veth-ue && "

@@ -93,7 +93,7 @@ std::vector<std::string> saObjects(sdbus::IConnection& connection, const std::st
 inline constexpr const char* kUeAddress = "10.46.0.1";
 inline constexpr const char* kUeAddress2 = "10.46.0.3";
 inline constexpr const char* kPcscfAddress = "10.46.0.2";
-void addTestAddresses();
+void setUpTestNetwork();
 
 // The D-Bus error name of a call that failed, or "" when it did not fail.
 template <typename Call>

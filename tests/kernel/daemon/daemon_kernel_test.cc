@@ -101,6 +101,7 @@ class DaemonKernelTest : public ::testing::Test {
   protected:
     void start(const testing::CardProfile& profile = {}, const std::string& extraPolicy = "") {
         try {
+            setUpTestNetwork();
             sandbox_ = std::make_unique<Sandbox>(profile, extraPolicy);
         } catch (const MissingPrerequisite& missing) {
             FAIL() << "missing prerequisite: " << missing.what();

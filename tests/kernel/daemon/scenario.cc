@@ -41,7 +41,6 @@ KernelView kernelView() {
 
 Sandbox::Sandbox(const testing::CardProfile& profile, const std::string& extraPolicy) {
     requirePrerequisites();
-    addTestAddresses();
     bus = std::make_unique<PrivateBus>(dir, extraPolicy);
     card = std::make_unique<testing::VirtualCard>(profile, kFirstReaderPort);
     daemon = std::make_unique<Daemon>(dir);
