@@ -207,12 +207,10 @@ void printRegistration(std::ostream& out, const json& registration, std::time_t 
         .add("Temporary GRUU", text(registration, "temporary_gruu"));
     if (!text(registration, "last_error").empty())
         fields.add("Last error", text(registration, "last_error"));
-    fields.print(out);
     const json sets = registration.value("sa_sets", json::array());
-    if (sets.empty()) {
-        out << "  SA sets  -\n";
-        return;
-    }
+    if (sets.empty()) fields.add("SA sets", "");
+    fields.print(out);
+    if (sets.empty()) return;
     out << "  SA sets\n";
     std::vector<std::vector<std::string>> rows;
     for (const auto& set : sets)

@@ -3,6 +3,7 @@
 // CtlWithDaemon with one card, CtlWithPin with a PIN-enabled card, CtlWithoutDaemon with the
 // bus and card but no daemon.
 #include <gtest/gtest.h>
+#include <imsaka/dbus/Manager1_proxy.h>
 #include <signal.h>
 
 #include <cstdlib>
@@ -171,6 +172,73 @@ TEST_F(CtlWithDaemon, VerifyPinNeverTakesThePinFromTheCommandLine) {
     auto empty = ctl({"verify-pin", "--card", "0"}, "");
     EXPECT_EQ(empty.status, 2) << empty.err;
     EXPECT_NE(empty.err.find("no PIN given"), std::string::npos) << empty.err;
+}
+
+// A SIP application's side: a bus connection of its own that creates a registration.
+class Application {
+  public:
+    Application() : connection_(sdbus::createSystemBusConnection()), manager_(*connection_) {}
+    std::string createRegistration(const std::map<std::string, sdbus::Variant>& options) {
+        return manager_.CreateRegistration(options);
+    }
+    std::string uniqueName() const { return connection_->getUniqueName(); }
+
+  private:
+    class Manager final : public sdbus::ProxyInterfaces<org::imsaka::Manager1_proxy> {
+      public:
+        explicit Manager(sdbus::IConnection& connection)
+            : ProxyInterfaces(connection, "org.imsaka", "/org/imsaka") {
+            registerProxy();
+        }
+        ~Manager() { unregisterProxy(); }
+    };
+    std::unique_ptr<sdbus::IConnection> connection_;
+    Manager manager_;
+};
+
+TEST_F(CtlWithDaemon, RegistrationShowsItsOwnerOptionsAndNoSaSetsBeforeRegister) {
+    auto application = std::make_unique<Application>();
+    std::string path =
+        application->createRegistration({{"pcscf", sdbus::Variant("127.0.0.2")},
+                                         {"local_address", sdbus::Variant("127.0.0.1")},
+                                         {"transport", sdbus::Variant("tcp")},
+                                         {"reg_id", sdbus::Variant(uint32_t{2})}});
+    auto listed = ctlJson({"registrations"})["registrations"];
+    ASSERT_EQ(listed.size(), 1u) << listed.dump();
+    EXPECT_EQ(listed[0]["path"], path);
+    EXPECT_EQ(listed[0]["owner"], application->uniqueName());
+
+    std::string number = path.substr(path.rfind('/') + 1);
+    auto registration = ctlJson({"registration", number});
+    EXPECT_EQ(registration["state"], "idle");
+    EXPECT_EQ(registration["impi"], kImpi);
+    EXPECT_EQ(registration["impu"], "sip:001010000000001@ims.mnc001.mcc001.3gppnetwork.org");
+    EXPECT_EQ(registration["transport"], "tcp");
+    EXPECT_EQ(registration["reg_id"], 2);
+    EXPECT_EQ(registration["local_address"], "127.0.0.1");
+    EXPECT_EQ(registration["pcscf_address"], "127.0.0.2");
+    EXPECT_EQ(registration["expires"], 0);
+    EXPECT_EQ(registration["sa_sets"], json::array());
+    EXPECT_EQ(ctlJson({"sa", number}), json::parse(R"({"sa_sets":[]})"));
+
+    auto human = ctl({"registration", path});
+    EXPECT_EQ(human.status, 0) << human.err;
+    EXPECT_TRUE(human.out.starts_with("Registration " + path + "\n  State            idle\n"))
+        << human.out;
+    EXPECT_NE(human.out.find("  Reg-id           2\n"), std::string::npos) << human.out;
+    EXPECT_NE(human.out.find("  SA sets          -\n"), std::string::npos) << human.out;
+
+    // The owner leaves the bus: monitor sees the registration go.
+    Running monitor(IMSAKACTL_PATH, {"--json", "monitor"});
+    ASSERT_TRUE(monitor.readLine(5s));
+    application.reset();
+    auto removed = waitForEvent(monitor, [&](const json& event) {
+        return event["event"] == "removed" && event["path"] == path;
+    });
+    EXPECT_EQ(removed["interfaces"], json::parse(R"(["org.imsaka.Registration1"])"));
+    EXPECT_EQ(ctlJson({"registrations"}), json::parse(R"({"registrations":[]})"));
+    monitor.signal(SIGINT);
+    EXPECT_EQ(monitor.wait(5s), 0);
 }
 
 class CtlWithPin : public ::testing::Test {

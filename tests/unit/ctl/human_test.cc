@@ -122,6 +122,17 @@ TEST(PrintRegistration, ShowsPortsExpiryUrisAndSaSets) {
               "expires 2026-11-21 12:50:29 UTC (in 10m29s)\n");
 }
 
+TEST(PrintRegistration, SaysSoWhenThereIsNoSaSetYet) {
+    auto registration = sampleRegistration();
+    registration["sa_sets"] = json::array();
+    registration["last_error"] = "403 Forbidden";
+    auto text = render([&](std::ostream& out) { printRegistration(out, registration, kNow); });
+    EXPECT_TRUE(
+        text.ends_with("  Last error       403 Forbidden\n"
+                       "  SA sets          -\n"))
+        << text;
+}
+
 TEST(PrintSaSets, ShowsBothSidesAndTheCountersOfEachSa) {
     auto sets = json::parse(R"([{"path":"/org/imsaka/registration/0/sa/0","state":"temporary",
         "integrity":"hmac-md5-96","encryption":"aes-cbc","local_address":"192.0.2.1",
