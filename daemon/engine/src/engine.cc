@@ -305,9 +305,11 @@ Actions RegistrationEngine::Impl::transportError(Time now) {
 }
 
 Actions RegistrationEngine::Impl::timerFired(Time now, TimerKind kind) {
-    requireOpen();
     Actions out;
-    if (armed_.erase(kind) == 0) return out;  // cancelled while already on its way
+    // Cancelled while already on its way; close() cancelled every timer, so a timer after
+    // it is one of these too, not a misuse.
+    if (armed_.erase(kind) == 0) return out;
+    requireOpen();
     switch (kind) {
         case TimerKind::TimerF:
             if (outstanding_) {

@@ -79,6 +79,20 @@ TEST(Close, ReleasesAnOfferWaitingForAChallenge) {
     EXPECT_TRUE(has<action::ReleaseSecurity>(engine.close(at(1))));
 }
 
+TEST(Close, TimersFiringAfterCloseAreIgnored) {
+    // close() cancelled every timer; one already on its way when it did is ignored, as any
+    // cancelled timer is.
+    RegistrationEngine engine(testConfig());
+    Network network;
+    registerFully(engine, network, at(0), 3600);
+    engine.close(at(1));
+    for (auto kind :
+         {TimerKind::TimerF, TimerKind::RegAwaitAuth, TimerKind::Refresh, TimerKind::Backoff}) {
+        EXPECT_TRUE(engine.timerFired(at(3000), kind).empty());
+    }
+    EXPECT_EQ(engine.state(), RegistrationState::Unregistered);
+}
+
 TEST(MultipleRegistrations, EachEngineHasItsOwnRegIdCallIdAndSaSets) {
     RegistrationEngine first(testConfig("10.0.0.2", 1, "a"));
     RegistrationEngine second(testConfig("10.0.0.3", 2, "b"));

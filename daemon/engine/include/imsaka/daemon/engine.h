@@ -210,7 +210,8 @@ class EngineError : public std::runtime_error {
 // - Every event either returns actions or throws EngineError and changes nothing; after an
 //   EngineError the caller still owns what it passed (release an offer it reserved).
 // - InfoChanged, when present, is the last action. ArmTimer for a kind already armed moves
-//   it. A timer that fires after it was cancelled is ignored (empty result).
+//   it. A timer that fires after it was cancelled (by close() too) is ignored (empty
+//   result).
 // - A failed initial attempt (error response, unusable 401, timer F, transport error, card
 //   or SA failure) counts towards maxInitialAttempts. Below the limit, an event retries at
 //   once (ReleaseSecurity, ReserveSecurity, then a REGISTER with a new Call-ID), since its
