@@ -64,6 +64,11 @@ Actions RegistrationEngine::Impl::notify(Time now, std::string_view reginfoXml) 
             }
             break;
         case sip::ContactAction::RegisterAgain:
+            if (state == RegistrationState::Deregistering) {
+                // It crossed our own deregistration: the registration is gone, as asked.
+                finishDeregistration(out);
+                break;
+            }
             dropRegistration(out);
             setError("the network ended the registration (" +
                      std::string(sip::toString(contact->event)) + ")");

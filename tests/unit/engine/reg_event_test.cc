@@ -66,6 +66,23 @@ TEST_F(RegEvent, ExpiredAlsoAsksToRegisterAgain) {
     EXPECT_EQ(engine_.state(), RegistrationState::Unregistered);
 }
 
+TEST(RegEventWhileDeregistering, DeactivatedDoesNotAskToRegisterAgain) {
+    // The user asked to deregister; the network ending the registration at the same time
+    // completes that wish rather than starting a new registration.
+    for (const char* event : {"deactivated", "probation"}) {
+        RegistrationEngine engine(testConfig());
+        Network network;
+        registerFully(engine, network, at(0), 3600);
+        engine.deregister(at(100));
+        Actions actions =
+            engine.notify(at(101), reginfo({contact("terminated", event, "retry-after=\"60\"")}));
+        EXPECT_FALSE(has<action::RefreshDue>(actions)) << event;
+        EXPECT_FALSE(has<action::ArmTimer>(actions)) << event;
+        EXPECT_TRUE(has<action::RemoveSaSet>(actions)) << event;
+        EXPECT_EQ(engine.state(), RegistrationState::Unregistered) << event;
+    }
+}
+
 TEST_F(RegEvent, ProbationWaitsForItsRetryAfterBeforeRegisteringAgain) {
     Actions actions = engine_.notify(
         at(100), reginfo({contact("terminated", "probation", "retry-after=\"60\"")}));

@@ -241,8 +241,9 @@ class RegistrationEngine {
     Actions response(Time now, const SipResponse& response);
     Actions transportError(Time now);  // a failed attempt, like timer F firing
     // reg-event NOTIFY body: shortened => RefreshDue(Reauthenticate); deactivated, expired
-    // => Unregistered + RefreshDue(RegisterAgain) (probation: Backoff for its retry-after);
-    // rejected => Failed, unregistered => Unregistered, with every SA set removed.
+    // => Unregistered + RefreshDue(RegisterAgain) (probation: Backoff for its retry-after;
+    // during a deregistration: only Unregistered); rejected => Failed, unregistered =>
+    // Unregistered, with every SA set removed.
     Actions notify(Time now, std::string_view reginfoXml);
     Actions close(Time now);  // drop everything: RemoveSaSet for each set, no message
 
