@@ -429,5 +429,25 @@ TEST(Configuration, InvalidConfigurationsAreRejected) {
     expectInvalid(config);
 }
 
+TEST(Configuration, AddressesMustBeIpLiterals) {
+    // A Kamailio 5.6 P-CSCF takes the Contact host as an IP literal; the engine writes
+    // localAddress there (bracketing IPv6 itself), and the SA sets carry both addresses.
+    for (std::string address :
+         {"ue.home1.net", "10.0.0", "10.0.0.2:5060", "2001:db8::g", "[2001:db8::2]", ""}) {
+        auto config = testConfig(address);
+        EXPECT_EQ(errorOf([&] { RegistrationEngine engine(config); }), EngineErrc::InvalidConfig)
+            << address;
+        config = testConfig();
+        config.pcscfs = {"10.0.0.1", address};
+        EXPECT_EQ(errorOf([&] { RegistrationEngine engine(config); }), EngineErrc::InvalidConfig)
+            << address;
+    }
+    for (std::string address : {"10.0.0.2", "2001:db8::2"}) {
+        auto config = testConfig(address);
+        config.pcscfs = {address};
+        EXPECT_NO_THROW(RegistrationEngine engine(config)) << address;
+    }
+}
+
 }  // namespace
 }  // namespace imsaka::daemon::test
