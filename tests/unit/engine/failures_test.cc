@@ -185,9 +185,12 @@ TEST_F(Failures, IntervalTooBriefWithoutAHigherMinimumIsAFailedAttempt) {
 
 TEST_F(Failures, UseProxyMovesToTheNextPcscfAndFailsWhenNoneIsLeft) {
     OutgoingRegister request = start();
+    EXPECT_EQ(engine_.pcscfAddress(), "10.0.0.1");
     Actions actions = engine_.response(at(1), Network::answer(305, request));
     EXPECT_THAT(describe(actions),
                 ElementsAre("CancelTimer(timer-f)", "ReleaseSecurity(6100)", "ReserveSecurity"));
+    // The reservation asked for is for the new P-CSCF.
+    EXPECT_EQ(engine_.pcscfAddress(), "10.0.0.9");
     OutgoingRegister second = sent(engine_.securityReserved(at(1), kOfferB));
     EXPECT_EQ(second.remoteAddress, "10.0.0.9");
     Actions last = engine_.response(at(2), Network::answer(305, second));

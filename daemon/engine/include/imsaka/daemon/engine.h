@@ -263,6 +263,9 @@ class RegistrationEngine {
     std::vector<SaSetView> saSets() const;
     std::optional<SaSetView> currentSet() const;  // the set protected requests use now
     const std::string& callId() const noexcept;
+    // The P-CSCF in use: where the next REGISTER goes and the peer of the SA set that
+    // ReserveSecurity prepares for. pcscfs[0] at first; a 305 moves it to the next.
+    const std::string& pcscfAddress() const noexcept;
 
   private:
     class Impl;
