@@ -1,6 +1,7 @@
 // The engine's bookkeeping (state, timers, SA sets, offers, failures and back-off) and the
 // events that are neither SIP responses nor reg-event bodies: registerNow, deregister,
 // close, transport errors, timers and inbound traffic.
+#include <arpa/inet.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -15,6 +16,14 @@ bool isHeaderSafe(std::string_view text) {
         auto u = static_cast<unsigned char>(c);
         return u < 0x20 || u == 0x7f;
     });
+}
+
+// An IPv4 or IPv6 literal without brackets: the Contact host must be one (Kamailio 5.6's
+// P-CSCF resolves nothing there), and the SA sets need the addresses as they are.
+bool isIpLiteral(const std::string& text) {
+    unsigned char address[16];
+    return inet_pton(AF_INET, text.c_str(), address) == 1 ||
+           inet_pton(AF_INET6, text.c_str(), address) == 1;
 }
 
 void validate(const RegistrationConfig& config) {
@@ -33,9 +42,10 @@ void validate(const RegistrationConfig& config) {
     if (!isHeaderSafe(config.instanceId) || config.instanceId.find('"') != std::string::npos) {
         invalid("instanceId holds a quote or control character");
     }
+    if (!isIpLiteral(config.localAddress)) invalid("localAddress is not an IP literal");
     if (config.pcscfs.empty()) invalid("no P-CSCF address");
     for (const auto& pcscf : config.pcscfs) {
-        if (pcscf.empty() || !isHeaderSafe(pcscf)) invalid("a P-CSCF address is empty or unsafe");
+        if (!isIpLiteral(pcscf)) invalid("a P-CSCF address is not an IP literal");
     }
     if (config.expires == 0) invalid("expires must be positive");
     if (config.integrity.empty() || config.encryption.empty()) {
@@ -305,9 +315,11 @@ Actions RegistrationEngine::Impl::transportError(Time now) {
 }
 
 Actions RegistrationEngine::Impl::timerFired(Time now, TimerKind kind) {
-    requireOpen();
     Actions out;
-    if (armed_.erase(kind) == 0) return out;  // cancelled while already on its way
+    // Cancelled while already on its way; close() cancelled every timer, so a timer after
+    // it is one of these too, not a misuse.
+    if (armed_.erase(kind) == 0) return out;
+    requireOpen();
     switch (kind) {
         case TimerKind::TimerF:
             if (outstanding_) {

@@ -66,6 +66,7 @@ class RegistrationEngine::Impl {
     Actions finish(Actions out);
     std::vector<SaSetView> saSetViews() const;
     std::optional<SaSetView> currentSetView() const;
+    const std::string& pcscfAddress() const noexcept { return config.pcscfs[pcscfIndex_]; }
 
     RegistrationConfig config;
     RegistrationState state = RegistrationState::Idle;

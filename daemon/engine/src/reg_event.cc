@@ -32,11 +32,14 @@ Actions RegistrationEngine::Impl::notify(Time now, std::string_view reginfoXml) 
     }
     if (!registered_) return out;
 
-    // Our contact in our IMPU's registration (other AoRs only get barred above): by
-    // instance and reg-id when the body carries them, else by the URI registered or, during
-    // a re-registration, the one just sent.
+    // Our contact in our IMPU's registration (other AoRs only get barred above). With a
+    // reg-id, instance and reg-id name our flow (RFC 5626: the registrar replaces a binding
+    // with the same pair). Without one, bindings are keyed by Contact URI (RFC 3261 10.3),
+    // and an older binding of the same instance (before a re-authentication moved us to a
+    // new port_us, or from an earlier address) may still be listed: only the URI
+    // registered or, during a re-registration, the one just sent is ours.
     const sip::ReginfoContact* contact = nullptr;
-    if (!config.instanceId.empty()) {
+    if (!config.instanceId.empty() && config.regId) {
         contact = sip::findOurContact(
             reginfo, sip::OurContact{lastContact_, config.instanceId, config.regId}, config.impu);
     }
@@ -64,6 +67,11 @@ Actions RegistrationEngine::Impl::notify(Time now, std::string_view reginfoXml) 
             }
             break;
         case sip::ContactAction::RegisterAgain:
+            if (state == RegistrationState::Deregistering) {
+                // It crossed our own deregistration: the registration is gone, as asked.
+                finishDeregistration(out);
+                break;
+            }
             dropRegistration(out);
             setError("the network ended the registration (" +
                      std::string(sip::toString(contact->event)) + ")");

@@ -68,5 +68,8 @@ std::optional<SaSetView> RegistrationEngine::currentSet() const {
 const std::string& RegistrationEngine::callId() const noexcept {
     return impl_->callId;
 }
+const std::string& RegistrationEngine::pcscfAddress() const noexcept {
+    return impl_->pcscfAddress();
+}
 
 }  // namespace imsaka::daemon

@@ -46,11 +46,12 @@ void RegistrationEngine::Impl::sendRegister(
     request.localAddress = config.localAddress;
 
     uint16_t viaPort = 0;
-    uint16_t contactPort = 0;
+    std::string contactUriText;
     if (over) {
         // Protected: sent from port_uc to port_ps; responses and requests from the P-CSCF
         // come to port_us, so Via and Contact carry it, and Via has no rport.
-        viaPort = contactPort = over->view.ours.portUs;
+        viaPort = over->view.ours.portUs;
+        contactUriText = contactUri(over->view.ours.portUs);
         request.localPort = over->view.ours.portUc;
         request.remoteAddress = over->view.pcscfAddress;
         request.remotePort = over->view.theirs.portS;
@@ -59,9 +60,12 @@ void RegistrationEngine::Impl::sendRegister(
         // Unprotected: sent from the unprotected port, where the UDP response comes back
         // (RFC 3261 18.2.2 with rport). Kamailio 5.6's P-CSCF also treats a REGISTER as
         // initial only when the Via sent-by port is 5060, hence the separate port. The
-        // Contact already names port_us, the port the SAs will protect.
+        // Contact already names port_us, the port the SAs will protect; a registration the
+        // network accepted without SAs keeps the binding it registered.
         viaPort = config.unprotectedPort;
-        contactPort = offer_ ? offer_->ports.portUs : config.unprotectedPort;
+        contactUriText = registered_ && !registeredContact_.empty()
+                             ? registeredContact_
+                             : contactUri(offer_ ? offer_->ports.portUs : config.unprotectedPort);
         request.localPort = config.unprotectedPort;
         request.remoteAddress = config.pcscfs[pcscfIndex_];
         request.remotePort = config.pcscfPort;
@@ -77,13 +81,17 @@ void RegistrationEngine::Impl::sendRegister(
     headers.emplace_back("Call-ID", callId);
     headers.emplace_back("CSeq", std::to_string(++cseq_) + " REGISTER");
 
-    std::string contact = "<" + contactUri(contactPort) + ">";
+    // Deregistration removes the binding that was registered (RFC 3261 10.2.2).
+    if (purpose_ == Purpose::Deregister && !registeredContact_.empty()) {
+        contactUriText = registeredContact_;
+    }
+    std::string contact = "<" + contactUriText + ">";
     if (!config.instanceId.empty()) contact += ";+sip.instance=\"" + config.instanceId + "\"";
     if (config.regId) contact += ";reg-id=" + std::to_string(*config.regId);
     contact += ";expires=" + std::to_string(expires);
     headers.emplace_back("Contact", contact);
     headers.emplace_back("Expires", std::to_string(expires));
-    if (purpose_ != Purpose::Deregister) lastContact_ = contactUri(contactPort);
+    if (purpose_ != Purpose::Deregister) lastContact_ = contactUriText;
 
     headers.emplace_back("Authorization",
                          sip::formatAuthorization(authorization.value_or(emptyAuthorization())));
@@ -91,8 +99,12 @@ void RegistrationEngine::Impl::sendRegister(
     const Offer* client = offer_ ? &*offer_ : over ? &over->offer : nullptr;
     if (client) headers.emplace_back("Security-Client", client->clientText);
     if (over) headers.emplace_back("Security-Verify", over->securityVerify);
-    headers.emplace_back("Require", "sec-agree");
-    headers.emplace_back("Proxy-Require", "sec-agree");
+    // Only a request taking part in the agreement asks for it (RFC 3329 2.3.1): not the
+    // deregistration of a registration the network accepted without SAs.
+    if (client) {
+        headers.emplace_back("Require", "sec-agree");
+        headers.emplace_back("Proxy-Require", "sec-agree");
+    }
     headers.emplace_back("Supported", config.regId ? "path, gruu, outbound" : "path, gruu");
 
     out.push_back(action::Send{std::move(request)});

@@ -178,15 +178,17 @@ void RegistrationEngine::Impl::onChallenge(Time now, Actions& out, const SipResp
 }
 
 void RegistrationEngine::Impl::onSuccess(Time now, Actions& out, const SipResponse& response) {
-    // Our Contact: the one with our URI, else the one with our instance and reg-id.
+    // Our Contact: the one with our URI, else the one with our instance and reg-id. Without
+    // a reg-id the instance alone names no binding (they are keyed by URI, and an older one
+    // of the same instance may be listed).
     auto contacts = nameAddrs(response, "Contact");
     std::string ourHostPort = sipUriHostPort(lastContact_);
     auto isOurInstance = [&](const NameAddr& contact) {
         auto instance = contact.parameter("+sip.instance");
-        if (config.instanceId.empty() || !instance || !*instance) return false;
+        if (config.instanceId.empty() || !config.regId || !instance || !*instance) return false;
         if (unquoteInstance(**instance) != unquoteInstance(config.instanceId)) return false;
         auto regId = contact.parameter("reg-id");
-        return !config.regId || (regId && *regId == std::to_string(*config.regId));
+        return regId && *regId == std::to_string(*config.regId);
     };
     auto ours = std::find_if(contacts.begin(), contacts.end(), [&](const NameAddr& contact) {
         return sipUriHostPort(contact.uri) == ourHostPort;

@@ -185,9 +185,12 @@ TEST_F(Failures, IntervalTooBriefWithoutAHigherMinimumIsAFailedAttempt) {
 
 TEST_F(Failures, UseProxyMovesToTheNextPcscfAndFailsWhenNoneIsLeft) {
     OutgoingRegister request = start();
+    EXPECT_EQ(engine_.pcscfAddress(), "10.0.0.1");
     Actions actions = engine_.response(at(1), Network::answer(305, request));
     EXPECT_THAT(describe(actions),
                 ElementsAre("CancelTimer(timer-f)", "ReleaseSecurity(6100)", "ReserveSecurity"));
+    // The reservation asked for is for the new P-CSCF.
+    EXPECT_EQ(engine_.pcscfAddress(), "10.0.0.9");
     OutgoingRegister second = sent(engine_.securityReserved(at(1), kOfferB));
     EXPECT_EQ(second.remoteAddress, "10.0.0.9");
     Actions last = engine_.response(at(2), Network::answer(305, second));
@@ -427,6 +430,26 @@ TEST(Configuration, InvalidConfigurationsAreRejected) {
     config = testConfig();
     config.expires = 0;
     expectInvalid(config);
+}
+
+TEST(Configuration, AddressesMustBeIpLiterals) {
+    // A Kamailio 5.6 P-CSCF takes the Contact host as an IP literal; the engine writes
+    // localAddress there (bracketing IPv6 itself), and the SA sets carry both addresses.
+    for (std::string address :
+         {"ue.home1.net", "10.0.0", "10.0.0.2:5060", "2001:db8::g", "[2001:db8::2]", ""}) {
+        auto config = testConfig(address);
+        EXPECT_EQ(errorOf([&] { RegistrationEngine engine(config); }), EngineErrc::InvalidConfig)
+            << address;
+        config = testConfig();
+        config.pcscfs = {"10.0.0.1", address};
+        EXPECT_EQ(errorOf([&] { RegistrationEngine engine(config); }), EngineErrc::InvalidConfig)
+            << address;
+    }
+    for (std::string address : {"10.0.0.2", "2001:db8::2"}) {
+        auto config = testConfig(address);
+        config.pcscfs = {address};
+        EXPECT_NO_THROW(RegistrationEngine engine(config)) << address;
+    }
 }
 
 }  // namespace

@@ -193,6 +193,23 @@ TEST(InitialRegistration, ExpiresHeaderCountsWhenOurContactHasNoExpires) {
     EXPECT_EQ(one<action::ArmTimer>(actions).at, at(500));
 }
 
+TEST(InitialRegistration, AnotherBindingOfOurInstanceIsNotOurs) {
+    // Without a reg-id, bindings are keyed by Contact URI: an older one with our
+    // +sip.instance (another address) lends neither its expires nor its GRUUs.
+    RegistrationEngine engine(testConfig());
+    Network network;
+    OutgoingRegister request = authenticateInitial(engine, network, at(0));
+    auto ok = Network::answer(
+        200, request,
+        {{"Contact",
+          "<sip:10.0.0.7:6101>;expires=50;+sip.instance=\"<urn:gsma:imei:35209900-176148-1>\""
+          ";temp-gruu=\"sip:old@home1.net;gr\""},
+         {"Expires", "1000"}});
+    engine.response(at(0), ok);
+    EXPECT_EQ(engine.info().expiresAt, at(1000));
+    EXPECT_EQ(engine.info().temporaryGruu, "");
+}
+
 TEST(InitialRegistration, IdentityMissingFromPAssociatedUriIsBarred) {
     RegistrationEngine engine(testConfig());
     Network network;

@@ -50,6 +50,30 @@ TEST(Deregistration, TimeoutAlsoRemovesEverySet) {
                 ElementsAre("RemoveSaSet(1)", "StateChanged(unregistered)", "InfoChanged"));
 }
 
+TEST(Deregistration, WithoutSaSetsRemovesTheContactThatWasRegistered) {
+    // The network registered the unprotected REGISTER without a challenge: its Contact
+    // named the offer's port_us, and that binding is the one to refresh and to remove.
+    RegistrationEngine engine(testConfig());
+    OutgoingRegister initial = startInitial(engine, at(0));
+    engine.response(at(1), Network::answer(200, initial, {{"Expires", "600"}}));
+    const std::string registered = "<sip:10.0.0.2:6101>";
+    ASSERT_EQ(header(initial, "Contact").substr(0, registered.size()), registered);
+
+    engine.registerNow(at(301));
+    OutgoingRegister refresh = sent(engine.securityReserved(at(301), kOfferB));
+    EXPECT_EQ(header(refresh, "Contact").substr(0, registered.size()), registered);
+    engine.response(at(302), Network::answer(200, refresh, {{"Expires", "600"}}));
+
+    OutgoingRegister request = sent(engine.deregister(at(400)));
+    EXPECT_FALSE(request.protectedBySa);
+    EXPECT_EQ(header(request, "Contact"),
+              registered + ";+sip.instance=\"<urn:gsma:imei:35209900-176148-1>\";expires=0");
+    // No Security-Client to go with it: no sec-agree option tags either (RFC 3329 2.3.1).
+    EXPECT_TRUE(headers(request, "Security-Client").empty());
+    EXPECT_TRUE(headers(request, "Require").empty());
+    EXPECT_TRUE(headers(request, "Proxy-Require").empty());
+}
+
 TEST(Deregistration, WithNothingRegisteredIsWrongStateAndAbandonsAnInitialAttempt) {
     RegistrationEngine engine(testConfig());
     EXPECT_THROW(engine.deregister(at(0)), EngineError);
@@ -77,6 +101,20 @@ TEST(Close, ReleasesAnOfferWaitingForAChallenge) {
     RegistrationEngine engine(testConfig());
     startInitial(engine, at(0));
     EXPECT_TRUE(has<action::ReleaseSecurity>(engine.close(at(1))));
+}
+
+TEST(Close, TimersFiringAfterCloseAreIgnored) {
+    // close() cancelled every timer; one already on its way when it did is ignored, as any
+    // cancelled timer is.
+    RegistrationEngine engine(testConfig());
+    Network network;
+    registerFully(engine, network, at(0), 3600);
+    engine.close(at(1));
+    for (auto kind :
+         {TimerKind::TimerF, TimerKind::RegAwaitAuth, TimerKind::Refresh, TimerKind::Backoff}) {
+        EXPECT_TRUE(engine.timerFired(at(3000), kind).empty());
+    }
+    EXPECT_EQ(engine.state(), RegistrationState::Unregistered);
 }
 
 TEST(MultipleRegistrations, EachEngineHasItsOwnRegIdCallIdAndSaSets) {

@@ -66,6 +66,23 @@ TEST_F(RegEvent, ExpiredAlsoAsksToRegisterAgain) {
     EXPECT_EQ(engine_.state(), RegistrationState::Unregistered);
 }
 
+TEST(RegEventWhileDeregistering, DeactivatedDoesNotAskToRegisterAgain) {
+    // The user asked to deregister; the network ending the registration at the same time
+    // completes that wish rather than starting a new registration.
+    for (const char* event : {"deactivated", "probation"}) {
+        RegistrationEngine engine(testConfig());
+        Network network;
+        registerFully(engine, network, at(0), 3600);
+        engine.deregister(at(100));
+        Actions actions =
+            engine.notify(at(101), reginfo({contact("terminated", event, "retry-after=\"60\"")}));
+        EXPECT_FALSE(has<action::RefreshDue>(actions)) << event;
+        EXPECT_FALSE(has<action::ArmTimer>(actions)) << event;
+        EXPECT_TRUE(has<action::RemoveSaSet>(actions)) << event;
+        EXPECT_EQ(engine.state(), RegistrationState::Unregistered) << event;
+    }
+}
+
 TEST_F(RegEvent, ProbationWaitsForItsRetryAfterBeforeRegisteringAgain) {
     Actions actions = engine_.notify(
         at(100), reginfo({contact("terminated", "probation", "retry-after=\"60\"")}));
@@ -109,6 +126,43 @@ TEST_F(RegEvent, EventsOnOtherContactsChangeNothing) {
                           contact("active", "refreshed")}));
     EXPECT_TRUE(actions.empty());
     EXPECT_EQ(engine_.state(), RegistrationState::Registered);
+}
+
+TEST_F(RegEvent, AnOldBindingOfOurInstanceEndingIsNotOurRegistrationEnding) {
+    // Re-authentication moved our binding to the new set's port_us (6201). Without a
+    // reg-id the registrar keys bindings by Contact URI (RFC 3261 10.3), so the old one
+    // (6101) lives on until it expires, with the same +sip.instance. Its expiry says
+    // nothing about the registration in use.
+    engine_.registerNow(at(3000));
+    OutgoingRegister refresh = sent(engine_.securityReserved(at(3000), kOfferB));
+    auto vector = network_.nextVector();
+    engine_.response(at(3000), network_.challenge(refresh, vector));
+    OutgoingRegister answer = answerWithSuccess(engine_, at(3000), vector);
+    engine_.response(at(3001), network_.ok(answer, 3600));
+    ASSERT_EQ(engine_.state(), RegistrationState::Registered);
+
+    auto contact = [](const std::string& uri, const std::string& state, const std::string& event) {
+        return "<contact id=\"" + uri + "\" state=\"" + state + "\" event=\"" + event + "\"><uri>" +
+               uri +
+               "</uri><unknown-param name=\"+sip.instance\">&lt;urn:gsma:imei:"
+               "35209900-176148-1&gt;</unknown-param></contact>";
+    };
+    std::string body =
+        "<reginfo xmlns=\"urn:ietf:params:xml:ns:reginfo\" version=\"3\" state=\"full\">"
+        "<registration aor=\"sip:user1_public1@home1.net\" id=\"a1\" state=\"active\">" +
+        contact("sip:10.0.0.2:6101", "terminated", "expired") +
+        contact("sip:10.0.0.2:6201", "active", "registered") + "</registration></reginfo>";
+    EXPECT_TRUE(engine_.notify(at(3700), body).empty());
+    EXPECT_EQ(engine_.state(), RegistrationState::Registered);
+    EXPECT_EQ(engine_.saSets().size(), 2u);
+
+    // The binding in use ending still counts, with or without the instance.
+    body =
+        "<reginfo xmlns=\"urn:ietf:params:xml:ns:reginfo\" version=\"4\" state=\"partial\">"
+        "<registration aor=\"sip:user1_public1@home1.net\" id=\"a1\" state=\"active\">" +
+        contact("sip:10.0.0.2:6201", "terminated", "deactivated") + "</registration></reginfo>";
+    EXPECT_TRUE(has<action::RefreshDue>(engine_.notify(at(3800), body)));
+    EXPECT_EQ(engine_.state(), RegistrationState::Unregistered);
 }
 
 TEST_F(RegEvent, TerminatedIdentitiesAreBarredUntilActiveAgain) {

@@ -210,7 +210,8 @@ class EngineError : public std::runtime_error {
 // - Every event either returns actions or throws EngineError and changes nothing; after an
 //   EngineError the caller still owns what it passed (release an offer it reserved).
 // - InfoChanged, when present, is the last action. ArmTimer for a kind already armed moves
-//   it. A timer that fires after it was cancelled is ignored (empty result).
+//   it. A timer that fires after it was cancelled (by close() too) is ignored (empty
+//   result).
 // - A failed initial attempt (error response, unusable 401, timer F, transport error, card
 //   or SA failure) counts towards maxInitialAttempts. Below the limit, an event retries at
 //   once (ReleaseSecurity, ReserveSecurity, then a REGISTER with a new Call-ID), since its
@@ -240,8 +241,9 @@ class RegistrationEngine {
     Actions response(Time now, const SipResponse& response);
     Actions transportError(Time now);  // a failed attempt, like timer F firing
     // reg-event NOTIFY body: shortened => RefreshDue(Reauthenticate); deactivated, expired
-    // => Unregistered + RefreshDue(RegisterAgain) (probation: Backoff for its retry-after);
-    // rejected => Failed, unregistered => Unregistered, with every SA set removed.
+    // => Unregistered + RefreshDue(RegisterAgain) (probation: Backoff for its retry-after;
+    // during a deregistration: only Unregistered); rejected => Failed, unregistered =>
+    // Unregistered, with every SA set removed.
     Actions notify(Time now, std::string_view reginfoXml);
     Actions close(Time now);  // drop everything: RemoveSaSet for each set, no message
 
@@ -261,6 +263,9 @@ class RegistrationEngine {
     std::vector<SaSetView> saSets() const;
     std::optional<SaSetView> currentSet() const;  // the set protected requests use now
     const std::string& callId() const noexcept;
+    // The P-CSCF in use: where the next REGISTER goes and the peer of the SA set that
+    // ReserveSecurity prepares for. pcscfs[0] at first; a 305 moves it to the next.
+    const std::string& pcscfAddress() const noexcept;
 
   private:
     class Impl;
