@@ -225,6 +225,9 @@ class EngineError : public std::runtime_error {
 //   Security-Client, so the reserved offer is kept for the network's next 401.
 // - A 200 OK to deregistration, any final response to it, or its timeout all end in
 //   Unregistered with every SA set removed.
+// - Our binding in a 200 OK or a reg-event body is the one with the Contact URI we sent;
+//   with a reg-id, also the one with our +sip.instance and reg-id (RFC 5626). Without a
+//   reg-id the instance alone is not enough: an older binding may share it.
 // - lastError never holds key material; it may quote the network's headers (control
 //   characters replaced by '?').
 class RegistrationEngine {
