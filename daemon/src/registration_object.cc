@@ -114,7 +114,8 @@ void RegistrationObject::perform(Action& action, Actions& more) {
             using A = std::decay_t<decltype(a)>;
             if constexpr (std::is_same_v<A, action::ReserveSecurity>) {
                 const auto& config = engine_.config();
-                std::string pcscf = config.pcscfs.empty() ? "" : config.pcscfs.front();
+                // The P-CSCF in use: after a 305 it is no longer the first of the list.
+                std::string pcscf = engine_.pcscfAddress();
                 if (auto current = engine_.currentSet()) pcscf = current->pcscfAddress;
                 try {
                     auto offer = context_.security.reserve(config.localAddress, pcscf);
@@ -466,8 +467,7 @@ void RegistrationObject::Close() {
 
 std::string RegistrationObject::PcscfAddress() {
     if (auto current = engine_.currentSet()) return current->pcscfAddress;
-    const auto& pcscfs = engine_.config().pcscfs;
-    return pcscfs.empty() ? "" : pcscfs.front();
+    return engine_.pcscfAddress();
 }
 
 uint16_t RegistrationObject::PortUc() {
