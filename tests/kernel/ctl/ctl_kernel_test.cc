@@ -34,15 +34,7 @@ json ctlJson(const std::vector<std::string>& args) {
 class CtlKernelTest : public ::testing::Test {
   protected:
     void SetUp() override {
-        try {
-            setUpTestNetwork();
-            sandbox_ = std::make_unique<Sandbox>();
-        } catch (const MissingPrerequisite& missing) {
-            FAIL() << "missing prerequisite: " << missing.what();
-        } catch (const std::exception& error) {
-            FAIL() << "cannot set up the daemon: " << error.what()
-                   << (sandbox_ ? sandbox_->diagnostics() : "");
-        }
+        if (auto error = startSandbox(sandbox_); !error.empty()) FAIL() << error;
     }
     void TearDown() override {
         if (HasFailure() && sandbox_) std::cerr << sandbox_->diagnostics();

@@ -119,15 +119,8 @@ class Child {
 class DaemonKernelTest : public ::testing::Test {
   protected:
     void start(const testing::CardProfile& profile = {}, const std::string& extraPolicy = "") {
-        try {
-            setUpTestNetwork();
-            sandbox_ = std::make_unique<Sandbox>(profile, extraPolicy);
-        } catch (const MissingPrerequisite& missing) {
-            FAIL() << "missing prerequisite: " << missing.what();
-        } catch (const std::exception& error) {
-            FAIL() << "cannot set up the daemon: " << error.what()
-                   << (sandbox_ ? sandbox_->diagnostics() : "");
-        }
+        if (auto error = startSandbox(sandbox_, profile, extraPolicy); !error.empty())
+            FAIL() << error;
     }
     void TearDown() override {
         if (HasFailure() && sandbox_) std::cerr << sandbox_->diagnostics();

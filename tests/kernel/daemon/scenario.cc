@@ -79,6 +79,20 @@ std::string Sandbox::diagnostics() const {
     return text;
 }
 
+std::string startSandbox(std::unique_ptr<Sandbox>& sandbox, const testing::CardProfile& profile,
+                         const std::string& extraPolicy) {
+    try {
+        setUpTestNetwork();
+        sandbox = std::make_unique<Sandbox>(profile, extraPolicy);
+        return {};
+    } catch (const MissingPrerequisite& missing) {
+        return std::string("missing prerequisite: ") + missing.what();
+    } catch (const std::exception& error) {
+        return std::string("cannot set up the daemon: ") + error.what() +
+               (sandbox ? sandbox->diagnostics() : "");
+    }
+}
+
 Challenged createAndChallenge(sdbus::IConnection& connection, testing::ImsNetwork& network,
                               const Options& options) {
     Challenged result;

@@ -48,6 +48,12 @@ struct Sandbox {
     std::string cardPath;
 };
 
+// Sets up the test network and starts a Sandbox into `sandbox`. Returns why it could not (a
+// missing prerequisite is named as such), or an empty string.
+std::string startSandbox(std::unique_ptr<Sandbox>& sandbox,
+                         const testing::CardProfile& profile = {},
+                         const std::string& extraPolicy = "");
+
 // A registration driven up to the protected REGISTER: its temporary SA set is installed.
 struct Challenged {
     std::string path;
