@@ -106,14 +106,9 @@ TEST_F(CtlKernelTest, SaAndRegistrationFollowTheChallengeTheKernelAndTheRegistra
 
     // One datagram through SA A shows in its counters.
     auto socket = registration.registration->OpenSocket("udp", "client");
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_port = htons(challenge.pcscf.portS);
-    inet_pton(AF_INET, kPcscfAddress, &to.sin_addr);
-    const char payload[] = "REGISTER over ESP";
-    ASSERT_EQ(sendto(socket.get(), payload, sizeof payload, 0, reinterpret_cast<sockaddr*>(&to),
-                     sizeof to),
-              static_cast<ssize_t>(sizeof payload))
+    const std::string_view payload = "REGISTER over ESP";
+    ASSERT_EQ(sendToPcscf(socket.get(), challenge.pcscf.portS, payload),
+              static_cast<ssize_t>(payload.size()))
         << std::strerror(errno);
     auto counters = ctlJson({"sa", number})["sa_sets"].at(0)["counters"];
     ASSERT_EQ(counters.size(), 4u);

@@ -1,5 +1,6 @@
 #include "client.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -136,6 +137,15 @@ std::optional<uint32_t> nextEspSpi(int socket, std::chrono::milliseconds timeout
     const uint8_t* spi = packet + headerLength;
     return static_cast<uint32_t>(spi[0]) << 24 | static_cast<uint32_t>(spi[1]) << 16 |
            static_cast<uint32_t>(spi[2]) << 8 | spi[3];
+}
+
+ssize_t sendToPcscf(int socket, uint16_t port, std::string_view payload) {
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    inet_pton(AF_INET, kPcscfAddress, &to.sin_addr);
+    return sendto(socket, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&to),
+                  sizeof to);
 }
 
 }  // namespace imsaka::daemontest

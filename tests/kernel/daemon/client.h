@@ -7,12 +7,14 @@
 #include <imsaka/dbus/Registration1_proxy.h>
 #include <imsaka/dbus/SecurityAssociation1_proxy.h>
 #include <sdbus-c++/sdbus-c++.h>
+#include <sys/types.h>
 
 #include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "imsaka/testing/ims_network.h"
@@ -97,6 +99,8 @@ inline constexpr const char* kPcscfAddress = "10.46.0.2";
 void setUpTestNetwork();
 // A raw ESP socket at the P-CSCF's end (in imsaka-pcscf), to see what arrives on the wire.
 int pcscfEspSocket();
+// Sends one UDP datagram on `socket` to the P-CSCF's `port`; returns sendto()'s result.
+ssize_t sendToPcscf(int socket, uint16_t port, std::string_view payload);
 // The SPI of the next ESP packet on that socket, or nothing within timeout.
 std::optional<uint32_t> nextEspSpi(int socket, std::chrono::milliseconds timeout);
 

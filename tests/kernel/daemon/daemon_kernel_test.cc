@@ -220,14 +220,9 @@ TEST_F(DaemonKernelTest, ChallengeRoundTripInstallsTheSaSetAndRegisters) {
     // socket, counted by the SA and seen as ESP with spi_ps at the P-CSCF's end.
     auto socket = registration.registration->OpenSocket("udp", "client");
     sdbus::UnixFd esp(pcscfEspSocket(), sdbus::adopt_fd);
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_port = htons(challenge.pcscf.portS);
-    inet_pton(AF_INET, kPcscfAddress, &to.sin_addr);
-    const char payload[] = "REGISTER over ESP";
-    ASSERT_EQ(sendto(socket.get(), payload, sizeof payload, 0, reinterpret_cast<sockaddr*>(&to),
-                     sizeof to),
-              static_cast<ssize_t>(sizeof payload))
+    const std::string_view payload = "REGISTER over ESP";
+    ASSERT_EQ(sendToPcscf(socket.get(), challenge.pcscf.portS, payload),
+              static_cast<ssize_t>(payload.size()))
         << std::strerror(errno);
     uint64_t packetsOnA = 0;
     for (const auto& counter : set.GetCounters())
