@@ -114,11 +114,8 @@ void RegistrationObject::perform(Action& action, Actions& more) {
             using A = std::decay_t<decltype(a)>;
             if constexpr (std::is_same_v<A, action::ReserveSecurity>) {
                 const auto& config = engine_.config();
-                // The P-CSCF in use: after a 305 it is no longer the first of the list.
-                std::string pcscf = engine_.pcscfAddress();
-                if (auto current = engine_.currentSet()) pcscf = current->pcscfAddress;
                 try {
-                    auto offer = context_.security.reserve(config.localAddress, pcscf);
+                    auto offer = context_.security.reserve(config.localAddress, PcscfAddress());
                     lastOffer_ = offer;
                     more = engine_.securityReserved(now, offer);
                 } catch (...) {
@@ -352,11 +349,16 @@ std::optional<DaemonError> RegistrationObject::callerRefused() {
                        "the registration belongs to another client (" + owner_ + ")");
 }
 
-RegistrationObject::Reply RegistrationObject::call(const std::function<Actions(Time)>& event) {
-    if (auto refused = callerRefused()) throw toDbus(*refused);
-    if (closed_) throw toDbus(DaemonError(DaemonErrc::WrongState, "the registration is closed"));
+std::optional<DaemonError> RegistrationObject::cannotTakeEvent() {
+    if (auto refused = callerRefused()) return refused;
+    if (closed_) return DaemonError(DaemonErrc::WrongState, "the registration is closed");
     if (pending_ || awaitingCard_)
-        throw toDbus(DaemonError(DaemonErrc::WrongState, "a response is still being handled"));
+        return DaemonError(DaemonErrc::WrongState, "a response is still being handled");
+    return std::nullopt;
+}
+
+RegistrationObject::Reply RegistrationObject::call(const std::function<Actions(Time)>& event) {
+    if (auto cannot = cannotTakeEvent()) throw toDbus(*cannot);
     failure_.reset();
     toSend_.reset();
     try {
@@ -397,18 +399,8 @@ RegistrationObject::Reply RegistrationObject::Deregister() {
 void RegistrationObject::HandleResponse(
     sdbus::Result<std::string, std::map<std::string, sdbus::Variant>>&& result, uint16_t status,
     std::vector<sdbus::Struct<std::string, std::string>> headers) {
-    if (auto refused = callerRefused()) {
-        result.returnError(toDbus(*refused));
-        return;
-    }
-    if (closed_) {
-        result.returnError(
-            toDbus(DaemonError(DaemonErrc::WrongState, "the registration is closed")));
-        return;
-    }
-    if (pending_ || awaitingCard_) {
-        result.returnError(
-            toDbus(DaemonError(DaemonErrc::WrongState, "a response is still being handled")));
+    if (auto cannot = cannotTakeEvent()) {
+        result.returnError(toDbus(*cannot));
         return;
     }
     if (status < 100 || status > 699) {
@@ -466,6 +458,7 @@ void RegistrationObject::Close() {
 }
 
 std::string RegistrationObject::PcscfAddress() {
+    // The set's peer; else the P-CSCF in use (after a 305 not the first of the list).
     if (auto current = engine_.currentSet()) return current->pcscfAddress;
     return engine_.pcscfAddress();
 }

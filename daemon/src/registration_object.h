@@ -95,6 +95,8 @@ class RegistrationObject final
     [[noreturn]] void fail(std::exception_ptr error);
     // Only the owner (and root) may drive a registration or take its sockets.
     std::optional<DaemonError> callerRefused();
+    // Why an event call cannot be taken now (not the owner, closed, busy), or nothing.
+    std::optional<DaemonError> cannotTakeEvent();
 
     RegistrationContext context_;
     unsigned number_;
