@@ -30,3 +30,8 @@ echo
 echo "== imsakad: challenge round trip over D-Bus with real SAs (user-mode Linux)"
 tests/kernel/uml-run.sh --mem 512M --timeout 900 -- tests/integration/pcsc-sandbox.sh \
   "$PWD/$bench/daemon/daemon_bench" uml "${DAEMON_BENCH_ROUNDS:-200}"
+
+echo
+echo "== end to end: REGISTER to 200 OK through Kamailio, and register/deregister cycles (user-mode Linux)"
+tests/kernel/uml-run.sh --mem 640M --timeout 900 -- tests/integration/pcsc-sandbox.sh \
+  "$PWD/$bench/e2e/e2e_bench" "${E2E_BENCH_CYCLES:-30}"

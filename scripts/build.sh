@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# build.sh release|asan: configures and builds one tree under build/.
+# build.sh release|asan [TARGET...]: configures and builds one tree under build/ (only the
+# targets named, with what they need, when any are).
 #   release  gcc, optimised, warnings as errors: the main job and the benchmarks
 #   asan     clang, AddressSanitizer + UBSan, libFuzzer targets: the test suite
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kind=${1:-release}
+shift || true
+targets=()
+[ $# -gt 0 ] && targets=(--target "$@")
 jobs=$(nproc)
 case "$kind" in
   release)
@@ -15,4 +19,4 @@ case "$kind" in
       -DCMAKE_CXX_COMPILER=clang++ -DIMSAKA_SANITIZE=ON -DIMSAKA_FUZZ=ON -DIMSAKA_BENCH=OFF >/dev/null ;;
   *) echo "usage: build.sh release|asan" >&2; exit 2 ;;
 esac
-cmake --build "build/$kind" -j "$jobs"
+cmake --build "build/$kind" -j "$jobs" "${targets[@]}"

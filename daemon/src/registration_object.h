@@ -7,6 +7,7 @@
 #include <imsaka/dbus/Registration1_adaptor.h>
 #include <sdbus-c++/sdbus-c++.h>
 
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <map>
@@ -111,6 +112,9 @@ class RegistrationObject final
     std::deque<Action> held_;  // the engine's retry after a failed attempt, for Register()
     std::optional<SecurityOffer> lastOffer_;  // reserved, for OpenSocket before the 401
     bool awaitingCard_ = false;
+    // How long the last AUTHENTICATE took, reported with the SA set it keyed.
+    std::chrono::steady_clock::time_point cardStarted_;
+    std::chrono::steady_clock::duration cardTook_{};
     std::optional<DaemonError> failure_;  // to answer the waiting call with
     std::string lastError_;
     std::unique_ptr<sdbus::Result<std::string, std::map<std::string, sdbus::Variant>>> pending_;
