@@ -1,0 +1,407 @@
+// The scenarios of a registration through a real P-CSCF (Kamailio 5.6) with imsakad and the
+// reference client, inside user-mode Linux (see fixture/test_network.h). Each test case gets
+// its own Kamailio: it matches a new REGISTER to an old contact by source address.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <tuple>
+
+#include "test_network.h"
+
+namespace imsaka::e2e {
+namespace {
+
+// A registration as the client reported it.
+struct Registered {
+    std::string path;
+    Event event;  // "registered ..."
+};
+
+NetworkOptions simulator(std::vector<std::string> args) {
+    NetworkOptions options;
+    options.simulatorArgs = std::move(args);
+    return options;
+}
+
+class E2eTest : public ::testing::Test {
+  protected:
+    // Starts the network; a missing prerequisite or a start that fails ends the test.
+    bool start(NetworkOptions options = {}) {
+        try {
+            network_ = std::make_unique<TestNetwork>(std::move(options));
+            return true;
+        } catch (const daemontest::MissingPrerequisite& missing) {
+            ADD_FAILURE() << "missing prerequisite: " << missing.what();
+        } catch (const std::exception& error) {
+            ADD_FAILURE() << "cannot start the test network: " << error.what();
+        }
+        return false;
+    }
+
+    // Runs the scenario; a wait that times out throws with every log, which fails the test.
+    template <typename Body>
+    void run(Body&& body) {
+        try {
+            body();
+        } catch (const std::exception& error) {
+            ADD_FAILURE() << error.what();
+        }
+        if (HasFailure() && network_) std::cerr << network_->diagnostics();
+    }
+
+    TestNetwork& network() { return *network_; }
+
+    Registered waitRegistered(Program& client) {
+        Registered registered;
+        registered.path = client.waitFor("created").at("path");
+        registered.event = client.waitFor("registered", 30s);
+        return registered;
+    }
+
+    // The one set of a registration in state, or a failure naming what there is.
+    SaSetInfo onlySet(const std::string& path, const std::string& state = "established") {
+        auto sets = network().saSets(path);
+        std::string seen;
+        for (const auto& set : sets) seen += " " + set.path + "=" + set.state;
+        if (sets.size() != 1 || sets[0].state != state)
+            throw std::runtime_error("expected one " + state + " SA set under " + path +
+                                     ", found:" + seen);
+        return sets[0];
+    }
+
+    // The protected REGISTER crossed as ESP on SA A and its 200 OK on SA C (UDP) or SA B
+    // (TCP, same connection), with the SPIs the daemon negotiated; no SIP crossed in clear
+    // on the protected ports, and SIP in clear only ever used the P-CSCF's port 5060.
+    void expectOnlyEspOnProtectedPorts(const SaSetInfo& set, const std::string& transport) {
+        const auto& capture = network().capture();
+        EXPECT_GE(capture.espCount(set.spiPs), 1u) << "no ESP on SA A (spi " << set.spiPs << ")";
+        uint32_t answerSpi = transport == "tcp" ? set.spiUc : set.spiUs;
+        EXPECT_GE(capture.espCount(answerSpi), 1u) << "no ESP answer (spi " << answerSpi << ")";
+        for (const auto& packet : capture.packets()) {
+            if (packet.esp()) {
+                std::set<uint32_t> toPcscf = {set.spiPs, set.spiPc};
+                if (toPcscf.count(packet.spi)) {
+                    EXPECT_TRUE(packet.toPcscf) << packet.describe();
+                }
+                continue;
+            }
+            if (!packet.clearSip()) continue;
+            uint16_t pcscfPort = packet.toPcscf ? packet.destinationPort : packet.sourcePort;
+            EXPECT_EQ(pcscfPort, 5060) << "SIP in clear: " << packet.describe();
+        }
+        EXPECT_TRUE(capture.clearSipOn({set.portUc, set.portUs, set.portPc, set.portPs}).empty());
+    }
+
+    // SIGTERM: the client deregisters and exits 0; nothing is left on either side.
+    void expectDeregisteredCleanly(Program& client) {
+        EXPECT_EQ(client.stop(SIGTERM), 0);
+        client.waitFor("deregistered", 1s);
+        network().simulator().waitFor("deregistered", 5s);
+        expectNothingLeftOnUe();
+        expectPcscfSas(0);
+    }
+
+    void expectNothingLeftOnUe() {
+        auto view = daemontest::kernelView();
+        EXPECT_EQ(view.ownSas, 0u) << view.ipXfrmState;
+        EXPECT_EQ(view.ownPolicies, 0u) << view.ipXfrmPolicy;
+        EXPECT_EQ(view.keyedSas, 0u) << view.ipXfrmState;
+    }
+
+    // Kamailio removes SAs when its usrloc timer (1 s) sweeps the contact.
+    void expectPcscfSas(size_t sas, std::chrono::milliseconds within = 5s) {
+        auto deadline = std::chrono::steady_clock::now() + within;
+        XfrmCount count = network().pcscfXfrm();
+        while (count.sas != sas && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(100ms);
+            count = network().pcscfXfrm();
+        }
+        EXPECT_EQ(count.sas, sas) << count.text;
+        EXPECT_EQ(count.policies, sas) << count.text;
+    }
+
+    std::unique_ptr<TestNetwork> network_;
+};
+
+// --- The network itself --------------------------------------------------------------------
+
+TEST_F(E2eTest, PcscfStartsAndStopsWithoutLeavingState) {
+    if (!start()) return;
+    run([&] {
+        auto before = network().pcscfXfrm();
+        EXPECT_EQ(before.sas, 0u) << before.text;
+        EXPECT_EQ(network().stopPcscf(), 0) << network().pcscf().log();
+        auto after = network().pcscfXfrm();
+        EXPECT_EQ(after.sas + after.policies, 0u) << after.text;
+    });
+}
+
+// --- Registration over each family and transport ---------------------------------------
+
+class Transports : public E2eTest,
+                   public ::testing::WithParamInterface<std::tuple<Family, std::string>> {};
+
+TEST_P(Transports, RegistersThroughEspAnswersMessageAndDeregistersCleanly) {
+    const auto& [family, transport] = GetParam();
+    if (!start()) return;
+    run([&, family = family, transport = transport] {
+        auto& client = network().startClient(TestNetwork::clientArgs(family, false, transport));
+        auto registered = waitRegistered(client);
+        auto& sim = network().simulator();
+        EXPECT_TRUE(sim.waitFor("request").has("integrity-protected", "no"));
+        sim.waitFor("auth", 5s, {{"result", "ok"}});
+        sim.waitFor("registered");
+        client.waitFor("sent", 1s, {{"method", "REGISTER"}, {"protected", "yes"}});
+
+        auto set = onlySet(registered.path);
+        EXPECT_EQ(registered.event.number("port-ps"), set.portPs);
+        EXPECT_EQ(registered.event.number("port-us"), set.portUs);
+        expectOnlyEspOnProtectedPorts(set, transport);
+        auto ue = daemontest::kernelView();
+        EXPECT_EQ(ue.keyedSas, 4u) << ue.ipXfrmState;
+        expectPcscfSas(4, 0s);
+
+        // A mobile-terminated request through the P-CSCF, answered by the client.
+        sim.send("message");
+        client.waitFor("received", 10s, {{"method", "MESSAGE"}});
+        EXPECT_EQ(sim.waitFor("message", 10s).at("status"), "200");
+
+        expectDeregisteredCleanly(client);
+    });
+}
+
+INSTANTIATE_TEST_SUITE_P(E2e, Transports,
+                         ::testing::Combine(::testing::Values(kIpv4, kIpv6),
+                                            ::testing::Values("udp", "tcp")),
+                         [](const auto& test) {
+                             return std::string(std::get<0>(test.param).name) + "_" +
+                                    std::get<1>(test.param);
+                         });
+
+// --- Each algorithm pair Kamailio accepts ------------------------------------------------
+
+class Algorithms : public E2eTest,
+                   public ::testing::WithParamInterface<std::tuple<std::string, std::string>> {};
+
+TEST_P(Algorithms, RegistersWithThePairOffered) {
+    const auto& [integrity, encryption] = GetParam();
+    if (!start()) return;
+    run([&, integrity = integrity, encryption = encryption] {
+        auto args = TestNetwork::clientArgs();
+        args.insert(args.end(),
+                    {"--integrity", integrity, "--encryption", encryption, "--no-subscribe"});
+        auto& client = network().startClient(args);
+        auto registered = waitRegistered(client);
+        auto set = onlySet(registered.path);
+        EXPECT_EQ(set.integrity, integrity);
+        EXPECT_EQ(set.encryption, encryption);
+        expectOnlyEspOnProtectedPorts(set, "udp");
+        expectPcscfSas(4, 0s);
+        expectDeregisteredCleanly(client);
+    });
+}
+
+INSTANTIATE_TEST_SUITE_P(E2e, Algorithms,
+                         ::testing::Combine(::testing::Values("hmac-sha-1-96", "hmac-md5-96"),
+                                            ::testing::Values("null", "aes-cbc", "des-ede3-cbc")),
+                         [](const auto& test) {
+                             std::string name =
+                                 std::get<0>(test.param) + "_" + std::get<1>(test.param);
+                             for (char& c : name)
+                                 if (c == '-') c = '_';
+                             return name;
+                         });
+
+// --- Authentication and its failures ----------------------------------------------------
+
+class Security : public E2eTest {};
+
+TEST_F(Security, ResynchronisesWhenTheCardsSqnIsAhead) {
+    if (!start(simulator({"--sqn-behind"}))) return;
+    run([&] {
+        auto& client = network().startClient(TestNetwork::clientArgs());
+        auto registered = waitRegistered(client);
+        auto& sim = network().simulator();
+        sim.waitFor("auth", 1s, {{"result", "sync-failure"}});
+        sim.waitFor("resync", 1s);
+        sim.waitFor("auth", 1s, {{"result", "ok"}});
+        auto set = onlySet(registered.path);
+        expectOnlyEspOnProtectedPorts(set, "udp");
+        expectDeregisteredCleanly(client);
+    });
+}
+
+TEST_F(Security, MacFailureEndsWithNothingInstalled) {
+    if (!start(simulator({"--wrong-k"}))) return;
+    run([&] {
+        auto& client = network().startClient(TestNetwork::clientArgs());
+        std::string path = client.waitFor("created").at("path");
+        auto failed = client.waitFor("failed", 20s);
+        EXPECT_EQ(client.waitExit(5s), 1) << failed.line;
+        network().simulator().waitFor("auth", 1s, {{"result", "mac-failure"}});
+        for (const auto& event : client.events())
+            EXPECT_FALSE(event.word == "sent" && event.has("protected", "yes")) << event.line;
+        expectNothingLeftOnUe();
+    });
+}
+
+TEST_F(Security, ForbiddenProtectedRegisterRemovesTheTemporarySet) {
+    if (!start(simulator({"--fail-protected", "403"}))) return;
+    run([&] {
+        auto& client = network().startClient(TestNetwork::clientArgs());
+        client.waitFor("created");
+        client.waitFor("sent", 20s, {{"method", "REGISTER"}, {"protected", "yes"}});
+        auto failed = client.waitFor("failed", 20s);
+        EXPECT_EQ(failed.at("error"), "sip-403") << failed.line;
+        EXPECT_EQ(client.waitExit(5s), 1);
+        expectNothingLeftOnUe();
+    });
+}
+
+TEST_F(Security, ReauthenticationNotifyBringsANewSet) {
+    if (!start(simulator({"--notify-after-register", "shortened"}))) return;
+    run([&] {
+        auto& client = network().startClient(TestNetwork::clientArgs());
+        auto first = waitRegistered(client);
+        auto before = onlySet(first.path);
+        client.waitFor("refresh", 20s, {{"reason", "reauthenticate"}});
+        client.waitFor("registered", 20s);
+        auto& sim = network().simulator();
+        sim.waitFor("auth", 1s, {{"result", "ok"}});
+        sim.waitFor("auth", 5s, {{"result", "ok"}});
+        auto sets = network().saSets(first.path);
+        bool fresh = false;
+        for (const auto& set : sets)
+            fresh = fresh || (set.state == "established" && set.spiUs != before.spiUs &&
+                              set.spiPs != before.spiPs);
+        EXPECT_TRUE(fresh) << "no new established set";
+        expectDeregisteredCleanly(client);
+    });
+}
+
+// --- The network ends the registration ---------------------------------------------------
+
+class NetworkEnds : public E2eTest, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(NetworkEnds, RegistrationEndsAndItsSetsGo) {
+    if (!start(simulator({"--notify-after-register", GetParam()}))) return;
+    run([&] {
+        auto& client = network().startClient(TestNetwork::clientArgs());
+        auto registered = waitRegistered(client);
+        auto set = onlySet(registered.path);
+        client.waitFor("notify", 20s);
+        if (GetParam() == "rejected") {
+            client.waitFor("failed", 10s);
+            EXPECT_EQ(client.waitExit(5s), 1);
+            expectNothingLeftOnUe();
+        } else {
+            // deactivated: the registration is gone, the client registers again from scratch.
+            client.waitFor("refresh", 10s, {{"reason", "register-again"}});
+            client.waitFor("registered", 20s);
+            auto again = onlySet(registered.path);
+            EXPECT_NE(again.spiUs, set.spiUs);
+            expectDeregisteredCleanly(client);
+        }
+    });
+}
+
+INSTANTIATE_TEST_SUITE_P(E2e, NetworkEnds, ::testing::Values("deactivated", "rejected"));
+
+// --- Refreshes and a second registration -------------------------------------------------
+
+class Refresh : public E2eTest {};
+
+TEST_F(Refresh, ReRegistersOverTheExistingSetWithANewSet) {
+    // 20 s granted: RefreshDue comes at half.
+    if (!start(simulator({"--expires", "20"}))) return;
+    run([&] {
+        auto& client = network().startClient(TestNetwork::clientArgs());
+        auto first = waitRegistered(client);
+        auto before = onlySet(first.path);
+        EXPECT_EQ(first.event.number("expires"), 20);
+        client.waitFor("refresh", 15s, {{"reason", "expiry"}});
+        auto sent = client.waitFor("sent", 5s, {{"method", "REGISTER"}});
+        EXPECT_EQ(sent.at("protected"), "yes") << "the re-REGISTER must go over the existing set";
+        auto second = client.waitFor("registered", 20s);
+        auto& sim = network().simulator();
+        EXPECT_EQ(sim.waitFor("request", 1s, {{"initial", "no"}, {"integrity-protected", "yes"}})
+                      .at("method"),
+                  "REGISTER");
+        auto sets = network().saSets(first.path);
+        std::optional<SaSetInfo> current;
+        for (const auto& set : sets)
+            if (set.state == "established") current = set;
+        ASSERT_TRUE(current) << "no established set after the re-registration";
+        EXPECT_NE(current->spiUs, before.spiUs);
+        EXPECT_EQ(second.number("port-us"), current->portUs);
+
+        // Kamailio 5.6 does not move to the new set: a MESSAGE still comes on the old one,
+        // which must then stay (retiring) rather than leave the client unreachable. A
+        // P-CSCF that uses the new set makes the daemon remove the old one.
+        const auto& capture = network().capture();
+        size_t onOld = capture.espCount(before.spiUs);
+        size_t onNew = capture.espCount(current->spiUs);
+        sim.send("message");
+        client.waitFor("received", 10s, {{"method", "MESSAGE"}});
+        EXPECT_EQ(sim.waitFor("message", 10s).at("status"), "200");
+        bool viaOld = capture.espCount(before.spiUs) > onOld;
+        bool viaNew = capture.espCount(current->spiUs) > onNew;
+        EXPECT_NE(viaOld, viaNew) << "the MESSAGE crossed on exactly one set";
+        std::this_thread::sleep_for(500ms);
+        size_t left = network().saSets(first.path).size();
+        EXPECT_EQ(left, viaOld ? 2u : 1u) << "retiring set kept only while the P-CSCF uses it";
+        expectDeregisteredCleanly(client);
+    });
+}
+
+TEST_F(Refresh, SecondRegistrationHasItsOwnSetAndBothLive) {
+    if (!start()) return;
+    run([&] {
+        auto args1 = TestNetwork::clientArgs();
+        args1.insert(args1.end(), {"--reg-id", "1"});
+        auto args2 = TestNetwork::clientArgs(kIpv4, true);
+        args2.insert(args2.end(), {"--reg-id", "2"});
+        auto& client1 = network().startClient(args1);
+        auto one = waitRegistered(client1);
+        auto& client2 = network().startClient(args2);
+        auto two = waitRegistered(client2);
+        auto set1 = onlySet(one.path);
+        auto set2 = onlySet(two.path);
+        EXPECT_NE(set1.spiUs, set2.spiUs);
+        EXPECT_NE(set1.spiPs, set2.spiPs);
+        auto ue = daemontest::kernelView();
+        EXPECT_EQ(ue.keyedSas, 8u) << ue.ipXfrmState;
+        expectPcscfSas(8, 0s);
+        expectOnlyEspOnProtectedPorts(set1, "udp");
+        expectOnlyEspOnProtectedPorts(set2, "udp");
+        EXPECT_TRUE(client1.running());
+        EXPECT_TRUE(client2.running());
+        EXPECT_EQ(client2.stop(SIGTERM), 0);
+        client2.waitFor("deregistered", 1s);
+        EXPECT_NO_THROW(onlySet(one.path)) << "the first registration must stay";
+        expectPcscfSas(4);
+        expectDeregisteredCleanly(client1);
+    });
+}
+
+TEST_F(Refresh, TooShortExpiresIsRaisedAfter423) {
+    if (!start(simulator({"--min-expires", "1200"}))) return;
+    run([&] {
+        auto args = TestNetwork::clientArgs();
+        args.insert(args.end(), {"--expires", "600", "--no-subscribe"});
+        auto& client = network().startClient(args);
+        auto registered = waitRegistered(client);
+        EXPECT_TRUE(client.saw("received", {{"status", "423"}}));
+        EXPECT_GE(registered.event.number("expires"), 1200);
+        expectDeregisteredCleanly(client);
+    });
+}
+
+}  // namespace
+}  // namespace imsaka::e2e
