@@ -162,6 +162,8 @@ std::string Client::exchange(Step step) {
         }
         lastStatus_ = response->status;
         finalReceived_ = Clock::now();
+        if (isSuccess(response->status))
+            granted_ = grantedExpires(*response, uriOf(findHeader(step.headers, "Contact")));
         std::vector<sdbus::Struct<std::string, std::string>> headers;
         for (const auto& [name, value] : response->headers) headers.emplace_back(name, value);
         step = toStep(registration_.HandleResponse(response->status, headers));
@@ -458,9 +460,10 @@ void Client::closeLink(Link& link) {
 }
 
 void Client::printRegistered() {
-    const auto expires = static_cast<long long>(registration_.Expires());
-    const long long left = expires > 0 ? std::max(0LL, expires - std::time(nullptr)) : 0;
-    say("registered expires=" + std::to_string(left) +
+    // What the network granted; the seconds left when the 200 did not say.
+    const auto expiresAt = static_cast<long long>(registration_.Expires());
+    const long long left = expiresAt > 0 ? std::max(0LL, expiresAt - std::time(nullptr)) : 0;
+    say("registered expires=" + std::to_string(granted_ ? *granted_ : left) +
         " port-uc=" + std::to_string(registration_.PortUc()) +
         " port-us=" + std::to_string(registration_.PortUs()) +
         " port-pc=" + std::to_string(registration_.PortPc()) +

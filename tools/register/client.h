@@ -96,7 +96,8 @@ class Client {
     std::set<std::string> seenRequests_;  // Call-ID + CSeq: a retransmission is not new
 
     uint16_t lastStatus_ = 0;
-    Headers lastRegister_;  // the daemon's headers of the last protected REGISTER
+    std::optional<uint32_t> granted_;  // the lifetime the last 2xx to a REGISTER granted
+    Headers lastRegister_;             // the daemon's headers of the last protected REGISTER
     Clock::time_point firstSent_;
     Clock::time_point finalReceived_;
     Clock::duration challenge_{};  // in HandleResponse(401): the card and the SA set

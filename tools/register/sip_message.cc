@@ -29,6 +29,12 @@ struct MessageDeleter {
     void operator()(osip_message_t* message) const { osip_message_free(message); }
 };
 using OsipMessage = std::unique_ptr<osip_message_t, MessageDeleter>;
+struct ContactDeleter {
+    void operator()(osip_contact_t* contact) const { osip_contact_free(contact); }
+};
+struct UriDeleter {
+    void operator()(osip_uri_t* uri) const { osip_uri_free(uri); }
+};
 
 OsipMessage parseWithOsip(std::string_view text) {
     initialiseOsip();
@@ -156,6 +162,22 @@ size_t streamContentLength(std::string_view head) {
                           head.size());
 }
 
+std::optional<uint32_t> parseSeconds(std::string_view value) {
+    uint32_t seconds = 0;
+    auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+    if (value.empty() || error != std::errc() || end != value.data() + value.size())
+        return std::nullopt;
+    return seconds;
+}
+
+// The same binding: user, host and port (RFC 3261 10.2.4 compares URIs; the parameters the
+// registrar may add do not make another binding).
+bool sameBinding(const osip_uri_t& a, const osip_uri_t& b) {
+    auto text = [](const char* value) { return std::string_view(value ? value : ""); };
+    return text(a.username) == text(b.username) && equalsIgnoringCase(text(a.host), text(b.host)) &&
+           text(a.port) == text(b.port);
+}
+
 bool hasLineBreak(std::string_view text) {
     return text.find_first_of("\r\n") != std::string_view::npos;
 }
@@ -218,6 +240,30 @@ Message parseMessage(std::string_view text) {
     auto* body = static_cast<const osip_body_t*>(osip_list_get(&osip.bodies, 0));
     if (body && body->body) message.body.assign(body->body, body->length);
     return message;
+}
+
+std::optional<uint32_t> grantedExpires(const Message& response, std::string_view contactUri) {
+    initialiseOsip();
+    osip_uri_t* ours = nullptr;
+    if (osip_uri_init(&ours) != OSIP_SUCCESS) throw std::bad_alloc();
+    std::unique_ptr<osip_uri_t, UriDeleter> oursOwned(ours);
+    if (osip_uri_parse(ours, std::string(contactUri).c_str()) == OSIP_SUCCESS) {
+        for (const auto& [name, value] : response.headers) {
+            if (!equalsIgnoringCase(name, "Contact")) continue;
+            osip_contact_t* contact = nullptr;
+            if (osip_contact_init(&contact) != OSIP_SUCCESS) throw std::bad_alloc();
+            std::unique_ptr<osip_contact_t, ContactDeleter> contactOwned(contact);
+            if (osip_contact_parse(contact, value.c_str()) != OSIP_SUCCESS || !contact->url ||
+                !sameBinding(*contact->url, *ours))
+                continue;
+            osip_generic_param_t* expires = nullptr;
+            char expiresName[] = "expires";
+            if (osip_contact_param_get_byname(contact, expiresName, &expires) == OSIP_SUCCESS &&
+                expires->gvalue)
+                return parseSeconds(expires->gvalue);
+        }
+    }
+    return parseSeconds(response.header("Expires"));
 }
 
 std::string newBranch() {

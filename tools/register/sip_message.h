@@ -62,6 +62,10 @@ struct Message {
 // Parses one whole message (a datagram, or what StreamFramer returned).
 Message parseMessage(std::string_view text);
 
+// The lifetime a 2xx to a REGISTER grants the binding of contactUri (RFC 3261 10.2.4): the
+// expires parameter of that Contact, else the Expires header; nothing when neither says.
+std::optional<uint32_t> grantedExpires(const Message& response, std::string_view contactUri);
+
 // A new Via branch: the RFC 3261 magic cookie and 96 random bits in hex.
 std::string newBranch();
 

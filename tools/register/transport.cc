@@ -149,20 +149,24 @@ Socket accept(const Socket& listener) {
     return socket;
 }
 
-Endpoint localEndpoint(const Socket& socket) {
+namespace {
+
+Endpoint endpointOf(const Socket& socket, int (*name)(int, sockaddr*, socklen_t*),
+                    const char* what) {
     sockaddr_storage storage{};
     socklen_t length = sizeof storage;
-    if (getsockname(socket.fd(), reinterpret_cast<sockaddr*>(&storage), &length) != 0)
-        fail("getsockname");
+    if (name(socket.fd(), reinterpret_cast<sockaddr*>(&storage), &length) != 0) fail(what);
     return fromAddress(storage);
 }
 
+}  // namespace
+
+Endpoint localEndpoint(const Socket& socket) {
+    return endpointOf(socket, getsockname, "getsockname");
+}
+
 Endpoint peerEndpoint(const Socket& socket) {
-    sockaddr_storage storage{};
-    socklen_t length = sizeof storage;
-    if (getpeername(socket.fd(), reinterpret_cast<sockaddr*>(&storage), &length) != 0)
-        fail("getpeername");
-    return fromAddress(storage);
+    return endpointOf(socket, getpeername, "getpeername");
 }
 
 }  // namespace imsaka::reg

@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "sip_error.h"
+
 namespace imsaka::reg {
 namespace {
 
@@ -89,22 +91,19 @@ TEST(BuildRequest, ParsesBackWithTheSameHeadersAndBranch) {
 TEST(BuildRequest, RejectsALineBreakInAHeader) {
     Headers headers = registerHeaders();
     headers.emplace_back("X-Evil", "a\r\nVia: SIP/2.0/UDP 1.2.3.4");
-    try {
-        buildRequest("REGISTER", "sip:ims.example.net", headers, "z9hG4bK1");
-        FAIL() << "no error";
-    } catch (const SipMessageError& error) {
-        EXPECT_EQ(error.code(), SipErrorCode::BadHeaderValue);
-        EXPECT_THAT(error.what(), HasSubstr("X-Evil"));
-    }
+    auto error =
+        sipErrorOf([&] { buildRequest("REGISTER", "sip:ims.example.net", headers, "z9hG4bK1"); });
+    ASSERT_TRUE(error) << "no error";
+    EXPECT_EQ(error->code(), SipErrorCode::BadHeaderValue);
+    EXPECT_THAT(error->what(), HasSubstr("X-Evil"));
 }
 
 TEST(BuildRequest, RejectsHeadersWithoutVia) {
-    try {
+    auto error = sipErrorOf([&] {
         buildRequest("REGISTER", "sip:ims.example.net", {{"From", "<sip:a@b>"}}, "z9hG4bK1");
-        FAIL() << "no error";
-    } catch (const SipMessageError& error) {
-        EXPECT_EQ(error.code(), SipErrorCode::MissingHeader);
-    }
+    });
+    ASSERT_TRUE(error) << "no error";
+    EXPECT_EQ(error->code(), SipErrorCode::MissingHeader);
 }
 
 TEST(NewBranch, StartsWithTheMagicCookieAndDiffersEachTime) {
@@ -170,36 +169,31 @@ TEST(ParseMessage, GivesARequestsMethodAndBody) {
 }
 
 TEST(ParseMessage, RejectsGarbageWithANamedError) {
-    try {
-        parseMessage("this is not SIP\r\n\r\n");
-        FAIL() << "no error";
-    } catch (const SipMessageError& error) {
-        EXPECT_EQ(error.code(), SipErrorCode::Unparsable);
-    }
+    auto error = sipErrorOf([&] { parseMessage("this is not SIP\r\n\r\n"); });
+    ASSERT_TRUE(error) << "no error";
+    EXPECT_EQ(error->code(), SipErrorCode::Unparsable);
 }
 
 TEST(ParseMessage, RejectsAResponseWithoutCSeq) {
-    try {
+    auto error = sipErrorOf([&] {
         parseMessage(
             "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bK1\r\n"
             "From: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: x\r\n\r\n");
-        FAIL() << "no error";
-    } catch (const SipMessageError& error) {
-        EXPECT_EQ(error.code(), SipErrorCode::MissingHeader);
-        EXPECT_THAT(error.what(), HasSubstr("CSeq"));
-    }
+    });
+    ASSERT_TRUE(error) << "no error";
+    EXPECT_EQ(error->code(), SipErrorCode::MissingHeader);
+    EXPECT_THAT(error->what(), HasSubstr("CSeq"));
 }
 
 TEST(ParseMessage, RejectsADatagramShorterThanItsContentLength) {
-    try {
+    auto error = sipErrorOf([&] {
         parseMessage(
             "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bK1\r\n"
             "From: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: x\r\n"
             "CSeq: 1 REGISTER\r\nContent-Length: 10\r\n\r\nabc");
-        FAIL() << "no error";
-    } catch (const SipMessageError& error) {
-        EXPECT_EQ(error.code(), SipErrorCode::Truncated);
-    }
+    });
+    ASSERT_TRUE(error) << "no error";
+    EXPECT_EQ(error->code(), SipErrorCode::Truncated);
     // With a Content-Type, libosip2 itself refuses the short body.
     std::string notify = kNotify;
     notify.resize(notify.size() - 3);
@@ -208,12 +202,37 @@ TEST(ParseMessage, RejectsADatagramShorterThanItsContentLength) {
 
 TEST(ParseMessage, RejectsAnOversizedMessage) {
     std::string text = kNotify + std::string(kMaxMessageSize, 'x');
-    try {
-        parseMessage(text);
-        FAIL() << "no error";
-    } catch (const SipMessageError& error) {
-        EXPECT_EQ(error.code(), SipErrorCode::TooLarge);
-    }
+    auto error = sipErrorOf([&] { parseMessage(text); });
+    ASSERT_TRUE(error) << "no error";
+    EXPECT_EQ(error->code(), SipErrorCode::TooLarge);
+}
+
+std::string okWithContacts(const std::string& contacts) {
+    return "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 10.46.0.1:5101;branch=z9hG4bKc\r\n"
+           "From: <sip:a@ims.example.net>;tag=1\r\nTo: <sip:a@ims.example.net>;tag=2\r\n"
+           "Call-ID: c\r\nCSeq: 2 REGISTER\r\n" +
+           contacts + "Content-Length: 0\r\n\r\n";
+}
+
+TEST(GrantedExpires, IsTheExpiresOfOurContactAmongOthers) {
+    Message ok =
+        parseMessage(okWithContacts("Contact: <sip:10.46.0.3:5101>;expires=100, "
+                                    "<sip:10.46.0.1:5101;transport=udp>;expires=20\r\n"
+                                    "Expires: 3600\r\n"));
+    EXPECT_EQ(grantedExpires(ok, "sip:10.46.0.1:5101"), 20u);
+    EXPECT_EQ(grantedExpires(ok, "sip:10.46.0.3:5101"), 100u);
+}
+
+TEST(GrantedExpires, FallsBackToTheExpiresHeaderThenToNothing) {
+    Message withHeader =
+        parseMessage(okWithContacts("Contact: <sip:10.46.0.1:5101>\r\nExpires: 1200\r\n"));
+    EXPECT_EQ(grantedExpires(withHeader, "sip:10.46.0.1:5101"), 1200u);
+    Message otherContact =
+        parseMessage(okWithContacts("Contact: <sip:10.46.0.9:5101>;expires=5\r\n"));
+    EXPECT_EQ(grantedExpires(otherContact, "sip:10.46.0.1:5101"), std::nullopt);
+    Message garbled =
+        parseMessage(okWithContacts("Contact: <sip:10.46.0.1:5101>;expires=soon\r\n"));
+    EXPECT_EQ(grantedExpires(garbled, "sip:10.46.0.1:5101"), std::nullopt);
 }
 
 TEST(BuildResponse, AnswersANotifyWithItsViasFromToCallIdAndCSeq) {
