@@ -1,0 +1,656 @@
+#include "simulator.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+
+#include "event_line.h"
+#include "reginfo_document.h"
+
+namespace imsaka::scscfsim {
+namespace {
+
+using namespace std::chrono_literals;
+constexpr auto kT1 = 500ms;
+constexpr auto kT2 = 4s;
+constexpr size_t kCacheSize = 512;
+constexpr size_t kOutstandingPerImpi = 8;
+constexpr uint32_t kDefaultExpires = 3600;            // RFC 3261 10.2.1.1
+constexpr uint32_t kMaxSubscriptionExpires = 600000;  // TS 24.229 5.1.1.3
+
+std::string randomHex(size_t bytes) {
+    std::vector<uint8_t> buffer(bytes);
+    if (RAND_bytes(buffer.data(), static_cast<int>(buffer.size())) != 1)
+        throw SimError(SimErrc::Io, "RAND_bytes failed");
+    return toHex(buffer);
+}
+
+std::string hostPort(const Endpoint& endpoint) {
+    bool v6 = endpoint.host.find(':') != std::string::npos;
+    return (v6 ? "[" + endpoint.host + "]" : endpoint.host) + ":" + std::to_string(endpoint.port);
+}
+
+std::string userPart(std::string_view uri) {
+    auto colon = uri.find(':');
+    auto at = uri.find('@');
+    if (colon == std::string_view::npos || at == std::string_view::npos || at < colon) return {};
+    return std::string(uri.substr(colon + 1, at - colon - 1));
+}
+
+std::optional<uint32_t> parseSeconds(std::string_view text) {
+    if (text.empty() || text.size() > 10) return std::nullopt;
+    uint64_t value = 0;
+    for (char c : text) {
+        if (c < '0' || c > '9') return std::nullopt;
+        value = value * 10 + static_cast<uint64_t>(c - '0');
+    }
+    if (value > 0xffffffffULL) return std::nullopt;
+    return static_cast<uint32_t>(value);
+}
+
+std::string parameterOf(const sip::DigestCredentials& credentials, std::string_view name) {
+    for (const auto& parameter : credentials.otherParameters)
+        if (parameter.name == name) return parameter.value;
+    return {};
+}
+
+// The contact as registered, with the expires the registrar granted.
+std::string contactWithExpires(const ContactValue& contact, uint32_t expires) {
+    std::string text = contact.text;
+    auto closing = text.find('>');
+    auto at = text.find(";expires=", closing == std::string::npos ? 0 : closing);
+    if (at != std::string::npos) {
+        auto end = text.find(';', at + 1);
+        text.erase(at, end == std::string::npos ? std::string::npos : end - at);
+    }
+    return text + ";expires=" + std::to_string(expires);
+}
+
+std::string bindingKey(const ContactValue& contact) {
+    if (contact.instance && contact.regId) return *contact.instance + ";reg-id=" + *contact.regId;
+    return contact.uri;
+}
+
+std::string_view reasonPhrase(int status) {
+    switch (status) {
+        case 200:
+            return "OK";
+        case 400:
+            return "Bad Request";
+        case 401:
+            return "Unauthorized";
+        case 403:
+            return "Forbidden";
+        case 404:
+            return "Not Found";
+        case 405:
+            return "Method Not Allowed";
+        case 423:
+            return "Interval Too Brief";
+        case 480:
+            return "Temporarily Unavailable";
+        case 489:
+            return "Bad Event";
+        case 500:
+            return "Server Internal Error";
+        case 503:
+            return "Service Unavailable";
+        default:
+            return "Failure";
+    }
+}
+
+}  // namespace
+
+std::optional<ContactNews> contactNewsFromString(std::string_view text) {
+    for (auto news : {ContactNews::Active, ContactNews::Shortened, ContactNews::Deactivated,
+                      ContactNews::Rejected})
+        if (toString(news) == text) return news;
+    return std::nullopt;
+}
+
+std::string_view toString(ContactNews news) {
+    switch (news) {
+        case ContactNews::Active:
+            return "active";
+        case ContactNews::Shortened:
+            return "shortened";
+        case ContactNews::Deactivated:
+            return "deactivated";
+        case ContactNews::Rejected:
+            return "rejected";
+    }
+    return "active";
+}
+
+Simulator::Simulator(SimOptions options, EventSink events, std::function<Clock::time_point()> now)
+    : options_(std::move(options)),
+      events_(std::move(events)),
+      now_(std::move(now)),
+      centre_(options_.k, options_.opc, options_.amf) {
+    if (options_.wrongK) {
+        // Another subscriber's K: the card's MAC check on AUTN fails.
+        auto k = fromHex(options_.k).value_or(Bytes{});
+        for (auto& byte : k) byte ^= 0x5a;
+        wrongCentre_.emplace(toHex(k), options_.opc, options_.amf);
+    }
+}
+
+uint64_t Simulator::nextSqn(std::string_view impi) const {
+    auto found = subscribers_.find(impi);
+    return found == subscribers_.end() ? options_.sqn : found->second.nextSqn;
+}
+
+std::vector<Datagram> Simulator::receive(std::string_view text) {
+    SipMessage message = SipMessage::parse(text);
+    std::vector<Datagram> out;
+    if (!message.isRequest()) {
+        handleResponse(message, out);
+        return out;
+    }
+    std::string key = message.callId() + "\n" + message.cseq() + "\n" + message.topViaBranch();
+    if (auto cached = responseCache_.find(key); cached != responseCache_.end()) {
+        emit(EventLine("retransmission")
+                 .add("method", message.method())
+                 .add("call-id", message.callId())
+                 .str());
+        return {cached->second};
+    }
+    std::string method = message.method();
+    if (method == "REGISTER") {
+        out = handleRegister(message);
+    } else if (method == "SUBSCRIBE") {
+        out = handleSubscribe(message);
+    } else if (method == "ACK") {
+        return out;
+    } else if (method == "OPTIONS") {
+        out.push_back(respond(message, 200, "OK"));
+    } else {
+        out.push_back(respond(message, 405, "Method Not Allowed",
+                              {"Allow: REGISTER, SUBSCRIBE, OPTIONS, ACK"}));
+    }
+    // The first datagram is the response to this request: repeat it for retransmissions.
+    if (!out.empty()) {
+        responseCache_[key] = out.front();
+        cacheOrder_.push_back(key);
+        if (cacheOrder_.size() > kCacheSize) {
+            responseCache_.erase(cacheOrder_.front());
+            cacheOrder_.pop_front();
+        }
+    }
+    return out;
+}
+
+std::vector<Datagram> Simulator::handleRegister(const SipMessage& request) {
+    std::string impu = request.toUri();
+    std::optional<sip::DigestCredentials> credentials;
+    if (auto authorization = request.authorization()) {
+        try {
+            credentials = sip::parseAuthorization(*authorization);
+        } catch (const sip::DigestError& error) {
+            emit(EventLine("bad-authorization").add("call-id", request.callId()).str());
+            return {respond(request, 400, "Bad Request")};
+        }
+    }
+    std::string integrity = credentials ? parameterOf(*credentials, "integrity-protected") : "";
+    if (integrity.empty()) integrity = "absent";
+    bool protectedRequest = integrity == "yes";
+    std::string impi = credentials && !credentials->username.empty()
+                           ? credentials->username
+                           : userPart(impu) + "@" + options_.realm;
+
+    auto contacts = request.contacts();
+    std::optional<uint32_t> headerExpires;
+    if (auto value = request.headerValue("Expires")) {
+        headerExpires = parseSeconds(*value);
+        if (!headerExpires) return {respond(request, 400, "Bad Request")};
+    }
+    uint32_t asked = kDefaultExpires;
+    if (!contacts.empty() && contacts.front().expires) {
+        asked = *contacts.front().expires;
+    } else if (headerExpires) {
+        asked = *headerExpires;
+    }
+    const auto& existing = bindings_[impu];
+    bool initial = contacts.empty() || contacts.front().wildcard ||
+                   std::none_of(existing.begin(), existing.end(), [&](const Binding& binding) {
+                       return binding.key == bindingKey(contacts.front());
+                   });
+    emit(EventLine("request")
+             .add("method", "REGISTER")
+             .add("initial", initial ? "yes" : "no")
+             .add("integrity-protected", integrity)
+             .add("expires", asked)
+             .add("call-id", request.callId())
+             .str());
+
+    // RFC 3261 10.2.2: "*" only with Expires 0.
+    if (contacts.empty() || (contacts.front().wildcard && asked != 0))
+        return {respond(request, 400, "Bad Request")};
+    if (asked != 0 && options_.minExpires && asked < *options_.minExpires)
+        return {respond(request, 423, "Interval Too Brief",
+                        {"Min-Expires: " + std::to_string(*options_.minExpires)})};
+    // TS 24.229 5.4.1.4: a deregistration through the SAs is not challenged.
+    if (asked == 0 && protectedRequest) return {deregisterContacts(request)};
+    if (asked != 0 && protectedRequest && !initial && !options_.challengeRefresh)
+        return {registerContacts(request, asked)};
+
+    auto& subscriber =
+        subscribers_.try_emplace(impi, Subscriber{options_.sqn, false, {}}).first->second;
+    auto outstanding = subscriber.challenges.end();
+    if (credentials && !credentials->nonce.empty()) {
+        outstanding = std::find_if(
+            subscriber.challenges.begin(), subscriber.challenges.end(),
+            [&](const Outstanding& entry) { return entry.issued.nonce == credentials->nonce; });
+    }
+    if (outstanding == subscriber.challenges.end()) return {challenge(request, impi)};
+
+    Outstanding answered = std::move(*outstanding);
+    subscriber.challenges.erase(outstanding);
+    const auto& centre = wrongCentre_ ? *wrongCentre_ : centre_;
+    auto verdict = centre.verify(answered.issued, *credentials, options_.algorithm, "REGISTER");
+    // RFC 2617 3.2.2: realm and opaque come back unchanged.
+    if (verdict.kind == testing::AuthorizationKind::Valid &&
+        (credentials->realm != options_.realm || credentials->opaque != answered.opaque))
+        verdict.kind = testing::AuthorizationKind::WrongResponse;
+
+    switch (verdict.kind) {
+        case testing::AuthorizationKind::SyncFailure:
+            emit(EventLine("auth").add("result", "sync-failure").str());
+            if (!verdict.sqnMs) return {respond(request, 403, "Forbidden")};
+            emit(EventLine("resync").add("sqn-ms", *verdict.sqnMs).str());
+            subscriber.nextSqn = *verdict.sqnMs + 32;
+            return {challenge(request, impi)};
+        case testing::AuthorizationKind::MacFailure:
+            // TS 33.203 6.1.2: the UE found the network not authentic; the S-CSCF fails
+            // the registration (TS 24.229 5.4.1.2.3: 403).
+            emit(EventLine("auth").add("result", "mac-failure").str());
+            return {respond(request, 403, "Forbidden")};
+        case testing::AuthorizationKind::WrongResponse:
+            emit(EventLine("auth").add("result", "mismatch").str());
+            return {respond(request, 403, "Forbidden")};
+        case testing::AuthorizationKind::Valid:
+            break;
+    }
+    emit(EventLine("auth").add("result", "ok").str());
+    if (options_.failProtected)
+        return {respond(request, *options_.failProtected, reasonPhrase(*options_.failProtected))};
+    if (asked == 0) return {deregisterContacts(request)};
+    return {registerContacts(request, asked)};
+}
+
+Datagram Simulator::challenge(const SipMessage& request, const std::string& impi) {
+    auto& subscriber = subscribers_.at(impi);
+    uint64_t sqn = subscriber.nextSqn;
+    if (options_.sqnBehind && !subscriber.behindUsed) {
+        // SEQ 0 is never fresh to a card (it needs SEQ above what its slot holds).
+        sqn = 0;
+        subscriber.behindUsed = true;
+    } else {
+        subscriber.nextSqn += 32;
+    }
+    const auto& centre = wrongCentre_ ? *wrongCentre_ : centre_;
+    Outstanding entry{centre.issue(sqn), randomHex(8)};
+    std::string header =
+        "WWW-Authenticate: Digest realm=\"" + options_.realm + "\", nonce=\"" + entry.issued.nonce +
+        "\", algorithm=" + std::string(sip::toString(options_.algorithm)) +
+        ", qop=\"auth\", opaque=\"" + entry.opaque + "\", ck=\"" + toHex(entry.issued.vector.ck) +
+        "\", ik=\"" + toHex(entry.issued.vector.ik) + "\"";
+    subscriber.challenges.push_back(std::move(entry));
+    if (subscriber.challenges.size() > kOutstandingPerImpi) subscriber.challenges.pop_front();
+    emit(EventLine("challenge")
+             .add("algorithm", sip::toString(options_.algorithm))
+             .add("sqn", sqn)
+             .str());
+    return respond(request, 401, "Unauthorized", {header});
+}
+
+Datagram Simulator::registerContacts(const SipMessage& request, uint32_t asked) {
+    std::string impu = request.toUri();
+    uint32_t granted = std::min(asked, options_.maxExpires);
+    auto& bindings = bindings_[impu];
+    auto path = request.headerValues("Path");
+    for (const auto& contact : request.contacts()) {
+        if (contact.wildcard) continue;
+        std::string key = bindingKey(contact);
+        auto binding = std::find_if(bindings.begin(), bindings.end(),
+                                    [&](const Binding& entry) { return entry.key == key; });
+        if (binding == bindings.end()) {
+            Binding created;
+            created.key = key;
+            created.id = "c" + std::to_string(nextBindingId_++);
+            created.event = "registered";
+            bindings.push_back(std::move(created));
+            binding = std::prev(bindings.end());
+        } else {
+            binding->event = "refreshed";
+        }
+        binding->contact = contact;
+        binding->expires = granted;
+        binding->path = path;
+        binding->callId = request.callId();
+        binding->cseq = request.cseqNumber();
+        emit(EventLine("registered").add("contact", contact.uri).add("expires", granted).str());
+    }
+    std::vector<std::string> headers;
+    for (const auto& binding : bindings)
+        headers.push_back("Contact: " + contactWithExpires(binding.contact, binding.expires));
+    headers.push_back("Expires: " + std::to_string(granted));
+    for (const auto& entry : path) headers.push_back("Path: " + entry);
+    std::string associated;
+    for (const auto& uri : associatedUris(impu))
+        associated += (associated.empty() ? "<" : ", <") + uri + ">";
+    headers.push_back("P-Associated-URI: " + associated);
+    headers.push_back("Service-Route: <" + serverUri("orig") + ";lr>");
+    headers.push_back("Supported: path");
+    return respond(request, 200, "OK", headers);
+}
+
+Datagram Simulator::deregisterContacts(const SipMessage& request) {
+    std::string impu = request.toUri();
+    auto& bindings = bindings_[impu];
+    std::vector<std::string> headers;
+    for (const auto& contact : request.contacts()) {
+        auto removed = std::stable_partition(
+            bindings.begin(), bindings.end(),
+            [&](const Binding& b) { return !contact.wildcard && b.key != bindingKey(contact); });
+        for (auto it = removed; it != bindings.end(); ++it) {
+            emit(EventLine("deregistered").add("contact", it->contact.uri).str());
+            headers.push_back("Contact: " + contactWithExpires(it->contact, 0));
+        }
+        bindings.erase(removed, bindings.end());
+    }
+    if (bindings.empty()) {
+        // Nothing left to report on: the reg-event subscriptions of this AoR end with it.
+        std::erase_if(subscriptions_, [&](const auto& entry) { return entry.second.aor == impu; });
+    }
+    return respond(request, 200, "OK", headers);
+}
+
+std::vector<Datagram> Simulator::handleSubscribe(const SipMessage& request) {
+    auto event = request.headerValue("Event").value_or("");
+    if (event.substr(0, event.find(';')) != "reg")
+        return {respond(request, 489, "Bad Event", {"Allow-Events: reg"})};
+    std::string aor = request.toUri();
+    auto bindings = bindings_.find(aor);
+    if (bindings == bindings_.end() || bindings->second.empty())
+        return {respond(request, 403, "Forbidden")};
+    auto contacts = request.contacts();
+    if (contacts.empty() || contacts.front().wildcard)
+        return {respond(request, 400, "Bad Request")};
+    uint32_t expires = kMaxSubscriptionExpires;
+    if (auto value = request.headerValue("Expires")) {
+        auto parsed = parseSeconds(*value);
+        if (!parsed) return {respond(request, 400, "Bad Request")};
+        expires = std::min(*parsed, kMaxSubscriptionExpires);
+    }
+    auto existing = subscriptions_.find(request.callId());
+    if (request.toTag() &&
+        (existing == subscriptions_.end() || existing->second.localTag != *request.toTag()))
+        return {respond(request, 481, "Call/Transaction Does Not Exist")};
+    if (existing == subscriptions_.end()) {
+        Subscription subscription;
+        subscription.aor = aor;
+        subscription.callId = request.callId();
+        subscription.localTag = randomHex(6);
+        subscription.remote = request.from();
+        // The route to the UE is the Path of its registration (TS 24.229 5.4.2.1.2).
+        const Binding* route = &bindings->second.back();
+        for (const auto& binding : bindings->second)
+            if (uriEndpoint(binding.contact.uri) == uriEndpoint(contacts.front().uri))
+                route = &binding;
+        subscription.route = route->path;
+        existing = subscriptions_.emplace(subscription.callId, std::move(subscription)).first;
+    }
+    Subscription& subscription = existing->second;
+    subscription.remoteTarget = contacts.front().uri;
+    subscription.expires = expires;
+    emit(EventLine("subscribe").add("expires", expires).str());
+    std::vector<Datagram> out;
+    out.push_back(
+        respond(request, 200, "OK",
+                {"Expires: " + std::to_string(expires), "Contact: <" + serverUri("scscf") + ">"},
+                subscription.localTag));
+    out.push_back(sendNotify(subscription, ContactNews::Active, expires == 0, true));
+    if (expires == 0) subscriptions_.erase(existing);
+    return out;
+}
+
+void Simulator::handleResponse(const SipMessage& response, std::vector<Datagram>& out) {
+    auto found = transactions_.find(response.topViaBranch());
+    if (found == transactions_.end() || response.status() < 200) return;
+    ClientTransaction transaction = std::move(found->second);
+    transactions_.erase(found);
+    if (transaction.method == "NOTIFY") {
+        emit(EventLine("notify")
+                 .add("state", transaction.news)
+                 .add("status", static_cast<uint64_t>(response.status()))
+                 .str());
+    } else {
+        emit(EventLine("message").add("status", static_cast<uint64_t>(response.status())).str());
+    }
+    bool success = response.status() < 300;
+    if (transaction.initialNotify && success && options_.notifyAfterRegister &&
+        !afterRegisterSent_) {
+        // Once the UE has taken the initial state, tell it the news it was started with.
+        afterRegisterSent_ = true;
+        auto subscription = subscriptions_.find(transaction.subscriptionCallId);
+        if (subscription != subscriptions_.end()) {
+            auto sent = notifyAll(*options_.notifyAfterRegister, subscription->second.aor);
+            out.insert(out.end(), sent.begin(), sent.end());
+        }
+    }
+}
+
+std::vector<Datagram> Simulator::command(std::string_view line) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    if (line == "quit") {
+        quit_ = true;
+        return {};
+    }
+    if (line == "message") return sendMessages();
+    if (line.substr(0, 7) == "notify ") {
+        if (auto news = contactNewsFromString(line.substr(7))) return notifyAll(*news);
+    }
+    throw SimError(SimErrc::UnknownCommand,
+                   "unknown command (notify active|shortened|deactivated|rejected, message, "
+                   "quit): " +
+                       std::string(line));
+}
+
+std::vector<Datagram> Simulator::notifyAll(ContactNews news, const std::string& aorFilter) {
+    std::vector<std::string> aors;
+    for (const auto& [callId, subscription] : subscriptions_)
+        if ((aorFilter.empty() || subscription.aor == aorFilter) &&
+            std::find(aors.begin(), aors.end(), subscription.aor) == aors.end())
+            aors.push_back(subscription.aor);
+    std::vector<Datagram> out;
+    bool ends = news == ContactNews::Deactivated || news == ContactNews::Rejected;
+    for (const auto& aor : aors) {
+        if (news == ContactNews::Shortened)
+            for (auto& binding : bindings_[aor]) {
+                binding.expires = std::min(binding.expires, options_.shortenedExpires);
+                binding.event = "shortened";
+            }
+        for (auto& [callId, subscription] : subscriptions_)
+            if (subscription.aor == aor) out.push_back(sendNotify(subscription, news, ends, false));
+        if (ends) {
+            // The network ended the registration: bindings and subscriptions go.
+            bindings_.erase(aor);
+            std::erase_if(subscriptions_,
+                          [&](const auto& entry) { return entry.second.aor == aor; });
+        }
+    }
+    return out;
+}
+
+Datagram Simulator::sendNotify(Subscription& subscription, ContactNews news, bool terminated,
+                               bool initial) {
+    std::string body = reginfoFor(subscription.aor, news, subscription.version++);
+    std::string state =
+        terminated ? "terminated;reason=" +
+                         std::string(news == ContactNews::Active ? "timeout" : toString(news))
+                   : "active;expires=" + std::to_string(subscription.expires);
+    std::string branch = "z9hG4bK" + randomHex(8);
+    std::string text = "NOTIFY " + subscription.remoteTarget + " SIP/2.0\r\n";
+    text += "Via: SIP/2.0/UDP " + hostPort(options_.listen) + ";branch=" + branch + ";rport\r\n";
+    text += "Max-Forwards: 70\r\n";
+    for (const auto& route : subscription.route) text += "Route: " + route + "\r\n";
+    text += "From: <" + subscription.aor + ">;tag=" + subscription.localTag + "\r\n";
+    text += "To: " + subscription.remote + "\r\n";
+    text += "Call-ID: " + subscription.callId + "\r\n";
+    text += "CSeq: " + std::to_string(++subscription.localCSeq) + " NOTIFY\r\n";
+    text += "Contact: <" + serverUri("scscf") + ">\r\n";
+    text += "Event: reg\r\n";
+    text += "Subscription-State: " + state + "\r\n";
+    text += "Content-Type: application/reginfo+xml\r\n";
+    text += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    Endpoint to = uriEndpoint(subscription.route.empty() ? subscription.remoteTarget
+                                                         : addrSpec(subscription.route.front()));
+    ClientTransaction transaction;
+    transaction.method = "NOTIFY";
+    transaction.news = std::string(toString(news));
+    transaction.subscriptionCallId = subscription.callId;
+    transaction.initialNotify = initial;
+    transaction.datagram = Datagram{to, std::move(text)};
+    emit(EventLine("sent")
+             .add("method", "NOTIFY")
+             .add("state", toString(news))
+             .add("to", hostPort(to))
+             .str());
+    return startTransaction(std::move(transaction), branch);
+}
+
+std::vector<Datagram> Simulator::sendMessages() {
+    std::vector<Datagram> out;
+    for (const auto& [aor, bindings] : bindings_) {
+        for (const auto& binding : bindings) {
+            std::string branch = "z9hG4bK" + randomHex(8);
+            std::string body = "hello from the S-CSCF simulator";
+            std::string text = "MESSAGE " + binding.contact.uri + " SIP/2.0\r\n";
+            text += "Via: SIP/2.0/UDP " + hostPort(options_.listen) + ";branch=" + branch +
+                    ";rport\r\n";
+            text += "Max-Forwards: 70\r\n";
+            for (const auto& route : binding.path) text += "Route: " + route + "\r\n";
+            text += "From: <sip:simulator@" + options_.realm + ">;tag=" + randomHex(6) + "\r\n";
+            text += "To: <" + aor + ">\r\n";
+            text += "Call-ID: " + randomHex(12) + "@" + options_.listen.host + "\r\n";
+            text += "CSeq: 1 MESSAGE\r\n";
+            text += "Content-Type: text/plain\r\n";
+            text += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+            Endpoint to = uriEndpoint(binding.path.empty() ? binding.contact.uri
+                                                           : addrSpec(binding.path.front()));
+            ClientTransaction transaction;
+            transaction.method = "MESSAGE";
+            transaction.datagram = Datagram{to, std::move(text)};
+            emit(EventLine("sent").add("method", "MESSAGE").add("to", hostPort(to)).str());
+            out.push_back(startTransaction(std::move(transaction), branch));
+        }
+    }
+    return out;
+}
+
+Datagram Simulator::startTransaction(ClientTransaction transaction, const std::string& branch) {
+    auto now = now_();
+    transaction.interval = kT1;
+    transaction.nextAt = now + kT1;
+    transaction.giveUpAt = now + 64 * kT1;
+    Datagram datagram = transaction.datagram;
+    transactions_[branch] = std::move(transaction);
+    return datagram;
+}
+
+std::optional<Simulator::Clock::time_point> Simulator::nextTimer() const {
+    std::optional<Clock::time_point> next;
+    for (const auto& [branch, transaction] : transactions_)
+        if (!next || transaction.nextAt < *next) next = transaction.nextAt;
+    return next;
+}
+
+std::vector<Datagram> Simulator::expireTimers() {
+    auto now = now_();
+    std::vector<Datagram> out;
+    for (auto it = transactions_.begin(); it != transactions_.end();) {
+        auto& transaction = it->second;
+        if (transaction.nextAt > now) {
+            ++it;
+            continue;
+        }
+        if (now >= transaction.giveUpAt) {
+            EventLine line(transaction.method == "NOTIFY" ? "notify" : "message");
+            if (transaction.method == "NOTIFY") line.add("state", transaction.news);
+            emit(line.add("status", 408).str());
+            it = transactions_.erase(it);
+            continue;
+        }
+        out.push_back(transaction.datagram);
+        transaction.interval = std::min<Clock::duration>(transaction.interval * 2, kT2);
+        transaction.nextAt = now + transaction.interval;
+        ++it;
+    }
+    return out;
+}
+
+Datagram Simulator::respond(const SipMessage& request, int status, std::string_view reason,
+                            const std::vector<std::string>& extraHeaders,
+                            std::optional<std::string> toTag) {
+    std::string text = "SIP/2.0 " + std::to_string(status) + " " + std::string(reason) + "\r\n";
+    for (const auto& via : request.vias()) text += "Via: " + via + "\r\n";
+    text += "From: " + request.from() + "\r\n";
+    std::string to = request.to();
+    if (!request.toTag()) to += ";tag=" + toTag.value_or(randomHex(6));
+    text += "To: " + to + "\r\n";
+    text += "Call-ID: " + request.callId() + "\r\n";
+    text += "CSeq: " + request.cseq() + "\r\n";
+    for (const auto& header : extraHeaders) text += header + "\r\n";
+    text += "Content-Length: 0\r\n\r\n";
+    emit(EventLine("response")
+             .add("status", static_cast<uint64_t>(status))
+             .add("method", request.method())
+             .str());
+    return Datagram{request.responseTarget(), std::move(text)};
+}
+
+std::string Simulator::reginfoFor(const std::string& aor, ContactNews news,
+                                  uint32_t version) const {
+    bool ends = news == ContactNews::Deactivated || news == ContactNews::Rejected;
+    std::vector<ReginfoContactEntry> contacts;
+    if (auto found = bindings_.find(aor); found != bindings_.end()) {
+        for (const auto& binding : found->second) {
+            ReginfoContactEntry entry;
+            entry.id = binding.id;
+            entry.state = ends ? "terminated" : "active";
+            entry.event = ends ? std::string(toString(news)) : binding.event;
+            if (!ends) entry.expires = binding.expires;
+            entry.uri = binding.contact.uri;
+            entry.callId = binding.callId;
+            entry.cseq = binding.cseq;
+            entry.instance = binding.contact.instance;
+            entry.regId = binding.contact.regId;
+            contacts.push_back(std::move(entry));
+        }
+    }
+    std::string state = ends || contacts.empty() ? "terminated" : "active";
+    std::vector<ReginfoRegistrationEntry> registrations;
+    int id = 0;
+    for (const auto& uri : associatedUris(aor)) {
+        auto registration =
+            ReginfoRegistrationEntry{uri, "r" + std::to_string(++id), state, contacts};
+        for (auto& contact : registration.contacts) contact.id += "r" + std::to_string(id);
+        registrations.push_back(std::move(registration));
+    }
+    return buildReginfo(version, registrations);
+}
+
+std::vector<std::string> Simulator::associatedUris(const std::string& impu) const {
+    std::vector<std::string> uris{impu};
+    for (const auto& uri : options_.associatedUris)
+        if (uri != impu) uris.push_back(uri);
+    return uris;
+}
+
+std::string Simulator::serverUri(std::string_view user) const {
+    return "sip:" + std::string(user) + "@" + hostPort(options_.listen);
+}
+
+}  // namespace imsaka::scscfsim
