@@ -76,6 +76,18 @@ struct EventLog {
     std::vector<std::string> starting(const std::string& word) const;
 };
 
+// The code of the SimError a call throws (a test failure when it throws none).
+template <typename Call>
+SimErrc errorOf(Call&& call) {
+    try {
+        call();
+    } catch (const SimError& error) {
+        return error.code();
+    }
+    ADD_FAILURE() << "no SimError";
+    return SimErrc::Io;
+}
+
 // The single datagram of a batch, parsed.
 SipMessage only(const std::vector<Datagram>& datagrams);
 
