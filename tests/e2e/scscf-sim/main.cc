@@ -50,6 +50,15 @@ sockaddr_storage socketAddress(const Endpoint& endpoint, socklen_t& length) {
     return address;
 }
 
+// "ADDR:PORT" of a datagram's source, for --verbose.
+std::string describe(const sockaddr_storage& address, socklen_t length) {
+    char host[NI_MAXHOST] = "?";
+    char port[NI_MAXSERV] = "?";
+    getnameinfo(reinterpret_cast<const sockaddr*>(&address), length, host, sizeof host, port,
+                sizeof port, NI_NUMERICHOST | NI_NUMERICSERV);
+    return std::string(host) + ":" + port;
+}
+
 class UdpSocket {
   public:
     explicit UdpSocket(const Endpoint& listen) {
@@ -117,7 +126,8 @@ int run(SimOptions options, bool verbose) {
                                      reinterpret_cast<sockaddr*>(&from), &fromLength);
             if (got > 0) {
                 std::string_view text(buffer.data(), static_cast<size_t>(got));
-                if (verbose) std::cerr << "<-- datagram\n" << text << "\n";
+                if (verbose)
+                    std::cerr << "<-- " << describe(from, fromLength) << "\n" << text << "\n";
                 try {
                     sendAll(simulator.receive(text));
                 } catch (const SimError& error) {

@@ -141,8 +141,29 @@ uint64_t Simulator::nextSqn(std::string_view impi) const {
     return found == subscribers_.end() ? options_.sqn : found->second.nextSqn;
 }
 
+void Simulator::dropExpiredBindings() {
+    auto now = now_();
+    for (auto& entry : bindings_) {
+        const std::string& aor = entry.first;
+        std::erase_if(entry.second, [&](const Binding& binding) {
+            if (binding.endsAt > now) return false;
+            emit(EventLine("expired").add("contact", binding.contact.uri).str());
+            return true;
+        });
+        if (entry.second.empty())
+            std::erase_if(subscriptions_,
+                          [&](const auto& subscription) { return subscription.second.aor == aor; });
+    }
+}
+
+uint32_t Simulator::secondsLeft(const Binding& binding) const {
+    auto left = std::chrono::ceil<std::chrono::seconds>(binding.endsAt - now_()).count();
+    return static_cast<uint32_t>(std::max<int64_t>(0, left));
+}
+
 std::vector<Datagram> Simulator::receive(std::string_view text) {
     SipMessage message = SipMessage::parse(text);
+    dropExpiredBindings();
     std::vector<Datagram> out;
     if (!message.isRequest()) {
         handleResponse(message, out);
@@ -326,7 +347,7 @@ Datagram Simulator::registerContacts(const SipMessage& request, uint32_t asked) 
             binding->event = "refreshed";
         }
         binding->contact = contact;
-        binding->expires = granted;
+        binding->endsAt = now_() + std::chrono::seconds(granted);
         binding->path = path;
         binding->callId = request.callId();
         binding->cseq = request.cseqNumber();
@@ -334,7 +355,7 @@ Datagram Simulator::registerContacts(const SipMessage& request, uint32_t asked) 
     }
     std::vector<std::string> headers;
     for (const auto& binding : bindings)
-        headers.push_back("Contact: " + contactWithExpires(binding.contact, binding.expires));
+        headers.push_back("Contact: " + contactWithExpires(binding.contact, secondsLeft(binding)));
     headers.push_back("Expires: " + std::to_string(granted));
     for (const auto& entry : path) headers.push_back("Path: " + entry);
     std::string associated;
@@ -443,6 +464,7 @@ void Simulator::handleResponse(const SipMessage& response, std::vector<Datagram>
 }
 
 std::vector<Datagram> Simulator::command(std::string_view line) {
+    dropExpiredBindings();
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
     if (line == "quit") {
         quit_ = true;
@@ -469,7 +491,8 @@ std::vector<Datagram> Simulator::notifyAll(ContactNews news, const std::string& 
     for (const auto& aor : aors) {
         if (news == ContactNews::Shortened)
             for (auto& binding : bindings_[aor]) {
-                binding.expires = std::min(binding.expires, options_.shortenedExpires);
+                binding.endsAt = std::min(binding.endsAt,
+                                          now_() + std::chrono::seconds(options_.shortenedExpires));
                 binding.event = "shortened";
             }
         for (auto& [callId, subscription] : subscriptions_)
@@ -621,7 +644,7 @@ std::string Simulator::reginfoFor(const std::string& aor, ContactNews news,
             entry.id = binding.id;
             entry.state = ends ? "terminated" : "active";
             entry.event = ends ? std::string(toString(news)) : binding.event;
-            if (!ends) entry.expires = binding.expires;
+            if (!ends) entry.expires = secondsLeft(binding);
             entry.uri = binding.contact.uri;
             entry.callId = binding.callId;
             entry.cseq = binding.cseq;

@@ -91,7 +91,7 @@ class Simulator {
         std::string key;  // +sip.instance and reg-id (RFC 5626), else the URI
         std::string id;
         ContactValue contact;
-        uint32_t expires = 0;
+        Clock::time_point endsAt;  // the registrar drops the binding then
         std::vector<std::string> path;
         std::string callId;
         uint32_t cseq = 0;
@@ -120,6 +120,9 @@ class Simulator {
         Clock::time_point giveUpAt;
     };
 
+    // Drops the bindings whose time ran out (and the subscriptions of AoRs left empty).
+    void dropExpiredBindings();
+    uint32_t secondsLeft(const Binding& binding) const;
     std::vector<Datagram> handleRegister(const SipMessage& request);
     std::vector<Datagram> handleSubscribe(const SipMessage& request);
     void handleResponse(const SipMessage& response, std::vector<Datagram>& out);

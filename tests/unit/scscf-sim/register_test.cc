@@ -1,5 +1,6 @@
 // REGISTER: challenges the virtual card accepts, answers checked against XRES, the 200's
 // headers, and each failure switch.
+#include "imsaka/sip/reginfo.h"
 #include "simulator_fixture.h"
 
 namespace imsaka::scscfsim::test {
@@ -274,6 +275,23 @@ TEST_F(SimulatorTest, AnIpv6ContactIsRegisteredAsWritten) {
     EXPECT_EQ(ok.contacts().at(0).uri, "sip:001010000000001@[fd46::1]:5101");
     EXPECT_TRUE(log_.has("registered contact=sip:001010000000001@[fd46::1]:5101 expires=600"));
     EXPECT_EQ(uriEndpoint(ok.contacts().at(0).uri), (Endpoint{"fd46::1", 5101}));
+}
+
+TEST_F(SimulatorTest, ABindingLeftToExpireIsDropped) {
+    registerWith(ue_, 1, 600);
+    now_ += std::chrono::seconds(100);
+    auto datagrams = sim_->receive(ue_.subscribeText(1));
+    ASSERT_EQ(datagrams.size(), 2u);
+    auto reginfo = sip::parseReginfo(SipMessage::parse(datagrams[1].text).body());
+    EXPECT_EQ(reginfo.registrations.at(0).contacts.at(0).expires, 500u);  // what is left
+
+    now_ += std::chrono::seconds(500);
+    EXPECT_TRUE(sim_->command("notify active").empty());  // gone, with its subscription
+    EXPECT_TRUE(log_.has("expired contact=" + ue_.contactUri()));
+    send(ue_.registerText({.cseq = 5}));
+    EXPECT_EQ(log_.starting("request").back(),
+              "request method=REGISTER initial=yes integrity-protected=no expires=600 "
+              "call-id=reg1@10.46.0.1");
 }
 
 TEST_F(SimulatorTest, AnUnprotectedDeregistrationIsChallenged) {
