@@ -131,10 +131,13 @@ class SimProcess {
     std::string buffered_;
 };
 
-// The REGISTER as if the P-CSCF were our UDP peer: its Via names our port.
+// A request as if the P-CSCF were our UDP peer: its Via and Path name our port.
 std::string viaOurPort(std::string text, uint16_t port) {
+    std::string ours = "127.0.0.1:" + std::to_string(port);
     auto at = text.find("Via: SIP/2.0/UDP 10.46.0.2;");
-    text.replace(at, 27, "Via: SIP/2.0/UDP 127.0.0.1:" + std::to_string(port) + ";");
+    text.replace(at, 27, "Via: SIP/2.0/UDP " + ours + ";");
+    if (auto path = text.find(kPath); path != std::string::npos)
+        text.replace(path, kPath.size(), "<sip:term@" + ours + ";lr>");
     return text;
 }
 
@@ -159,6 +162,39 @@ TEST(SimulatorProgram, RegistersOverUdpOnLoopback) {
     EXPECT_EQ(sim.lineStarting("auth"), "auth result=ok");
     EXPECT_EQ(sim.lineStarting("registered"),
               "registered contact=" + ue.contactUri() + " expires=600");
+
+    sim.command("quit");
+    EXPECT_EQ(sim.wait(), 0);
+}
+
+TEST(SimulatorProgram, SendsNotifyAndMessageThroughThePathAndLogsTheAnswers) {
+    uint16_t port = freePort();
+    SimProcess sim(port);
+    sim.lineStarting("ready");
+    UdpPeer pcscf;
+    VirtualUe ue;
+    pcscf.sendTo(port, viaOurPort(ue.registerText({}), pcscf.port()));
+    auto unauthorized = SipMessage::parse(pcscf.receive());
+    pcscf.sendTo(port, viaOurPort(ue.registerText({.cseq = 2,
+                                                   .integrity = "yes",
+                                                   .credentials = ue.answer(unauthorized)}),
+                                  pcscf.port()));
+    ASSERT_EQ(SipMessage::parse(pcscf.receive()).status(), 200);
+
+    pcscf.sendTo(port, viaOurPort(ue.subscribeText(1), pcscf.port()));
+    EXPECT_EQ(SipMessage::parse(pcscf.receive()).status(), 200);
+    auto notify = SipMessage::parse(pcscf.receive());  // to the Path's address: us
+    EXPECT_EQ(notify.method(), "NOTIFY");
+    // Unanswered, it comes again (T1 = 500 ms); then answered.
+    EXPECT_EQ(SipMessage::parse(pcscf.receive()).cseq(), notify.cseq());
+    pcscf.sendTo(port, VirtualUe::okTo(notify));
+    EXPECT_EQ(sim.lineStarting("notify"), "notify state=active status=200");
+
+    sim.command("message");
+    auto message = SipMessage::parse(pcscf.receive());
+    EXPECT_EQ(message.method(), "MESSAGE");
+    pcscf.sendTo(port, VirtualUe::okTo(message));
+    EXPECT_EQ(sim.lineStarting("message"), "message status=200");
 
     sim.command("quit");
     EXPECT_EQ(sim.wait(), 0);
