@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <set>
@@ -369,16 +370,20 @@ TEST_F(Refresh, ReRegistersOverTheExistingSetWithANewSet) {
 
         // Kamailio 5.6 does not move to the new set: a MESSAGE still comes on the old one,
         // which must then stay (retiring) rather than leave the client unreachable. A
-        // P-CSCF that uses the new set makes the daemon remove the old one.
+        // P-CSCF that uses the new set makes the daemon remove the old one. (The simulator
+        // also sends one to the new contact, port_us of the new set, which 5.6 never
+        // stored: that one gets 404 from Kamailio.)
         const auto& capture = network().capture();
         size_t onOld = capture.espCount(before.spiUs);
         size_t onNew = capture.espCount(current->spiUs);
         sim.send("message");
         client.waitFor("received", 10s, {{"method", "MESSAGE"}});
-        EXPECT_EQ(sim.waitFor("message", 10s).at("status"), "200");
+        sim.waitFor("message", 10s, {{"status", "200"}});
         bool viaOld = capture.espCount(before.spiUs) > onOld;
         bool viaNew = capture.espCount(current->spiUs) > onNew;
         EXPECT_NE(viaOld, viaNew) << "the MESSAGE crossed on exactly one set";
+        std::printf("the MESSAGE after the re-registration came on the %s set\n",
+                    viaOld ? "old" : "new");
         std::this_thread::sleep_for(500ms);
         size_t left = network().saSets(first.path).size();
         EXPECT_EQ(left, viaOld ? 2u : 1u) << "retiring set kept only while the P-CSCF uses it";
