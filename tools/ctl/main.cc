@@ -1,11 +1,16 @@
 // imsakactl: looks at and drives imsakad over D-Bus.
 //   imsakactl [--json] [--address ADDR] cards | card [N|PATH] | registrations |
-//             registration N|PATH | sa [N|PATH] | monitor | verify-pin [--card N|PATH]
+//             registration N|PATH | sa [N|PATH] | monitor | verify-pin [--card N|PATH] |
+//             register ARGS... (runs imsaka-register)
 // Exit statuses: exit_status.h, doc/imsakactl.md.
 #include <openssl/crypto.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -138,6 +143,29 @@ int verifyPin(Bus& bus, const Options& options) {
     return kOk;
 }
 
+// `register` is imsaka-register with the same arguments: the one beside this executable (as
+// installed), else the one of the build tree, else the one on PATH. It exits as that does.
+int runRegister(const Options& options, std::vector<std::string> arguments) {
+    if (!options.address.empty())
+        arguments.insert(arguments.begin(), {"--address", options.address});
+    std::error_code error;
+    std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
+    std::string program = "imsaka-register";
+    for (const auto& candidate :
+         {self.parent_path() / program, self.parent_path() / ".." / "register" / program}) {
+        if (!error && access(candidate.c_str(), X_OK) == 0) {
+            program = candidate;
+            break;
+        }
+    }
+    std::vector<char*> argv{program.data()};
+    for (auto& argument : arguments) argv.push_back(argument.data());
+    argv.push_back(nullptr);
+    execvp(program.c_str(), argv.data());
+    return report(options,
+                  {"error", "cannot run imsaka-register: " + std::string(strerror(errno)), kError});
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -172,11 +200,18 @@ int main(int argc, char** argv) {
     pinCommand->add_option("--pin-file", options.pinFile,
                            "read the PIN from the first line of FILE");
 
+    auto* registerCommand = app.add_subcommand(
+        "register", "register to IMS with imsaka-register (its arguments follow; see --help)");
+    // Everything after "register" belongs to imsaka-register, --help included.
+    registerCommand->prefix_command()->set_help_flag();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {
         return app.exit(error) == 0 ? kOk : kUsage;
     }
+
+    if (*registerCommand) return runRegister(options, registerCommand->remaining());
 
     try {
         // Arguments are checked before the bus is: a typo is a usage error wherever it runs.

@@ -297,6 +297,24 @@ TEST(CtlWithoutDaemon, UsageErrorsExitWithTwoBeforeTouchingTheBus) {
         << wrongKind.err;
 }
 
+TEST(CtlWithoutDaemon, RegisterRunsImsakaRegisterWithTheSameArgumentsAndAddress) {
+    auto help = ctl({"register", "--help"});
+    EXPECT_EQ(help.status, 0);
+    EXPECT_NE(help.out.find("--local-address"), std::string::npos) << help.out;
+    EXPECT_EQ(ctl({"register", "--pcscf", "10.46.0.2"}).status, 2);
+
+    auto noDaemon = ctl({"register", "--pcscf", "10.46.0.2", "--local-address", "10.46.0.1"});
+    EXPECT_EQ(noDaemon.status, 3);
+    EXPECT_NE(noDaemon.out.find("failed error=org.freedesktop.DBus.Error.ServiceUnknown"),
+              std::string::npos)
+        << noDaemon.out;
+    auto unreachable = ctl({"--address", "unix:path=/nonexistent/bus", "register", "--pcscf",
+                            "10.46.0.2", "--local-address", "10.46.0.1"});
+    EXPECT_EQ(unreachable.status, 3);
+    EXPECT_NE(unreachable.out.find("cannot connect to the bus"), std::string::npos)
+        << unreachable.out;
+}
+
 TEST(CtlWithoutDaemon, MonitorSeesTheDaemonStartAndStop) {
     Running monitor(IMSAKACTL_PATH, {"--json", "monitor"});
     auto started = monitor.readLine(5s);

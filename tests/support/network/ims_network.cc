@@ -29,27 +29,10 @@ std::string_view otherForm(std::string_view name) {
     return {};
 }
 
-Bytes hexOrThrow(std::string_view hex, const char* what) {
-    auto bytes = fromHex(hex);
-    if (!bytes) throw ImsNetworkError(std::string("not hex: ") + what);
-    return *bytes;
-}
-
 std::string randomTag() {
     uint8_t bytes[6];
     if (RAND_bytes(bytes, sizeof bytes) != 1) throw ImsNetworkError("RAND_bytes failed");
     return toHex(ByteView(bytes, sizeof bytes));
-}
-
-// AUTS is base64 of 14 bytes: 20 characters with "==" padding.
-Bytes decodeAuts(std::string_view text) {
-    if (text.size() != 20)
-        throw ImsNetworkError("auts is not base64 of 14 bytes: " + std::string(text));
-    Bytes decoded(15);
-    if (EVP_DecodeBlock(decoded.data(), reinterpret_cast<const uint8_t*>(text.data()), 20) != 15)
-        throw ImsNetworkError("auts is not base64: " + std::string(text));
-    decoded.resize(milenage::kAutsLength);
-    return decoded;
 }
 
 std::string required(const SipHeaders& headers, std::string_view name) {
@@ -94,8 +77,7 @@ std::optional<std::string> headerValue(const SipHeaders& headers, std::string_vi
 }
 
 ImsNetwork::ImsNetwork(ImsNetworkOptions options)
-    : options_(std::move(options)),
-      algorithm_(hexOrThrow(options_.k, "k"), hexOrThrow(options_.opc, "opc")) {}
+    : options_(std::move(options)), centre_(options_.k, options_.opc, options_.amf) {}
 
 const Challenge& ImsNetwork::challenge(const SipHeaders& request) {
     Challenge next;
@@ -116,14 +98,8 @@ const Challenge& ImsNetwork::challenge(const SipHeaders& request) {
     next.pcscf = sip::ipsecParameters(mechanism);
     next.securityServer = sip::formatSecurityHeader(std::span(&mechanism, 1));
 
-    next.sqn = options_.sqn;
+    static_cast<IssuedVector&>(next) = centre_.issue(options_.sqn);
     options_.sqn += 32;  // next SEQ, same IND
-    next.vector = milenage::generateVector(algorithm_, milenage::sqnFromInt(next.sqn),
-                                           hexOrThrow(options_.amf, "amf"));
-    sip::AkaNonce nonce;
-    std::copy(next.vector.rand.begin(), next.vector.rand.end(), nonce.rand.begin());
-    std::copy(next.vector.autn.begin(), next.vector.autn.end(), nonce.autn.begin());
-    next.nonce = sip::encodeAkaNonce(nonce);
 
     sip::DigestChallenge digest;
     digest.realm = options_.realm;
@@ -161,27 +137,11 @@ AuthorizationCheck ImsNetwork::checkAuthorization(const SipHeaders& request,
     check.securityClientMatches =
         headerValue(request, "Security-Client") == std::optional(challenge.securityClient);
 
-    sip::AkaSuccess expected{challenge.vector.xres, challenge.vector.ck, challenge.vector.ik};
-    SecureBytes password = sip::akaPassword(sip::DigestAlgorithm::AkaV1Md5, expected);
-    check.expectedResponse = sip::digestResponse({.username = credentials.username,
-                                                  .realm = credentials.realm,
-                                                  .password = password,
-                                                  .method = "REGISTER",
-                                                  .uri = credentials.uri,
-                                                  .nonce = credentials.nonce,
-                                                  .qop = credentials.qop.value_or(""),
-                                                  .nc = credentials.nc.value_or(""),
-                                                  .cnonce = credentials.cnonce.value_or("")});
-    if (credentials.auts) {
-        check.kind = AuthorizationKind::SyncFailure;
-        auto result =
-            milenage::decodeAuts(algorithm_, challenge.vector.rand, decodeAuts(*credentials.auts));
-        if (result.macValid) check.sqnMs = milenage::sqnToInt(result.sqnMs);
-    } else if (credentials.response.empty()) {
-        check.kind = AuthorizationKind::MacFailure;
-    } else if (credentials.response == check.expectedResponse) {
-        check.kind = AuthorizationKind::Valid;
-    }
+    auto verdict =
+        centre_.verify(challenge, credentials, sip::DigestAlgorithm::AkaV1Md5, "REGISTER");
+    check.kind = verdict.kind;
+    check.expectedResponse = std::move(verdict.expectedResponse);
+    check.sqnMs = verdict.sqnMs;
     return check;
 }
 

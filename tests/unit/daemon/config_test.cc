@@ -30,6 +30,15 @@ TEST(DaemonConfig, EmptyTextGivesTheDefaults) {
     EXPECT_TRUE(config.instanceId.empty());
 }
 
+// Kamailio 5.6's P-CSCF takes the last mechanism of the offer and keys des-ede3-cbc wrongly
+// (the third DES key is not CK1): an offer ending in des-ede3-cbc never registers there.
+TEST(DaemonConfig, DefaultOfferLeavesOutDesEde3Cbc) {
+    auto config = parseConfig("");
+    EXPECT_EQ(config.encryption,
+              (std::vector<sip::EncryptionAlgorithm>{sip::EncryptionAlgorithm::Null,
+                                                     sip::EncryptionAlgorithm::AesCbc}));
+}
+
 TEST(DaemonConfig, EverySectionIsRead) {
     auto config = parseConfig(R"(
 ; comment

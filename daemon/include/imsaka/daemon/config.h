@@ -30,9 +30,10 @@ struct DaemonConfig {
     // [security]
     std::vector<sip::IntegrityAlgorithm> integrity{sip::IntegrityAlgorithm::HmacSha1_96,
                                                    sip::IntegrityAlgorithm::HmacMd5_96};
+    // des-ede3-cbc stays available but is not offered by default: Kamailio 5.6's P-CSCF
+    // picks the last mechanism offered and keys 3DES wrongly.
     std::vector<sip::EncryptionAlgorithm> encryption{sip::EncryptionAlgorithm::Null,
-                                                     sip::EncryptionAlgorithm::AesCbc,
-                                                     sip::EncryptionAlgorithm::DesEde3Cbc};
+                                                     sip::EncryptionAlgorithm::AesCbc};
     uint32_t spiMin = 0x1000;
     uint32_t spiMax = 0x7fffffff;
     uint16_t portMin = 40000;

@@ -17,6 +17,7 @@
 #include "imsaka/milenage/milenage.h"
 #include "imsaka/sip/digest.h"
 #include "imsaka/sip/sec_agree.h"
+#include "imsaka/testing/aka_centre.h"
 
 namespace imsaka::testing {
 
@@ -27,11 +28,6 @@ using SipHeaders = std::vector<SipHeader>;
 std::vector<std::string> headerValues(const SipHeaders& headers, std::string_view name);
 // The first value, or nothing.
 std::optional<std::string> headerValue(const SipHeaders& headers, std::string_view name);
-
-class ImsNetworkError : public std::runtime_error {
-  public:
-    using std::runtime_error::runtime_error;
-};
 
 struct ImsNetworkOptions {
     // The subscriber (hex), as in the virtual card's default profile.
@@ -50,22 +46,13 @@ struct ImsNetworkOptions {
     sip::EncryptionAlgorithm encryption = sip::EncryptionAlgorithm::Null;
 };
 
-struct Challenge {
-    uint64_t sqn = 0;
-    milenage::AuthVector vector;  // RAND, AUTN, XRES, CK, IK
-    std::string nonce;            // base64(RAND || AUTN)
-    sip::IpsecParameters ue;      // the UE's offer the network chose (its SPIs and ports)
-    sip::IpsecParameters pcscf;   // what went into Security-Server
-    std::string securityServer;   // the Security-Server value sent
-    std::string securityClient;   // the Security-Client value received
-    SipHeaders headers;           // the 401's headers
-};
-
-enum class AuthorizationKind {
-    Valid,          // response equals the one computed from XRES
-    WrongResponse,  // a response that is not the expected one
-    SyncFailure,    // auts present (response over an empty password)
-    MacFailure,     // empty response, no auts
+// The vector (sqn, vector, nonce) and what the P-CSCF side added.
+struct Challenge : IssuedVector {
+    sip::IpsecParameters ue;     // the UE's offer the network chose (its SPIs and ports)
+    sip::IpsecParameters pcscf;  // what went into Security-Server
+    std::string securityServer;  // the Security-Server value sent
+    std::string securityClient;  // the Security-Client value received
+    SipHeaders headers;          // the 401's headers
 };
 
 struct AuthorizationCheck {
@@ -107,7 +94,7 @@ class ImsNetwork {
 
   private:
     ImsNetworkOptions options_;
-    milenage::Milenage algorithm_;
+    AkaCentre centre_;
     std::optional<Challenge> last_;
 };
 

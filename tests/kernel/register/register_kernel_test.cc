@@ -1,0 +1,420 @@
+// imsaka-register against imsakad with real SA sets, inside user-mode Linux. The P-CSCF is
+// this test: ImsNetwork's real AKA challenges on the unprotected port, and the network's
+// side of the SA set put into the namespace imsaka-pcscf with `ip xfrm`, so that the
+// protected REGISTER and its 200 OK really cross as ESP.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <map>
+#include <sstream>
+
+#include "process.h"
+#include "scenario.h"
+#include "sip_message.h"
+#include "transport.h"
+
+namespace imsaka::daemontest {
+namespace {
+
+using namespace std::chrono_literals;
+using reg::Endpoint;
+
+// Runs make() in the namespace imsaka-pcscf (sockets made there stay there).
+template <typename Make>
+reg::Socket inPcscfNamespace(Make make) {
+    int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    int pcscf = open("/run/netns/imsaka-pcscf", O_RDONLY | O_CLOEXEC);
+    if (home < 0 || pcscf < 0 || setns(pcscf, CLONE_NEWNET) != 0)
+        throw std::runtime_error("cannot enter the namespace imsaka-pcscf");
+    reg::Socket socket;
+    std::string error;
+    try {
+        socket = make();
+    } catch (const std::exception& failure) {
+        error = failure.what();
+    }
+    bool back = setns(home, CLONE_NEWNET) == 0;
+    close(pcscf);
+    close(home);
+    if (!back) throw std::runtime_error("cannot leave the namespace imsaka-pcscf");
+    if (!error.empty()) throw std::runtime_error(error);
+    return socket;
+}
+
+bool readable(int fd, std::chrono::milliseconds timeout) {
+    pollfd wait{fd, POLLIN, 0};
+    return poll(&wait, 1, static_cast<int>(timeout.count())) == 1;
+}
+
+// One port of the test P-CSCF: a UDP socket, or over TCP a listener and the connection
+// accepted on it, or (when it does not listen) a connection from it to the UE.
+class PcscfPort {
+  public:
+    PcscfPort(bool tcp, uint16_t port, bool listens = true)
+        : tcp_(tcp), local_{kPcscfAddress, port} {
+        if (!tcp || listens)
+            socket_ = inPcscfNamespace(
+                [&] { return tcp ? reg::listenTcp(local_) : reg::bindUdp(local_); });
+    }
+
+    // The next message, and where it came from.
+    reg::Message receive(std::chrono::milliseconds timeout = 15s) {
+        if (!tcp_) {
+            if (!readable(socket_.fd(), timeout)) throw std::runtime_error("nothing came");
+            reg::Datagram datagram = reg::receiveDatagram(socket_);
+            peer_ = datagram.from;
+            return reg::parseMessage(datagram.data);
+        }
+        if (!connection_) {
+            if (!readable(socket_.fd(), timeout)) throw std::runtime_error("no connection came");
+            connection_ = reg::accept(socket_);
+            peer_ = reg::peerEndpoint(connection_);
+        }
+        while (true) {
+            if (auto text = framer_.next()) return reg::parseMessage(*text);
+            if (!readable(connection_.fd(), timeout)) throw std::runtime_error("nothing came");
+            auto bytes = reg::receiveStream(connection_);
+            if (!bytes) throw std::runtime_error("the connection closed");
+            framer_.append(*bytes);
+        }
+    }
+    // Sends on the connection (TCP), or to `to` (UDP; the sender when not given).
+    void send(const std::string& text, std::optional<Endpoint> to = std::nullopt) {
+        if (tcp_) return reg::sendStream(connection_, text);
+        reg::sendDatagram(socket_, to.value_or(peer_), text);
+    }
+    // TCP: a connection from this port to the UE.
+    void connectTo(const Endpoint& ue) {
+        connection_ = inPcscfNamespace([&] { return reg::connectTcp(local_, ue); });
+        peer_ = ue;
+    }
+    const Endpoint& peer() const { return peer_; }
+
+  private:
+    bool tcp_;
+    Endpoint local_;
+    reg::Socket socket_;
+    reg::Socket connection_;
+    reg::StreamFramer framer_;
+    Endpoint peer_;
+};
+
+std::string responseText(const std::string& statusLine, const testing::SipHeaders& headers) {
+    std::string text = "SIP/2.0 " + statusLine + "\r\n";
+    for (const auto& [name, value] : headers) text += name + ": " + value + "\r\n";
+    return text + "Content-Length: 0\r\n\r\n";
+}
+
+void run(const std::string& command) {
+    if (std::system(command.c_str()) != 0) throw std::runtime_error("failed: " + command);
+}
+
+std::string spi(uint32_t value) {
+    std::ostringstream text;
+    text << "0x" << std::hex << value;
+    return text.str();
+}
+
+// The network's side of the challenge's SA set (hmac-sha-1-96, null encryption): the four
+// SAs, and policies for what the P-CSCF sends (from port_ps to port_uc through B, from
+// port_pc to port_us through C).
+void installPcscfSas(const testing::Challenge& challenge, const std::string& protocol) {
+    std::string key = "0x" + toHex(challenge.vector.ik) + "00000000";  // TS 33.203 Annex I
+    std::string algorithms =
+        " mode transport auth-trunc 'hmac(sha1)' " + key + " 96 enc 'ecb(cipher_null)' ''";
+    std::string ip = "ip -n imsaka-pcscf xfrm ";
+    std::string toPcscf = std::string(" src ") + kUeAddress + " dst " + kPcscfAddress;
+    std::string toUe = std::string(" src ") + kPcscfAddress + " dst " + kUeAddress;
+    run(ip + "state add" + toPcscf + " proto esp spi " + spi(challenge.pcscf.spiS) + algorithms);
+    run(ip + "state add" + toUe + " proto esp spi " + spi(challenge.ue.spiC) + algorithms);
+    run(ip + "state add" + toUe + " proto esp spi " + spi(challenge.ue.spiS) + algorithms);
+    run(ip + "state add" + toPcscf + " proto esp spi " + spi(challenge.pcscf.spiC) + algorithms);
+    auto policy = [&](uint16_t from, uint16_t to, uint32_t spiOut) {
+        run(ip + "policy add src " + kPcscfAddress + "/32 dst " + kUeAddress + "/32 proto " +
+            protocol + " sport " + std::to_string(from) + " dport " + std::to_string(to) +
+            " dir out tmpl" + toUe + " proto esp spi " + spi(spiOut) + " mode transport");
+    };
+    policy(challenge.pcscf.portS, challenge.ue.portC, challenge.ue.spiC);
+    policy(challenge.pcscf.portC, challenge.ue.portS, challenge.ue.spiS);
+}
+
+void removePcscfSas() {
+    std::system("ip -n imsaka-pcscf xfrm state flush; ip -n imsaka-pcscf xfrm policy flush");
+}
+
+// imsaka-register as a child process, and every line it printed so far (for failure
+// messages).
+class RegisterProcess : public testing::Running {
+  public:
+    explicit RegisterProcess(const std::vector<std::string>& args)
+        : Running(IMSAKA_REGISTER_PATH, args) {}
+
+    // Reads lines until one starts with word; returns it ("" when none came in time).
+    std::string lineStartingWith(const std::string& word, std::chrono::milliseconds timeout = 10s) {
+        while (auto text = readLine(timeout)) {
+            seen_ += *text + "\n";
+            if (text->rfind(word + " ", 0) == 0) return *text;
+        }
+        return "";
+    }
+    const std::string& seen() const { return seen_; }
+
+  private:
+    std::string seen_;
+};
+
+// "word key=value ..." as a map.
+std::map<std::string, std::string> fields(const std::string& line) {
+    std::map<std::string, std::string> values;
+    std::istringstream words(line);
+    std::string word;
+    while (words >> word)
+        if (auto equals = word.find('='); equals != std::string::npos)
+            values[word.substr(0, equals)] = word.substr(equals + 1);
+    return values;
+}
+
+// A reg-event NOTIFY for the subscription the UE made, with our contact in `state`.
+std::string notifyText(const reg::Message& subscribe, const std::string& toTag,
+                       const std::string& contactUri, const std::string& contactState,
+                       const std::string& event, unsigned version) {
+    std::string body = R"(<?xml version="1.0"?>)"
+                       R"(<reginfo xmlns="urn:ietf:params:xml:ns:reginfo" version=")" +
+                       std::to_string(version) + R"(" state="full"><registration aor=")" +
+                       std::string(kImpu) + R"(" id="r1" state=")" +
+                       (contactState == "active" ? "active" : "terminated") +
+                       R"("><contact id="c1" state=")" + contactState + R"(" event=")" + event +
+                       R"("><uri>)" + contactUri + "</uri></contact></registration></reginfo>";
+    std::string text = "NOTIFY " + contactUri + " SIP/2.0\r\n";
+    text +=
+        "Via: SIP/2.0/UDP " + std::string(kPcscfAddress) + ";branch=" + reg::newBranch() + "\r\n";
+    text += "From: " + subscribe.header("To") + ";tag=" + toTag + "\r\n";
+    text += "To: " + subscribe.header("From") + "\r\n";
+    text += "Call-ID: " + subscribe.callId + "\r\n";
+    text += "CSeq: " + std::to_string(version + 1) + " NOTIFY\r\n";
+    text += "Event: reg\r\nSubscription-State: active;expires=600000\r\n";
+    text += "Content-Type: application/reginfo+xml\r\n";
+    return text + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+// The URI inside "<...>" of a name-addr.
+std::string uriOf(const std::string& nameAddr) {
+    size_t open = nameAddr.find('<');
+    return nameAddr.substr(open + 1, nameAddr.find('>') - open - 1);
+}
+
+class RegisterKernelTest : public ::testing::TestWithParam<std::string> {
+  protected:
+    void SetUp() override {
+        if (auto error = startSandbox(sandbox_); !error.empty()) FAIL() << error;
+        if (access(IMSAKA_REGISTER_PATH, X_OK) != 0)
+            FAIL() << "missing " << IMSAKA_REGISTER_PATH << ": build tools/register first";
+        unprotected = std::make_unique<PcscfPort>(tcp(), 5060);
+        serverPort = std::make_unique<PcscfPort>(tcp(), network.options().portS);
+        // Over TCP nothing connects to port_pc: the P-CSCF's requests go out from it.
+        clientPort = std::make_unique<PcscfPort>(tcp(), network.options().portC, false);
+    }
+    void TearDown() override {
+        removePcscfSas();
+        if (HasFailure() && sandbox_) std::cerr << sandbox_->diagnostics();
+    }
+
+    bool tcp() const { return GetParam() == "tcp"; }
+    std::vector<std::string> arguments(std::vector<std::string> more) const {
+        std::vector<std::string> args{"--card",      sandbox_->cardPath, "--pcscf",
+                                      kPcscfAddress, "--local-address",  kUeAddress,
+                                      "--transport", GetParam()};
+        args.insert(args.end(), more.begin(), more.end());
+        return args;
+    }
+
+    // Takes the client from the first REGISTER to "registered": a real challenge on the
+    // unprotected port, the network's SAs, the protected REGISTER checked and answered 200.
+    // Returns the protected REGISTER.
+    reg::Message registerClient(RegisterProcess& client) {
+        reg::Message initial = unprotected->receive();
+        EXPECT_EQ(initial.method, "REGISTER");
+        EXPECT_EQ(unprotected->peer(), (Endpoint{kUeAddress, 5060}));
+        challenge = network.challenge(initial.headers);
+        installPcscfSas(challenge, GetParam());
+        unprotected->send(responseText("401 Unauthorized", challenge.headers));
+
+        reg::Message answer = serverPort->receive();
+        EXPECT_EQ(serverPort->peer(), (Endpoint{kUeAddress, challenge.ue.portC}));
+        auto check = network.checkAuthorization(answer.headers, answer.uri);
+        EXPECT_EQ(check.kind, testing::AuthorizationKind::Valid);
+        EXPECT_TRUE(check.securityVerifyMatches);
+        answerProtected(responseText("200 OK", network.ok(answer.headers, expires, {kImpu},
+                                                          {"sip:orig@scscf.example.org;lr"})));
+        registered = client.lineStartingWith("registered");
+        return answer;
+    }
+    // Over UDP the P-CSCF answers from port_pc to port_us; over TCP on the connection.
+    void answerProtected(const std::string& text) {
+        if (tcp())
+            serverPort->send(text);
+        else
+            clientPort->send(text, Endpoint{kUeAddress, challenge.ue.portS});
+    }
+
+    std::unique_ptr<Sandbox> sandbox_;
+    testing::ImsNetwork network;
+    testing::Challenge challenge;
+    std::unique_ptr<PcscfPort> unprotected;
+    std::unique_ptr<PcscfPort> serverPort;
+    std::unique_ptr<PcscfPort> clientPort;
+    std::string registered;
+    uint32_t expires = 3600;  // what the 200 grants
+};
+
+TEST_P(RegisterKernelTest, RegistersThroughEspAndDeregistersOnSigterm) {
+    ASSERT_TRUE(sandbox_);
+    RegisterProcess client(arguments({"--no-subscribe", "--timer-f", "20"}));
+    ASSERT_FALSE(client.lineStartingWith("created").empty()) << client.seen();
+    registerClient(client);
+    ASSERT_FALSE(registered.empty()) << client.seen();
+    auto values = fields(registered);
+    EXPECT_EQ(values["port-uc"], std::to_string(challenge.ue.portC));
+    EXPECT_EQ(values["port-us"], std::to_string(challenge.ue.portS));
+    EXPECT_EQ(values["port-pc"], std::to_string(challenge.pcscf.portC));
+    EXPECT_EQ(values["port-ps"], std::to_string(challenge.pcscf.portS));
+    EXPECT_EQ(values["expires"], "3600");
+    EXPECT_GT(std::stod(values["challenge-ms"]), 0.0);
+    EXPECT_GE(std::stod(values["register-ms"]), std::stod(values["challenge-ms"]));
+    EXPECT_NE(client.seen().find("sent method=REGISTER transport=" + GetParam() +
+                                 " from=10.46.0.1:5060 to=10.46.0.2:5060 protected=no"),
+              std::string::npos)
+        << client.seen();
+    EXPECT_EQ(kernelView().keyedSas, 4u);
+
+    // SIGTERM: the deregistration goes over the same SAs, then the registration is closed.
+    client.signal(SIGTERM);
+    reg::Message deregister = serverPort->receive();
+    EXPECT_EQ(deregister.header("Expires"), "0");
+    answerProtected(responseText("200 OK", network.ok(deregister.headers, 0, {kImpu}, {})));
+    EXPECT_FALSE(client.lineStartingWith("deregistered").empty()) << client.seen();
+    EXPECT_EQ(client.wait(10s), 0) << client.seen();
+    auto after = kernelView();
+    EXPECT_EQ(after.ownSas, 0u) << after.ipXfrmState;
+    EXPECT_EQ(after.ownPolicies, 0u) << after.ipXfrmPolicy;
+    std::cout << client.seen();
+}
+
+TEST_P(RegisterKernelTest, SubscribesAndEndsWhenTheNetworkRejectsTheRegistration) {
+    ASSERT_TRUE(sandbox_);
+    RegisterProcess client(arguments({"--timer-f", "20"}));
+    reg::Message answer = registerClient(client);
+    ASSERT_FALSE(registered.empty()) << client.seen();
+
+    // The SUBSCRIBE to the reg event, through the P-CSCF's protected port and the route set.
+    reg::Message subscribe = serverPort->receive();
+    EXPECT_EQ(subscribe.method, "SUBSCRIBE");
+    EXPECT_EQ(subscribe.uri, kImpu);
+    EXPECT_EQ(subscribe.header("Event"), "reg");
+    EXPECT_EQ(subscribe.header("Expires"), "600000");
+    std::vector<std::string> routes;
+    for (const auto& [name, value] : subscribe.headers)
+        if (name == "Route") routes.push_back(value);
+    EXPECT_EQ(routes, (std::vector<std::string>{
+                          "<sip:10.46.0.2:" + std::to_string(challenge.pcscf.portS) + ";lr>",
+                          "<sip:orig@scscf.example.org;lr>"}));
+    const std::string contactUri = uriOf(answer.header("Contact"));
+    EXPECT_EQ(uriOf(subscribe.header("Contact")), contactUri);
+    auto ok = network.response(subscribe.headers);
+    ok.emplace_back("Expires", "600000");
+    answerProtected(responseText("200 OK", ok));
+    EXPECT_EQ(client.lineStartingWith("subscribed"), "subscribed expires=600000") << client.seen();
+
+    // NOTIFYs come from port_pc to port_us (TCP: a connection of the P-CSCF's) and are answered.
+    if (tcp()) clientPort->connectTo({kUeAddress, challenge.ue.portS});
+    const std::string toTag = "n1";
+    auto notify = [&](const std::string& state, const std::string& event, unsigned version) {
+        std::string text = notifyText(subscribe, toTag, contactUri, state, event, version);
+        clientPort->send(text, Endpoint{kUeAddress, challenge.ue.portS});
+        reg::Message response = clientPort->receive();
+        EXPECT_EQ(response.status, 200);
+        EXPECT_EQ(response.method, "NOTIFY");
+    };
+    notify("active", "registered", 0);
+    EXPECT_EQ(client.lineStartingWith("notify"), "notify state=registered next=done")
+        << client.seen();
+    notify("terminated", "rejected", 1);
+    EXPECT_NE(client.lineStartingWith("notify").find(" next=stop"), std::string::npos)
+        << client.seen();
+    EXPECT_EQ(client.lineStartingWith("failed").rfind("failed error=terminated", 0), 0u)
+        << client.seen();
+    EXPECT_EQ(client.wait(10s), 1) << client.seen();
+    auto after = kernelView();
+    EXPECT_EQ(after.ownSas, 0u) << after.ipXfrmState;
+    std::cout << client.seen();
+}
+
+TEST_P(RegisterKernelTest, RegistersAgainWhenTheDaemonSaysTheRegistrationIsDue) {
+    ASSERT_TRUE(sandbox_);
+    RegisterProcess client(arguments({"--no-subscribe", "--timer-f", "20"}));
+    expires = 4;  // the daemon refreshes a short registration at half its lifetime
+    registerClient(client);
+    ASSERT_FALSE(registered.empty()) << client.seen();
+    EXPECT_EQ(fields(registered)["expires"], "4");
+
+    // RefreshDue("expiry"): a protected re-REGISTER over the set in use, from the same ports.
+    reg::Message refresh = serverPort->receive(10s);
+    EXPECT_EQ(refresh.method, "REGISTER");
+    EXPECT_EQ(serverPort->peer(), (Endpoint{kUeAddress, challenge.ue.portC}));
+    answerProtected(responseText("200 OK", network.ok(refresh.headers, 3600, {kImpu}, {})));
+    EXPECT_EQ(client.lineStartingWith("refresh"), "refresh reason=expiry") << client.seen();
+    auto again = fields(client.lineStartingWith("registered"));
+    EXPECT_EQ(again["expires"], "3600") << client.seen();
+    EXPECT_EQ(again["port-uc"], std::to_string(challenge.ue.portC));
+    std::cout << client.seen();
+}
+
+TEST_P(RegisterKernelTest, CyclesRegisterAndDeregisterThenReportTheRate) {
+    ASSERT_TRUE(sandbox_);
+    RegisterProcess client(arguments({"--cycles", "2", "--timer-f", "20"}));
+    for (int cycle = 0; cycle < 2; ++cycle) {
+        registerClient(client);
+        ASSERT_FALSE(registered.empty()) << "cycle " << cycle << "\n" << client.seen();
+        reg::Message deregister = serverPort->receive();
+        EXPECT_EQ(deregister.header("Expires"), "0");
+        answerProtected(responseText("200 OK", network.ok(deregister.headers, 0, {kImpu}, {})));
+        ASSERT_FALSE(client.lineStartingWith("deregistered").empty()) << client.seen();
+        // The next cycle has a new challenge and a new SA set.
+        removePcscfSas();
+        if (tcp()) {  // and the client's protected connection from a new port_uc
+            serverPort.reset();
+            serverPort = std::make_unique<PcscfPort>(true, network.options().portS);
+        }
+    }
+    auto cycles = fields(client.lineStartingWith("cycles"));
+    EXPECT_EQ(cycles["n"], "2") << client.seen();
+    EXPECT_GT(std::stod(cycles["per-second"]), 0.0) << client.seen();
+    EXPECT_EQ(client.wait(10s), 0) << client.seen();
+    EXPECT_EQ(kernelView().keyedSas, 0u);
+    EXPECT_EQ(client.seen().find("SUBSCRIBE"), std::string::npos) << client.seen();
+}
+
+TEST_P(RegisterKernelTest, ARequestWithoutAnswerTimesOutAndLeavesNothingInstalled) {
+    ASSERT_TRUE(sandbox_);
+    RegisterProcess client(arguments({"--timer-f", "1"}));
+    // The P-CSCF takes the REGISTER (over TCP: accepts the connection) and never answers.
+    ASSERT_NO_THROW(unprotected->receive(5s)) << client.seen();
+    // Nobody answers: timer F, then the daemon says to wait for a retry.
+    EXPECT_FALSE(client.lineStartingWith("timeout").empty()) << client.seen();
+    EXPECT_FALSE(client.lineStartingWith("waiting").empty()) << client.seen();
+    client.signal(SIGINT);
+    EXPECT_EQ(client.wait(10s), 0) << client.seen();
+    EXPECT_EQ(kernelView().keyedSas, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, RegisterKernelTest, ::testing::Values("udp", "tcp"),
+                         [](const auto& transport) { return transport.param; });
+
+}  // namespace
+}  // namespace imsaka::daemontest

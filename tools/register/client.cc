@@ -1,0 +1,478 @@
+#include "client.h"
+
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <ctime>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+#include <system_error>
+
+namespace imsaka::reg {
+namespace {
+
+// One event per line on standard output, flushed at once: scripts read it as it comes.
+void say(const std::string& line) {
+    std::cout << line << std::endl;
+}
+
+std::string yesNo(bool value) {
+    return value ? "yes" : "no";
+}
+
+std::string milliseconds(Clock::duration duration) {
+    std::ostringstream text;
+    text << std::fixed << std::setprecision(1)
+         << std::chrono::duration<double, std::milli>(duration).count();
+    return text.str();
+}
+
+bool isSuccess(uint16_t status) {
+    return status >= 200 && status < 300;
+}
+
+// "reg" or "reg;id=1" is the reg event package (RFC 3680).
+bool isRegEvent(const Message& request) {
+    std::string event = request.header("Event");
+    if (event.empty()) event = request.header("o");  // compact form
+    return event.substr(0, event.find(';')) == "reg";
+}
+
+// The URI of a name-addr we built ourselves, "<sip:...>;params".
+std::string uriOf(const std::string& nameAddr) {
+    size_t open = nameAddr.find('<');
+    size_t close = nameAddr.find('>', open);
+    if (open == std::string::npos || close == std::string::npos) return nameAddr;
+    return nameAddr.substr(open + 1, close - open - 1);
+}
+
+}  // namespace
+
+Client::Client(sdbus::IConnection& bus, Registration& registration, ClientSettings settings)
+    : bus_(bus),
+      registration_(registration),
+      settings_(settings),
+      transport_(registration.Transport()) {
+    sigset_t stopSignals;
+    sigemptyset(&stopSignals);
+    sigaddset(&stopSignals, SIGINT);
+    sigaddset(&stopSignals, SIGTERM);
+    sigprocmask(SIG_BLOCK, &stopSignals, nullptr);
+    signals_ = signalfd(-1, &stopSignals, SFD_CLOEXEC);
+    if (signals_ < 0) throw std::system_error(errno, std::generic_category(), "signalfd");
+}
+
+Client::~Client() {
+    close(signals_);
+}
+
+int Client::run() {
+    if (settings_.cycles > 0) return runCycles();
+    Outcome outcome = registerOnce(toStep(registration_.Register()));
+    while (outcome != Outcome::Ended) {
+        if (outcome == Outcome::Registered && settings_.subscribe && !subscribed_) subscribe();
+        outcome = Outcome::Unchanged;
+        if (!handleNotifies()) return 1;
+        if (stopRequested_) return deregister() ? 0 : 1;
+        if (auto reason = registration_.takeRefresh()) {
+            say("refresh reason=" + *reason);
+            outcome = registerOnce(toStep(registration_.Register()));
+            continue;
+        }
+        waitFor(std::nullopt);
+    }
+    return 1;
+}
+
+int Client::runCycles() {
+    auto started = Clock::now();
+    unsigned done = 0;
+    while (done < settings_.cycles && !stopRequested_) {
+        if (registerOnce(toStep(registration_.Register())) != Outcome::Registered) return 1;
+        if (!deregister()) return 1;
+        ++done;
+    }
+    double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    std::ostringstream line;
+    line << std::fixed << std::setprecision(3) << "cycles n=" << done << " seconds=" << seconds
+         << " per-second=" << (seconds > 0 ? done / seconds : 0.0);
+    say(line.str());
+    return 0;
+}
+
+Client::Outcome Client::registerOnce(Step step) {
+    challenge_ = {};
+    firstSent_ = Clock::now();
+    std::string next = exchange(std::move(step));
+    if (next == "done") {
+        openProtectedLinks();  // a new SA set may have brought new ports
+        printRegistered();
+        return Outcome::Registered;
+    }
+    if (next == "wait") {
+        say("waiting state=" + registration_.State());
+        return Outcome::Unchanged;
+    }
+    printFailure(lastStatus_ ? "sip-" + std::to_string(lastStatus_) : "timeout",
+                 registration_.LastError());
+    return Outcome::Ended;
+}
+
+bool Client::deregister() {
+    auto started = Clock::now();
+    Step step;
+    try {
+        step = toStep(registration_.Deregister());
+    } catch (const sdbus::Error& error) {
+        // Not registered (waiting for a retry, say): nothing to tell the network.
+        if (error.getName() == "org.imsaka.Error.WrongState") return true;
+        throw;
+    }
+    std::string next = exchange(std::move(step));
+    // The daemon removed the SA set: its ports are free again, ours must not hold them.
+    client_.reset();
+    server_.reset();
+    previousServer_.reset();
+    accepted_.clear();
+    portUc_ = portUs_ = 0;
+    if (next == "stop" && isSuccess(lastStatus_)) {
+        say("deregistered deregister-ms=" + milliseconds(Clock::now() - started));
+        return true;
+    }
+    printFailure(lastStatus_ ? "sip-" + std::to_string(lastStatus_) : "timeout",
+                 registration_.LastError());
+    return false;
+}
+
+// Sends what the daemon asks for and hands it each final response (or the timeout) until
+// it asks for nothing more; returns its last "next".
+std::string Client::exchange(Step step) {
+    while (step.next == "send") {
+        if (step.isProtected) lastRegister_ = step.headers;
+        std::optional<Message> response = transact(step, "REGISTER");
+        if (!response) {
+            lastStatus_ = 0;
+            step = toStep(registration_.HandleTimeout());
+            continue;
+        }
+        lastStatus_ = response->status;
+        finalReceived_ = Clock::now();
+        if (isSuccess(response->status))
+            granted_ = grantedExpires(*response, uriOf(findHeader(step.headers, "Contact")));
+        std::vector<sdbus::Struct<std::string, std::string>> headers;
+        for (const auto& [name, value] : response->headers) headers.emplace_back(name, value);
+        step = toStep(registration_.HandleResponse(response->status, headers));
+        if (response->status == 401) challenge_ += Clock::now() - finalReceived_;
+    }
+    return step.next;
+}
+
+// One non-INVITE client transaction (RFC 3261 17.1.2): over UDP retransmitted at timer E,
+// given up at timer F; over TCP given up at timer F or when the connection goes.
+std::optional<Message> Client::transact(const Step& step, const std::string& method) {
+    std::string branch = newBranch();
+    std::string text = buildRequest(method, step.uri, step.headers, branch);
+    Link* link = nullptr;
+    try {
+        link = &linkFor(step);
+        if (link->kind == Link::Kind::Datagram)
+            sendDatagram(link->socket, step.remote, text);
+        else
+            sendStream(link->socket, text);
+    } catch (const TransportError& error) {
+        say("timeout method=" + method + " error=transport message=" + error.what());
+        if (link && link->kind == Link::Kind::Stream) closeLink(*link);
+        return std::nullopt;
+    }
+    say("sent method=" + method + " transport=" + step.transport +
+        " from=" + localEndpoint(link->socket).text() + " to=" + step.remote.text() +
+        " protected=" + yesNo(step.isProtected));
+
+    awaitedBranch_ = branch;
+    awaitedLink_ = link;
+    awaitedLinkClosed_ = false;
+    finalResponse_.reset();
+    const bool retransmits = link->kind == Link::Kind::Datagram;
+    auto interval = settings_.t1;
+    auto retransmitAt = Clock::now() + interval;
+    const auto giveUpAt = Clock::now() + settings_.timerF;
+    while (!finalResponse_ && !awaitedLinkClosed_ && Clock::now() < giveUpAt) {
+        waitFor(retransmits ? std::min(retransmitAt, giveUpAt) : giveUpAt);
+        if (retransmits && !finalResponse_ && Clock::now() >= retransmitAt) {
+            try {
+                sendDatagram(link->socket, step.remote, text);
+            } catch (const TransportError&) {
+                // A lost datagram: timer F decides.
+            }
+            interval = std::min(interval * 2, settings_.t2);
+            retransmitAt = Clock::now() + interval;
+        }
+    }
+    awaitedBranch_.clear();
+    awaitedLink_ = nullptr;
+    if (!finalResponse_) {
+        say("timeout method=" + method);
+        return std::nullopt;
+    }
+    say("received status=" + std::to_string(finalResponse_->status) + " method=" + method);
+    return std::exchange(finalResponse_, std::nullopt);
+}
+
+// SUBSCRIBE to our own reg event (TS 24.229 5.1.1.3) over the protected client port, routed
+// through the P-CSCF's protected server port and the Service-Route.
+void Client::subscribe() {
+    const std::string impu = registration_.Impu();
+    const std::string local = registration_.LocalAddress();
+    if (subscribeCallId_.empty()) {
+        subscribeCallId_ = newBranch().substr(7) + "@" + local;
+        subscribeTag_ = newBranch().substr(7);
+    }
+    Step step;
+    step.uri = impu;
+    step.transport = transport_;
+    step.local = {local, registration_.PortUc()};
+    step.remote = {registration_.PcscfAddress(), registration_.PortPs()};
+    step.isProtected = true;
+    Headers& headers = step.headers;
+    headers.emplace_back("Via", findHeader(lastRegister_, "Via"));
+    headers.emplace_back("Route", "<sip:" + step.remote.text() + ";lr>");
+    for (const auto& route : registration_.ServiceRoute())
+        headers.emplace_back("Route", "<" + route + ">");
+    headers.emplace_back("From", "<" + impu + ">;tag=" + subscribeTag_);
+    headers.emplace_back("To", "<" + impu + ">");
+    headers.emplace_back("Call-ID", subscribeCallId_);
+    headers.emplace_back("CSeq", std::to_string(++subscribeCseq_) + " SUBSCRIBE");
+    headers.emplace_back("Event", "reg");
+    headers.emplace_back("Accept", "application/reginfo+xml");
+    headers.emplace_back("Expires", "600000");
+    headers.emplace_back("Contact", "<" + uriOf(findHeader(lastRegister_, "Contact")) + ">");
+    headers.emplace_back("P-Preferred-Identity", "<" + impu + ">");
+
+    std::optional<Message> response = transact(step, "SUBSCRIBE");
+    if (response && isSuccess(response->status)) {
+        subscribed_ = true;
+        say("subscribed expires=" + response->header("Expires"));
+    }
+}
+
+// Hands the reg-event bodies that came to the daemon; false when the registration ended.
+bool Client::handleNotifies() {
+    while (!notifyBodies_.empty()) {
+        std::string body = std::move(notifyBodies_.front());
+        notifyBodies_.pop_front();
+        Step step;
+        try {
+            step = toStep(registration_.HandleNotify(body));
+        } catch (const sdbus::Error& error) {
+            // A body the daemon cannot use changes nothing; the registration goes on.
+            say("notify error=" + error.getName() + " message=" + error.getMessage());
+            continue;
+        }
+        say("notify state=" + registration_.State() + " next=" + step.next);
+        if (step.next == "send") {
+            if (registerOnce(std::move(step)) == Outcome::Ended) return false;
+        } else if (step.next == "stop") {
+            printFailure("terminated", registration_.LastError());
+            return false;
+        }
+    }
+    return true;
+}
+
+Client::Link& Client::linkFor(const Step& step) {
+    const bool udp = step.transport != "tcp";
+    if (!step.isProtected) {
+        // From the unprotected port: over UDP the response comes back to it, over TCP on
+        // the connection. Kept open between registrations: a new TCP connection from the
+        // same port would wait out TIME_WAIT.
+        bool usable = unprotected_ && unprotected_->socket &&
+                      localEndpoint(unprotected_->socket) == step.local &&
+                      (udp || peerEndpoint(unprotected_->socket) == step.remote);
+        if (!usable) {
+            unprotected_ = std::make_unique<Link>();
+            unprotected_->kind = udp ? Link::Kind::Datagram : Link::Kind::Stream;
+            unprotected_->socket = udp ? bindUdp(step.local) : connectTcp(step.local, step.remote);
+            unprotected_->connected = !udp;
+        }
+        return *unprotected_;
+    }
+    openProtectedLinks();
+    if (client_->kind == Link::Kind::Stream && !client_->connected) {
+        connect(client_->socket, step.remote);
+        client_->connected = true;
+    }
+    return *client_;
+}
+
+// The sockets of the protected ports come from the daemon (OpenSocket); a new SA set may
+// bring new ports, and a closed TCP connection needs a new socket.
+void Client::openProtectedLinks() {
+    const bool udp = transport_ != "tcp";
+    uint16_t portUc = registration_.PortUc();
+    uint16_t portUs = registration_.PortUs();
+    if (!client_ || !client_->socket || portUc != portUc_) {
+        client_ = std::make_unique<Link>();
+        client_->kind = udp ? Link::Kind::Datagram : Link::Kind::Stream;
+        client_->socket = Socket(registration_.OpenSocket(transport_, "client").release());
+        client_->isProtected = true;
+        portUc_ = portUc;
+    }
+    if (!server_ || !server_->socket || portUs != portUs_) {
+        // Kamailio 5.6 keeps sending to the previous set's port_us after a new set: listen
+        // there too until the next change.
+        previousServer_ = std::move(server_);
+        server_ = std::make_unique<Link>();
+        server_->kind = udp ? Link::Kind::Datagram : Link::Kind::Listener;
+        server_->socket = Socket(registration_.OpenSocket(transport_, "server").release());
+        server_->isProtected = true;
+        portUs_ = portUs;
+    }
+}
+
+// Waits until something arrives on a socket or the bus, a stop signal, or the deadline;
+// handles what arrived. Returns at once when the bus had queued messages (a RefreshDue read
+// during a method call, say): the caller looks at what they changed first.
+void Client::waitFor(std::optional<Clock::time_point> deadline) {
+    bool processed = false;
+    while (bus_.processPendingRequest()) processed = true;
+    if (processed) return;
+    std::erase_if(accepted_, [](const auto& link) { return !link->socket; });
+
+    std::vector<pollfd> fds;
+    std::vector<Link*> links;
+    auto bus = bus_.getEventLoopPollData();
+    fds.push_back({bus.fd, bus.events, 0});
+    fds.push_back({signals_, POLLIN, 0});
+    auto watch = [&](Link* link) {
+        if (!link || !link->socket) return;
+        fds.push_back({link->socket.fd(), POLLIN, 0});
+        links.push_back(link);
+    };
+    watch(unprotected_.get());
+    watch(client_.get());
+    watch(server_.get());
+    watch(previousServer_.get());
+    for (auto& link : accepted_) watch(link.get());
+
+    int timeout = -1;
+    if (deadline) {
+        auto left = std::chrono::ceil<Milliseconds>(*deadline - Clock::now()).count();
+        timeout = static_cast<int>(std::clamp<long>(left, 0, 60000));
+    }
+    if (poll(fds.data(), fds.size(), timeout) < 0) {
+        if (errno == EINTR) return;
+        throw std::system_error(errno, std::generic_category(), "poll");
+    }
+    if (fds[1].revents & POLLIN) {
+        signalfd_siginfo signal{};
+        if (read(signals_, &signal, sizeof signal) == sizeof signal) stopRequested_ = true;
+    }
+    for (size_t i = 0; i < links.size(); ++i)
+        if (fds[i + 2].revents) readFrom(*links[i]);
+    while (bus_.processPendingRequest()) {
+    }
+}
+
+void Client::readFrom(Link& link) {
+    try {
+        switch (link.kind) {
+            case Link::Kind::Listener: {
+                auto connection = std::make_unique<Link>();
+                connection->kind = Link::Kind::Stream;
+                connection->socket = accept(link.socket);
+                connection->isProtected = link.isProtected;
+                connection->connected = true;
+                accepted_.push_back(std::move(connection));
+                return;
+            }
+            case Link::Kind::Datagram: {
+                Datagram datagram = receiveDatagram(link.socket);
+                dispatch(datagram.data, link, datagram.from);
+                return;
+            }
+            case Link::Kind::Stream: {
+                std::optional<std::string> bytes = receiveStream(link.socket);
+                if (!bytes) return closeLink(link);
+                link.framer.append(*bytes);
+                Endpoint peer = peerEndpoint(link.socket);
+                while (auto message = link.framer.next()) dispatch(*message, link, peer);
+                return;
+            }
+        }
+    } catch (const SipMessageError& error) {
+        // A stream that cannot be framed cannot be resynchronised.
+        say(std::string("ignored error=stream message=") + error.what());
+        if (link.kind == Link::Kind::Stream) closeLink(link);
+    } catch (const TransportError& error) {
+        say(std::string("ignored error=transport message=") + error.what());
+        if (link.kind == Link::Kind::Stream) closeLink(link);
+    }
+}
+
+void Client::dispatch(const std::string& text, Link& link, const Endpoint& from) {
+    Message message;
+    try {
+        message = parseMessage(text);
+    } catch (const SipMessageError& error) {
+        say("ignored from=" + from.text() + " error=unparsable message=" + error.what());
+        return;
+    }
+    if (message.isRequest) return answer(message, text, link, from);
+    // Provisional responses and strays (a late answer to a retransmission) change nothing.
+    if (!awaitedBranch_.empty() && message.branch == awaitedBranch_ && message.status >= 200 &&
+        !finalResponse_)
+        finalResponse_ = std::move(message);
+}
+
+void Client::answer(const Message& request, const std::string& text, Link& link,
+                    const Endpoint& to) {
+    say("received method=" + request.method + " from=" + to.text());
+    if (request.method == "ACK") return;
+    bool known =
+        request.method == "NOTIFY" || request.method == "MESSAGE" || request.method == "OPTIONS";
+    uint16_t status = known ? 200 : 405;
+    std::string response = buildResponse(text, status, known ? "OK" : "Method Not Allowed");
+    if (link.kind == Link::Kind::Datagram)
+        sendDatagram(link.socket, to, response);
+    else
+        sendStream(link.socket, response);
+    say("sent status=" + std::to_string(status) + " method=" + request.method +
+        " transport=" + transport_ + " from=" + localEndpoint(link.socket).text() +
+        " to=" + to.text() + " protected=" + yesNo(link.isProtected));
+
+    // A retransmitted NOTIFY is answered again but handed over once.
+    if (seenRequests_.size() > 256) seenRequests_.clear();
+    bool isNew = seenRequests_.insert(request.callId + " " + request.cseq).second;
+    if (isNew && request.method == "NOTIFY" && isRegEvent(request) && !request.body.empty())
+        notifyBodies_.push_back(request.body);
+}
+
+void Client::closeLink(Link& link) {
+    link.socket.close();
+    link.connected = false;
+    link.framer = StreamFramer();
+    if (&link == awaitedLink_) awaitedLinkClosed_ = true;
+}
+
+void Client::printRegistered() {
+    // What the network granted; the seconds left when the 200 did not say.
+    const auto expiresAt = static_cast<long long>(registration_.Expires());
+    const long long left = expiresAt > 0 ? std::max(0LL, expiresAt - std::time(nullptr)) : 0;
+    say("registered expires=" + std::to_string(granted_ ? *granted_ : left) +
+        " port-uc=" + std::to_string(registration_.PortUc()) +
+        " port-us=" + std::to_string(registration_.PortUs()) +
+        " port-pc=" + std::to_string(registration_.PortPc()) +
+        " port-ps=" + std::to_string(registration_.PortPs()) + " register-ms=" +
+        milliseconds(finalReceived_ - firstSent_) + " challenge-ms=" + milliseconds(challenge_));
+}
+
+void Client::printFailure(const std::string& error, const std::string& message) {
+    say("failed error=" + error + " message=" + (message.empty() ? "-" : message));
+}
+
+}  // namespace imsaka::reg

@@ -1,0 +1,68 @@
+// The transport side of imsaka-register: UDP and TCP sockets over IPv4 and IPv6, named by
+// address and port as imsakad names them. Errors throw TransportError.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace imsaka::reg {
+
+class TransportError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+struct Endpoint {
+    std::string address;  // an IP literal, IPv6 without brackets
+    uint16_t port = 0;
+
+    std::string text() const;  // "10.0.0.1:5060", "[fd00::1]:5060"
+    bool operator==(const Endpoint&) const = default;
+};
+
+// Owns one file descriptor.
+class Socket {
+  public:
+    Socket() = default;
+    explicit Socket(int fd) : fd_(fd) {}
+    Socket(Socket&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+    Socket& operator=(Socket&& other) noexcept;
+    Socket(const Socket&) = delete;
+    Socket& operator=(const Socket&) = delete;
+    ~Socket() { close(); }
+
+    int fd() const { return fd_; }
+    explicit operator bool() const { return fd_ >= 0; }
+    void close();
+
+  private:
+    int fd_ = -1;
+};
+
+Socket bindUdp(const Endpoint& local);
+// A TCP connection from local (port 0: any) to remote.
+Socket connectTcp(const Endpoint& local, const Endpoint& remote);
+// A listening TCP socket.
+Socket listenTcp(const Endpoint& local);
+// Connects a TCP socket that is already bound (as OpenSocket("tcp", "client") gives it).
+void connect(const Socket& socket, const Endpoint& remote);
+
+void sendDatagram(const Socket& socket, const Endpoint& to, std::string_view data);
+void sendStream(const Socket& socket, std::string_view data);
+
+struct Datagram {
+    std::string data;
+    Endpoint from;
+};
+Datagram receiveDatagram(const Socket& socket);
+// What a stream holds now; nothing when the peer closed it.
+std::optional<std::string> receiveStream(const Socket& socket);
+Socket accept(const Socket& listener);
+
+Endpoint localEndpoint(const Socket& socket);
+Endpoint peerEndpoint(const Socket& socket);
+
+}  // namespace imsaka::reg
