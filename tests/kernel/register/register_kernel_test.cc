@@ -67,9 +67,10 @@ class PcscfPort {
     reg::Message receive(std::chrono::milliseconds timeout = 15s) {
         if (!tcp_) {
             if (!readable(socket_.fd(), timeout)) throw std::runtime_error("nothing came");
-            reg::Datagram datagram = reg::receiveDatagram(socket_);
-            peer_ = datagram.from;
-            return reg::parseMessage(datagram.data);
+            auto datagram = reg::receiveDatagram(socket_);
+            if (!datagram) throw std::runtime_error("nothing came");
+            peer_ = datagram->from;
+            return reg::parseMessage(datagram->data);
         }
         if (!connection_) {
             if (!readable(socket_.fd(), timeout)) throw std::runtime_error("no connection came");
