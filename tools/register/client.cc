@@ -391,8 +391,8 @@ void Client::readFrom(Link& link) {
                 return;
             }
             case Link::Kind::Datagram: {
-                Datagram datagram = receiveDatagram(link.socket);
-                dispatch(datagram.data, link, datagram.from);
+                if (auto datagram = receiveDatagram(link.socket))
+                    dispatch(datagram->data, link, datagram->from);
                 return;
             }
             case Link::Kind::Stream: {
