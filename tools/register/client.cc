@@ -184,14 +184,14 @@ std::optional<Message> Client::transact(const Step& step, const std::string& met
             sendDatagram(link->socket, step.remote, text);
         else
             sendStream(link->socket, text);
+        say("sent method=" + method + " transport=" + step.transport +
+            " from=" + localEndpoint(link->socket).text() + " to=" + step.remote.text() +
+            " protected=" + yesNo(step.isProtected));
     } catch (const TransportError& error) {
         say("timeout method=" + method + " error=transport message=" + error.what());
         if (link && link->kind == Link::Kind::Stream) closeLink(*link);
         return std::nullopt;
     }
-    say("sent method=" + method + " transport=" + step.transport +
-        " from=" + localEndpoint(link->socket).text() + " to=" + step.remote.text() +
-        " protected=" + yesNo(step.isProtected));
 
     awaitedBranch_ = branch;
     awaitedLink_ = link;
@@ -391,8 +391,8 @@ void Client::readFrom(Link& link) {
                 return;
             }
             case Link::Kind::Datagram: {
-                Datagram datagram = receiveDatagram(link.socket);
-                dispatch(datagram.data, link, datagram.from);
+                if (auto datagram = receiveDatagram(link.socket))
+                    dispatch(datagram->data, link, datagram->from);
                 return;
             }
             case Link::Kind::Stream: {

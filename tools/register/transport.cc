@@ -1,9 +1,10 @@
 #include "transport.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -50,6 +51,15 @@ Endpoint fromAddress(const sockaddr_storage& storage) {
     const auto& v4 = reinterpret_cast<const sockaddr_in&>(storage);
     inet_ntop(AF_INET, &v4.sin_addr, text, sizeof text);
     return {text, ntohs(v4.sin_port)};
+}
+
+// A socket may be non-blocking: wait until `events`, bounded so that a peer that never
+// answers cannot hold the client.
+void waitUntil(const Socket& socket, short events, const std::string& what) {
+    pollfd wait{socket.fd(), events, 0};
+    int ready = poll(&wait, 1, 10000);
+    if (ready < 0) fail(what);
+    if (ready == 0) throw TransportError(what + ": timed out");
 }
 
 Socket boundSocket(const Endpoint& local, int type) {
@@ -102,12 +112,29 @@ Socket listenTcp(const Endpoint& local) {
 }
 
 void connect(const Socket& socket, const Endpoint& remote) {
-    // A peer that does not answer must not hold the client for the kernel's two minutes.
-    timeval timeout{10, 0};
-    setsockopt(socket.fd(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+    // Without an answer a blocking connect waits for the kernel's two minutes: connect
+    // without blocking and wait a bounded time. The flag is restored: the socket may be
+    // shared with imsakad (OpenSocket hands out a duplicate).
     Address address = toAddress(remote);
-    if (::connect(socket.fd(), address.raw(), address.length) != 0 && errno != EISCONN)
-        fail("connect to " + remote.text());
+    const std::string what = "connect to " + remote.text();
+    int flags = fcntl(socket.fd(), F_GETFL);
+    if (flags < 0 || fcntl(socket.fd(), F_SETFL, flags | O_NONBLOCK) != 0) fail(what);
+    int result = ::connect(socket.fd(), address.raw(), address.length);
+    int error = result == 0 ? 0 : errno;
+    if (error == EINPROGRESS) {
+        pollfd wait{socket.fd(), POLLOUT, 0};
+        int ready = poll(&wait, 1, 10000);
+        socklen_t length = sizeof error;
+        if (ready == 0)
+            error = ETIMEDOUT;
+        else if (ready < 0 || getsockopt(socket.fd(), SOL_SOCKET, SO_ERROR, &error, &length) != 0)
+            error = errno;
+    }
+    fcntl(socket.fd(), F_SETFL, flags);
+    if (error != 0 && error != EISCONN) {
+        errno = error;
+        fail(what);
+    }
 }
 
 void sendDatagram(const Socket& socket, const Endpoint& to, std::string_view data) {
@@ -120,24 +147,30 @@ void sendStream(const Socket& socket, std::string_view data) {
     while (!data.empty()) {
         ssize_t sent = send(socket.fd(), data.data(), data.size(), MSG_NOSIGNAL);
         if (sent < 0 && errno == EINTR) continue;
+        if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            waitUntil(socket, POLLOUT, "send");
+            continue;
+        }
         if (sent < 0) fail("send");
         data.remove_prefix(static_cast<size_t>(sent));
     }
 }
 
-Datagram receiveDatagram(const Socket& socket) {
+std::optional<Datagram> receiveDatagram(const Socket& socket) {
     char buffer[65536];
     sockaddr_storage from{};
     socklen_t length = sizeof from;
     ssize_t got = recvfrom(socket.fd(), buffer, sizeof buffer, 0,
                            reinterpret_cast<sockaddr*>(&from), &length);
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return std::nullopt;
     if (got < 0) fail("receive");
-    return {std::string(buffer, static_cast<size_t>(got)), fromAddress(from)};
+    return Datagram{std::string(buffer, static_cast<size_t>(got)), fromAddress(from)};
 }
 
 std::optional<std::string> receiveStream(const Socket& socket) {
     char buffer[65536];
     ssize_t got = recv(socket.fd(), buffer, sizeof buffer, 0);
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return std::string();
     if (got < 0 && errno != ECONNRESET) fail("receive");
     if (got <= 0) return std::nullopt;
     return std::string(buffer, static_cast<size_t>(got));

@@ -57,8 +57,9 @@ struct Datagram {
     std::string data;
     Endpoint from;
 };
-Datagram receiveDatagram(const Socket& socket);
-// What a stream holds now; nothing when the peer closed it.
+// The next datagram; nothing when none is waiting (a non-blocking socket).
+std::optional<Datagram> receiveDatagram(const Socket& socket);
+// What a stream holds now ("" when nothing is waiting); nothing when the peer closed it.
 std::optional<std::string> receiveStream(const Socket& socket);
 Socket accept(const Socket& listener);
 

@@ -281,10 +281,20 @@ void RegistrationEngine::Impl::onIntervalTooBrief(Time now, Actions& out,
     }
     // A new attempt of the same kind, asking for at least Min-Expires; not a failure.
     endTransaction(out);
-    if (temporary_) removeSet(out, *temporary_);
     expires_ = minimum;
     setState(out, purpose_ == Purpose::Refresh ? RegistrationState::Reregistering
                                                : RegistrationState::Registering);
+    if (offer_ && !temporary_) {
+        // The offer no SA set was made from is offered again: Kamailio 5.6 keeps the first
+        // offer of a pending contact for the SAs of its next 401, so a new one never matches.
+        if (purpose_ == Purpose::Initial) {
+            sendInitial(now, out);
+        } else {
+            sendRegister(now, out, findSet(established_), lastAuthorization_);
+        }
+        return;
+    }
+    if (temporary_) removeSet(out, *temporary_);
     startAttempt(out, purpose_);
 }
 

@@ -106,7 +106,11 @@ void setUpTestNetwork() {
         "ip addr add 10.46.0.1/24 dev veth-ue && ip addr add 10.46.0.3/24 dev veth-ue && "
         "ip link set veth-ue up && ip -n imsaka-pcscf link set lo up && "
         "ip -n imsaka-pcscf addr add 10.46.0.2/24 dev veth-pc && "
-        "ip -n imsaka-pcscf link set veth-pc up; }";
+        "ip -n imsaka-pcscf link set veth-pc up && "
+        // IPv6 too (the end-to-end tests use it); nodad: usable at once.
+        "ip -6 addr add fd46::1/64 dev veth-ue nodad && "
+        "ip -6 addr add fd46::3/64 dev veth-ue nodad && "
+        "ip -n imsaka-pcscf -6 addr add fd46::2/64 dev veth-pc nodad; }";
     if (std::system(setup) != 0)
         throw std::runtime_error("cannot set up the test network (veth, namespace imsaka-pcscf)");
 }

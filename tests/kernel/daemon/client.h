@@ -92,7 +92,8 @@ std::string waitForReadyCard(sdbus::IConnection& connection, const std::string& 
 std::vector<std::string> saObjects(sdbus::IConnection& connection, const std::string& registration);
 
 // The addresses the tests use: two UE addresses here, and the P-CSCF's on the other end of
-// a veth pair, in the namespace imsaka-pcscf (made once per network namespace).
+// a veth pair, in the namespace imsaka-pcscf (made once per network namespace). The same
+// three exist in IPv6: fd46::1, fd46::3, fd46::2.
 inline constexpr const char* kUeAddress = "10.46.0.1";
 inline constexpr const char* kUeAddress2 = "10.46.0.3";
 inline constexpr const char* kPcscfAddress = "10.46.0.2";

@@ -8,6 +8,14 @@
 namespace imsaka::daemontest {
 namespace {
 
+size_t occurrences(const std::string& text, const std::string& word) {
+    size_t count = 0;
+    for (auto at = text.find(word); at != std::string::npos; at = text.find(word, at + 1)) ++count;
+    return count;
+}
+
+}  // namespace
+
 std::string commandOutput(const std::string& command) {
     FILE* pipe = popen(command.c_str(), "r");
     if (!pipe) throw std::runtime_error("cannot run " + command);
@@ -18,14 +26,6 @@ std::string commandOutput(const std::string& command) {
     if (pclose(pipe) != 0) throw std::runtime_error(command + " failed");
     return output;
 }
-
-size_t occurrences(const std::string& text, const std::string& word) {
-    size_t count = 0;
-    for (auto at = text.find(word); at != std::string::npos; at = text.find(word, at + 1)) ++count;
-    return count;
-}
-
-}  // namespace
 
 KernelView kernelView() {
     KernelView view;

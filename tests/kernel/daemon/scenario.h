@@ -28,6 +28,9 @@ struct KernelView {
 };
 KernelView kernelView();
 
+// What a shell command prints on stdout; throws when it fails.
+std::string commandOutput(const std::string& command);
+
 // Everything one scenario runs against, started in this order and ended in reverse.
 struct Sandbox {
     explicit Sandbox(const testing::CardProfile& profile = {}, const std::string& extraPolicy = "");

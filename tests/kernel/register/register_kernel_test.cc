@@ -67,9 +67,10 @@ class PcscfPort {
     reg::Message receive(std::chrono::milliseconds timeout = 15s) {
         if (!tcp_) {
             if (!readable(socket_.fd(), timeout)) throw std::runtime_error("nothing came");
-            reg::Datagram datagram = reg::receiveDatagram(socket_);
-            peer_ = datagram.from;
-            return reg::parseMessage(datagram.data);
+            auto datagram = reg::receiveDatagram(socket_);
+            if (!datagram) throw std::runtime_error("nothing came");
+            peer_ = datagram->from;
+            return reg::parseMessage(datagram->data);
         }
         if (!connection_) {
             if (!readable(socket_.fd(), timeout)) throw std::runtime_error("no connection came");
@@ -318,12 +319,10 @@ TEST_P(RegisterKernelTest, SubscribesAndEndsWhenTheNetworkRejectsTheRegistration
     EXPECT_EQ(subscribe.uri, kImpu);
     EXPECT_EQ(subscribe.header("Event"), "reg");
     EXPECT_EQ(subscribe.header("Expires"), "600000");
-    std::vector<std::string> routes;
-    for (const auto& [name, value] : subscribe.headers)
-        if (name == "Route") routes.push_back(value);
-    EXPECT_EQ(routes, (std::vector<std::string>{
-                          "<sip:10.46.0.2:" + std::to_string(challenge.pcscf.portS) + ";lr>",
-                          "<sip:orig@scscf.example.org;lr>"}));
+    EXPECT_EQ(testing::headerValues(subscribe.headers, "Route"),
+              (std::vector<std::string>{
+                  "<sip:10.46.0.2:" + std::to_string(challenge.pcscf.portS) + ";lr>",
+                  "<sip:orig@scscf.example.org;lr>"}));
     const std::string contactUri = uriOf(answer.header("Contact"));
     EXPECT_EQ(uriOf(subscribe.header("Contact")), contactUri);
     auto ok = network.response(subscribe.headers);

@@ -69,6 +69,32 @@ TEST(PacketTest, Ipv6TcpSkipsTheTcpHeader) {
     EXPECT_TRUE(packet.clearSip());
 }
 
+TEST(PacketTest, Ipv6FirstFragmentGivesTheEspSpi) {
+    std::vector<uint8_t> data = {0x60, 0, 0, 0, 0, 0, IPPROTO_FRAGMENT, 64};
+    data.insert(data.end(), 32, 0);
+    // Fragment header: next header ESP, offset 0 with "more fragments", identification.
+    std::vector<uint8_t> fragment = {IPPROTO_ESP, 0, 0x00, 0x01, 0, 0, 0, 7};
+    data.insert(data.end(), fragment.begin(), fragment.end());
+    std::vector<uint8_t> esp = {0x00, 0x00, 0x10, 0x01, 0, 0, 0, 1};
+    data.insert(data.end(), esp.begin(), esp.end());
+    Packet packet;
+    ASSERT_TRUE(parseIpPacket(data.data(), data.size(), packet));
+    EXPECT_TRUE(packet.esp());
+    EXPECT_EQ(packet.spi, 4097u);
+}
+
+TEST(PacketTest, LaterFragmentsAreNotReadAsHeaders) {
+    // IPv4, protocol ESP, fragment offset 185 (1480 bytes): its first bytes are not an SPI.
+    auto data = ipv4(IPPROTO_ESP, {0xde, 0xad, 0xbe, 0xef});
+    data[6] = 0x00;
+    data[7] = 0xb9;
+    Packet packet;
+    ASSERT_TRUE(parseIpPacket(data.data(), data.size(), packet));
+    EXPECT_TRUE(packet.laterFragment);
+    EXPECT_FALSE(packet.esp());
+    EXPECT_EQ(packet.spi, 0u);
+}
+
 TEST(PacketTest, OtherTrafficIsNotSip) {
     auto data = ipv4(IPPROTO_UDP, withText({0, 53, 0, 53, 0, 0, 0, 0}, "\x01\x02"));
     Packet packet;

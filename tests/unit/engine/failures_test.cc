@@ -164,15 +164,19 @@ TEST_F(Failures, CardFailureCountsAsAFailedAttempt) {
     EXPECT_EQ(engine_.info().lastError, "authentication failed: card absent");
 }
 
-TEST_F(Failures, IntervalTooBriefRetriesWithMinExpires) {
+// Kamailio 5.6 keeps the first offer of a pending contact (matched by address and port) for
+// the SAs it makes on the next 401: the retry after a 423 repeats the offer it has.
+TEST_F(Failures, IntervalTooBriefRetriesWithMinExpiresAndTheSameOffer) {
     OutgoingRegister request = start();
     Actions actions =
         engine_.response(at(1), Network::answer(423, request, {{"Min-Expires", "700000"}}));
-    EXPECT_THAT(describe(actions),
-                ElementsAre("CancelTimer(timer-f)", "ReleaseSecurity(6100)", "ReserveSecurity"));
-    OutgoingRegister again = sent(engine_.securityReserved(at(1), kOfferB));
+    EXPECT_FALSE(has<action::ReserveSecurity>(actions));
+    EXPECT_FALSE(has<action::ReleaseSecurity>(actions));
+    OutgoingRegister again = sent(actions);
     EXPECT_EQ(header(again, "Expires"), "700000");
     EXPECT_THAT(header(again, "Contact"), HasSubstr(";expires=700000"));
+    EXPECT_EQ(header(again, "Security-Client"), header(request, "Security-Client"));
+    EXPECT_EQ(again.localPort, request.localPort);
 }
 
 TEST_F(Failures, IntervalTooBriefWithoutAHigherMinimumIsAFailedAttempt) {
