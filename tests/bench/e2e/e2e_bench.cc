@@ -60,12 +60,15 @@ int run(int cycles) {
     }
     daemonTimes(network.ue().daemon->logTail(1000000), install, card);
     if (total.size() != static_cast<size_t>(cycles) || install.size() != total.size())
-        throw std::runtime_error("expected " + std::to_string(cycles) + " registrations and SA installs, got " +
-                                 std::to_string(total.size()) + " and " + std::to_string(install.size()));
+        throw std::runtime_error(
+            "expected " + std::to_string(cycles) + " registrations and SA installs, got " +
+            std::to_string(total.size()) + " and " + std::to_string(install.size()));
     for (size_t i = 0; i < total.size(); ++i) rest.push_back(challenge[i] - install[i] - card[i]);
 
-    std::printf("%d registrations (UDP, IPv4, hmac-sha-1-96/null), each from the first REGISTER to the 200 OK:\n",
-                cycles);
+    std::printf(
+        "%d registrations (UDP, IPv4, hmac-sha-1-96/null), each from the first REGISTER to the 200 "
+        "OK:\n",
+        cycles);
     row("total", total);
     row("  the card's AUTHENTICATE", card);
     row("  the SA set install (XFRM)", install);
