@@ -8,6 +8,7 @@
 #include <exception>
 #include <iostream>
 #include <string>
+#include <thread>
 
 #include "test_network.h"
 
@@ -27,7 +28,12 @@ void imsakactl(const std::string& arguments) {
 
 void showLeftovers(const TestNetwork& network) {
     auto ue = network.ueXfrm();
+    // Kamailio removes its SAs when its usrloc timer (1 s) sweeps the deregistered contact.
     auto pcscf = network.pcscfXfrm();
+    for (int tries = 0; pcscf.sas + pcscf.policies != 0 && tries < 50; ++tries) {
+        std::this_thread::sleep_for(100ms);
+        pcscf = network.pcscfXfrm();
+    }
     std::cout << "UE:     " << ue.sas << " SAs, " << ue.policies << " policies in the kernel\n"
               << "P-CSCF: " << pcscf.sas << " SAs, " << pcscf.policies << " policies in the kernel\n";
     if (ue.sas + ue.policies + pcscf.sas + pcscf.policies != 0)

@@ -31,6 +31,30 @@ TEST(PacketTest, EspGivesItsSpi) {
     EXPECT_FALSE(packet.clearSip());
 }
 
+// A protected REGISTER is larger than the veth's MTU: its second fragment carries ESP as
+// the protocol but no ESP header, and must not count as an ESP packet with some SPI.
+TEST(PacketTest, LaterFragmentOfEspIsNoEspPacket) {
+    auto data = ipv4(IPPROTO_ESP, {0xe4, 0x9b, 0x3a, 0xd5, 0, 0, 0, 1});
+    data[6] = 0x00;  // no more fragments, offset 1448 bytes = 181 units
+    data[7] = 181;
+    Packet packet;
+    ASSERT_TRUE(parseIpPacket(data.data(), data.size(), packet));
+    EXPECT_TRUE(packet.fragment);
+    EXPECT_FALSE(packet.esp());
+    EXPECT_EQ(packet.spi, 0u);
+    EXPECT_NE(packet.describe().find("fragment"), std::string::npos) << packet.describe();
+}
+
+TEST(PacketTest, FirstFragmentOfEspGivesItsSpi) {
+    auto data = ipv4(IPPROTO_ESP, {0x00, 0x00, 0x10, 0x01, 0, 0, 0, 1});
+    data[6] = 0x20;  // more fragments, offset 0
+    Packet packet;
+    ASSERT_TRUE(parseIpPacket(data.data(), data.size(), packet));
+    EXPECT_FALSE(packet.fragment);
+    EXPECT_TRUE(packet.esp());
+    EXPECT_EQ(packet.spi, 4097u);
+}
+
 TEST(PacketTest, UdpSipInClearIsRecognised) {
     // Ports 31000 -> 6100, length and checksum zero.
     auto data = ipv4(IPPROTO_UDP, withText({0x79, 0x18, 0x17, 0xd4, 0, 0, 0, 0},
