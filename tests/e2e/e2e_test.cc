@@ -419,6 +419,21 @@ TEST_F(Refresh, SecondRegistrationHasItsOwnSetAndBothLive) {
     });
 }
 
+// Kamailio's contact, and with it its SA set, goes at the usrloc sweep after the
+// deregistration (it stayed an hour with the default expires_grace).
+TEST_F(Refresh, DeregistrationLeavesNoSasAtThePcscf) {
+    if (!start()) return;
+    run([&] {
+        auto args = TestNetwork::clientArgs();
+        args.push_back("--no-subscribe");
+        auto& client = network().startClient(args);
+        waitRegistered(client);
+        expectPcscfSas(4, 0s);
+        expectDeregisteredCleanly(client);
+        expectPcscfSas(0, 5s);
+    });
+}
+
 // After the 423 imsakad repeats its offer: Kamailio 5.6 matches the pending contact the first
 // REGISTER left and keeps that offer for the SAs of its 401.
 TEST_F(Refresh, TooShortExpiresIsRaisedAfter423) {

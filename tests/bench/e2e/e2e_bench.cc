@@ -4,10 +4,12 @@
 // the reference client. Runs as root inside user-mode Linux under pcsc-sandbox.sh
 // (scripts/bench.sh). Prints figures; it does not judge them.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <regex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -40,42 +42,57 @@ void daemonTimes(const std::string& log, std::vector<double>& install, std::vect
     }
 }
 
+// Kamailio 5.6 cannot register a UE address again once it deregistered (its pending contact
+// from the first initial REGISTER keeps the old offer: tests/e2e/README.md), so each cycle
+// registers from an address of its own: 10.46.0.100 and up, added to the UE's veth.
+std::string cycleAddress(int cycle) {
+    std::string address = "10.46.0." + std::to_string(100 + cycle);
+    std::string command = "ip addr add " + address + "/24 dev veth-ue";
+    if (std::system(command.c_str()) != 0) throw std::runtime_error(command + " failed");
+    return address;
+}
+
 int run(int cycles) {
     TestNetwork network;
-    auto args = TestNetwork::clientArgs();
-    args.insert(args.end(), {"--no-subscribe", "--cycles", std::to_string(cycles)});
-    auto& client = network.startClient(args);
-    auto done = client.waitFor("cycles", std::chrono::seconds(30 + 5 * cycles));
-    if (auto status = client.waitExit(10s); status != 0)
-        throw std::runtime_error("imsaka-register did not end cleanly:\n" + client.log());
-
     std::vector<double> total, challenge, network_, rest, install, card;
-    for (const auto& event : client.events()) {
-        if (event.word != "registered") continue;
-        double registerMs = std::stod(event.at("register-ms"));
-        double challengeMs = std::stod(event.at("challenge-ms"));
+    auto started = std::chrono::steady_clock::now();
+    for (int cycle = 0; cycle < cycles; ++cycle) {
+        auto args = TestNetwork::clientArgs();
+        args[3] = cycleAddress(cycle);  // --local-address
+        args.insert(args.end(), {"--no-subscribe", "--cycles", "1"});
+        auto& client = network.startClient(args);
+        auto registered = client.waitFor("registered", 30s);
+        client.waitFor("cycles", 30s);
+        if (client.waitExit(10s) != 0)
+            throw std::runtime_error("imsaka-register did not end cleanly:\n" + client.log());
+        double registerMs = std::stod(registered.at("register-ms"));
+        double challengeMs = std::stod(registered.at("challenge-ms"));
         total.push_back(registerMs);
         challenge.push_back(challengeMs);
         network_.push_back(registerMs - challengeMs);
     }
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     daemonTimes(network.ue().daemon->logTail(1000000), install, card);
-    if (total.size() != static_cast<size_t>(cycles) || install.size() != total.size())
-        throw std::runtime_error(
-            "expected " + std::to_string(cycles) + " registrations and SA installs, got " +
-            std::to_string(total.size()) + " and " + std::to_string(install.size()));
+    if (install.size() != total.size())
+        throw std::runtime_error("expected " + std::to_string(total.size()) +
+                                 " SA installs in the daemon's log, found " +
+                                 std::to_string(install.size()));
     for (size_t i = 0; i < total.size(); ++i) rest.push_back(challenge[i] - install[i] - card[i]);
 
     std::printf(
-        "%d registrations (UDP, IPv4, hmac-sha-1-96/null), each from the first REGISTER to the 200 "
-        "OK:\n",
+        "%d registrations (UDP, IPv4, the default offer), each from the first REGISTER "
+        "to the 200 OK:\n",
         cycles);
     row("total", total);
     row("  the card's AUTHENTICATE", card);
     row("  the SA set install (XFRM)", install);
     row("  the rest of HandleResponse(401)", rest);
     row("  network (P-CSCF, S-CSCF, client)", network_);
-    std::printf("register/deregister cycles: %s in %s s: %s registrations per second\n",
-                done.at("n").c_str(), done.at("seconds").c_str(), done.at("per-second").c_str());
+    std::printf(
+        "register/deregister cycles (a new imsaka-register each: CreateRegistration, "
+        "register, deregister, Close): %d in %.2f s: %.2f registrations per second\n",
+        cycles, seconds, cycles / seconds);
     return 0;
 }
 
