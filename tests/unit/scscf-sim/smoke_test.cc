@@ -1,16 +1,16 @@
 // The imsaka-scscf-sim program on real sockets: started as a process, it prints `ready`,
 // answers a REGISTER sent over UDP on loopback with a 401 the virtual card accepts, then a
 // 200, and ends on `quit` with status 0.
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstring>
+#include <optional>
 
+#include "program.h"
 #include "virtual_ue.h"
 
 namespace imsaka::scscfsim::test {
@@ -61,75 +61,13 @@ uint16_t freePort() {
     return probe.port();
 }
 
-class SimProcess {
-  public:
-    explicit SimProcess(uint16_t port) {
-        int in[2], out[2];
-        if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0)
-            throw std::runtime_error("pipe failed");
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            ::dup2(in[0], STDIN_FILENO);
-            ::dup2(out[1], STDOUT_FILENO);
-            std::string listen = "127.0.0.1:" + std::to_string(port);
-            ::execl(IMSAKA_SCSCF_SIM, IMSAKA_SCSCF_SIM, "--listen", listen.c_str(),
-                    static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-        ::close(in[0]);
-        ::close(out[1]);
-        stdin_ = in[1];
-        stdout_ = out[0];
-    }
-    ~SimProcess() {
-        if (pid_ > 0) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-        }
-        ::close(stdin_);
-        ::close(stdout_);
-    }
+using namespace std::chrono_literals;
 
-    // The next stdout line (5 s at most).
-    std::string line() {
-        for (;;) {
-            if (auto end = buffered_.find('\n'); end != std::string::npos) {
-                std::string next = buffered_.substr(0, end);
-                buffered_.erase(0, end + 1);
-                return next;
-            }
-            pollfd ready{stdout_, POLLIN, 0};
-            if (::poll(&ready, 1, 5000) != 1) throw std::runtime_error("no output within 5 s");
-            char buffer[4096];
-            ssize_t got = ::read(stdout_, buffer, sizeof buffer);
-            if (got <= 0) throw std::runtime_error("the simulator closed its stdout");
-            buffered_.append(buffer, static_cast<size_t>(got));
-        }
-    }
-    // Lines until one starting with `word`.
-    std::string lineStarting(const std::string& word) {
-        for (;;) {
-            std::string next = line();
-            if (next.rfind(word, 0) == 0) return next;
-        }
-    }
-    void command(const std::string& text) {
-        std::string line = text + "\n";
-        ASSERT_EQ(::write(stdin_, line.data(), line.size()), static_cast<ssize_t>(line.size()));
-    }
-    int wait() {
-        int status = 0;
-        ::waitpid(pid_, &status, 0);
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    }
-
-  private:
-    pid_t pid_ = -1;
-    int stdin_ = -1;
-    int stdout_ = -1;
-    std::string buffered_;
-};
+// The simulator on a loopback port, its event lines read as they come.
+e2e::Program startSimulator(uint16_t port) {
+    return e2e::Program("simulator",
+                        {IMSAKA_SCSCF_SIM, "--listen", "127.0.0.1:" + std::to_string(port)});
+}
 
 // A request as if the P-CSCF were our UDP peer: its Via and Path name our port.
 std::string viaOurPort(std::string text, uint16_t port) {
@@ -143,15 +81,16 @@ std::string viaOurPort(std::string text, uint16_t port) {
 
 TEST(SimulatorProgram, RegistersOverUdpOnLoopback) {
     uint16_t port = freePort();
-    SimProcess sim(port);
-    EXPECT_EQ(sim.line(), "ready listen=127.0.0.1:" + std::to_string(port));
+    e2e::Program sim = startSimulator(port);
+    sim.waitFor("ready", 5s);
+    EXPECT_EQ(sim.events().front().line, "ready listen=127.0.0.1:" + std::to_string(port));
     UdpPeer pcscf;
     VirtualUe ue;
 
     pcscf.sendTo(port, viaOurPort(ue.registerText({}), pcscf.port()));
     auto unauthorized = SipMessage::parse(pcscf.receive());
     EXPECT_EQ(unauthorized.status(), 401);
-    EXPECT_EQ(sim.lineStarting("challenge"), "challenge algorithm=AKAv1-MD5 sqn=32");
+    EXPECT_EQ(sim.waitFor("challenge", 5s).line, "challenge algorithm=AKAv1-MD5 sqn=32");
 
     pcscf.sendTo(port, viaOurPort(ue.registerText({.cseq = 2,
                                                    .integrity = "yes",
@@ -159,18 +98,18 @@ TEST(SimulatorProgram, RegistersOverUdpOnLoopback) {
                                   pcscf.port()));
     auto ok = SipMessage::parse(pcscf.receive());
     EXPECT_EQ(ok.status(), 200);
-    EXPECT_EQ(sim.lineStarting("auth"), "auth result=ok");
-    EXPECT_EQ(sim.lineStarting("registered"),
+    EXPECT_EQ(sim.waitFor("auth", 5s).line, "auth result=ok");
+    EXPECT_EQ(sim.waitFor("registered", 5s).line,
               "registered contact=" + ue.contactUri() + " expires=600");
 
-    sim.command("quit");
-    EXPECT_EQ(sim.wait(), 0);
+    sim.send("quit");
+    EXPECT_EQ(sim.waitExit(5s), 0);
 }
 
 TEST(SimulatorProgram, SendsNotifyAndMessageThroughThePathAndLogsTheAnswers) {
     uint16_t port = freePort();
-    SimProcess sim(port);
-    sim.lineStarting("ready");
+    e2e::Program sim = startSimulator(port);
+    sim.waitFor("ready", 5s);
     UdpPeer pcscf;
     VirtualUe ue;
     pcscf.sendTo(port, viaOurPort(ue.registerText({}), pcscf.port()));
@@ -188,33 +127,24 @@ TEST(SimulatorProgram, SendsNotifyAndMessageThroughThePathAndLogsTheAnswers) {
     // Unanswered, it comes again (T1 = 500 ms); then answered.
     EXPECT_EQ(SipMessage::parse(pcscf.receive()).cseq(), notify.cseq());
     pcscf.sendTo(port, VirtualUe::okTo(notify));
-    EXPECT_EQ(sim.lineStarting("notify"), "notify state=active status=200");
+    EXPECT_EQ(sim.waitFor("notify", 5s).line, "notify state=active status=200");
 
-    sim.command("message");
+    sim.send("message");
     auto message = SipMessage::parse(pcscf.receive());
     EXPECT_EQ(message.method(), "MESSAGE");
     pcscf.sendTo(port, VirtualUe::okTo(message));
-    EXPECT_EQ(sim.lineStarting("message"), "message status=200");
+    EXPECT_EQ(sim.waitFor("message", 5s).line, "message status=200");
 
-    sim.command("quit");
-    EXPECT_EQ(sim.wait(), 0);
+    sim.send("quit");
+    EXPECT_EQ(sim.waitExit(5s), 0);
 }
 
 TEST(SimulatorProgram, RefusesABadOption) {
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        int devnull = ::open("/dev/null", O_WRONLY);
-        ::dup2(devnull, STDERR_FILENO);
-        ::dup2(devnull, STDOUT_FILENO);
-        ::execl(IMSAKA_SCSCF_SIM, IMSAKA_SCSCF_SIM, "--algorithm", "MD5",
-                static_cast<char*>(nullptr));
-        ::_exit(127);
-    }
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    ASSERT_TRUE(WIFEXITED(status));
-    EXPECT_NE(WEXITSTATUS(status), 0);
-    EXPECT_NE(WEXITSTATUS(status), 127) << "the program did not start";
+    e2e::Program sim("simulator", {IMSAKA_SCSCF_SIM, "--algorithm", "MD5"});
+    std::optional<int> status = sim.waitExit(5s);
+    ASSERT_TRUE(status.has_value()) << "still running, or killed:\n" << sim.log();
+    EXPECT_NE(*status, 0);
+    EXPECT_NE(*status, 127) << "the program did not start";
 }
 
 }  // namespace
