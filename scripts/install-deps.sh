@@ -9,7 +9,7 @@ packages=(
   # libraries
   libssl-dev libpcsclite-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   nlohmann-json3-dev libinih-dev libpugixml-dev libsdbus-c++-dev libsdbus-c++-bin
-  libsystemd-dev libnl-3-dev libnl-xfrm-3-dev libnl-route-3-dev libosip2-dev
+  libsystemd-dev libnl-3-dev libnl-xfrm-3-dev libnl-route-3-dev libosip2-dev libini-config-dev
   # real components the tests and the main job start
   pcscd vsmartcard-vpcd dbus iproute2 procps user-mode-linux kamailio kamailio-ims-modules tshark
   # modprobe, which loads the ESP and crypto modules inside user-mode Linux

@@ -1,7 +1,10 @@
 #include "imsaka/daemon/config.h"
 
-#include <ini.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/stat.h>
 #include <systemd/sd-id128.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
@@ -12,6 +15,7 @@
 #include <sstream>
 
 #include "algorithm_lists.h"
+#include "ini_file.h"
 
 namespace imsaka::daemon {
 
@@ -62,6 +66,13 @@ Number parseNumber(std::string_view value, Number min, Number max) {
 
 Seconds parseSeconds(std::string_view value) {
     return Seconds(parseNumber<uint32_t>(value, 1, 7 * 24 * 3600));
+}
+
+bool groupExists(const std::string& name) {
+    std::vector<char> buffer(16384);
+    struct group entry;
+    struct group* found = nullptr;
+    return getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found) == 0 && found;
 }
 
 using Setter = std::function<void(DaemonConfig&, std::string_view)>;
@@ -134,6 +145,8 @@ const std::map<std::string, std::map<std::string, Setter>>& keys() {
                v = trim(v);
                if (v.empty() || v.find_first_of(" \t,:") != std::string_view::npos)
                    throw std::invalid_argument("expected a group name");
+               if (!groupExists(std::string(v)))
+                   throw std::invalid_argument("no such group on this host");
                c.group = std::string(v);
            }},
           {"authenticate",
@@ -168,43 +181,67 @@ const std::map<std::string, std::map<std::string, Setter>>& keys() {
     return table;
 }
 
+// A value as it appears in an error message: quoted, and shortened when long.
+std::string quoted(const std::string& value) {
+    constexpr size_t kShown = 60;
+    if (value.size() <= kShown) return "\"" + value + "\"";
+    return "\"" + value.substr(0, kShown) + "...\" (" + std::to_string(value.size()) +
+           " characters)";
+}
+
+std::string atLine(unsigned line) {
+    return line ? " (line " + std::to_string(line) + ")" : " (default)";
+}
+
+// Applies the settings of a file: every section and key must be known and set once.
 struct Parser {
     DaemonConfig config;
     std::string origin;
-    struct Failure {
-        ConfigErrc code;
-        std::string where;
-        std::string message;
-    };
-    std::optional<Failure> error;
+    std::map<std::string, unsigned> lines;  // "section key" -> line, for what was set
 
-    static int handle(void* user, const char* section, const char* name, const char* value) {
-        auto& self = *static_cast<Parser*>(user);
-        if (self.error) return 0;
-        auto where = self.origin + " [" + section + "] " + name;
-        auto sectionEntry = keys().find(section);
-        if (sectionEntry == keys().end()) {
-            self.error = Failure{ConfigErrc::UnknownSection, "",
-                                 std::string("unknown section [") + section + "]"};
-            return 0;
+    void apply(const IniSection& section) {
+        if (section.name.empty()) {
+            const auto& first = section.values.front();
+            throw ConfigError(ConfigErrc::UnknownSection, origin + ":" + std::to_string(first.line),
+                              first.key + ": a key before the first [section]");
         }
-        auto keyEntry = sectionEntry->second.find(name);
-        if (keyEntry == sectionEntry->second.end()) {
-            self.error = Failure{ConfigErrc::UnknownKey, where, "unknown key"};
-            return 0;
+        auto sectionEntry = keys().find(section.name);
+        if (sectionEntry == keys().end())
+            throw ConfigError(ConfigErrc::UnknownSection,
+                              section.values.empty()
+                                  ? origin
+                                  : origin + ":" + std::to_string(section.values.front().line),
+                              "unknown section [" + section.name + "]");
+        for (const auto& setting : section.values) {
+            auto where = origin + " [" + section.name + "] " + setting.key;
+            auto keyEntry = sectionEntry->second.find(setting.key);
+            if (keyEntry == sectionEntry->second.end())
+                throw ConfigError(ConfigErrc::UnknownKey, where,
+                                  "unknown key" + atLine(setting.line));
+            auto [known, added] = lines.emplace(section.name + " " + setting.key, setting.line);
+            if (!added)
+                throw ConfigError(ConfigErrc::Duplicate, where,
+                                  "set twice (lines " + std::to_string(known->second) + " and " +
+                                      std::to_string(setting.line) + ")");
+            try {
+                keyEntry->second(config, setting.value);
+            } catch (const std::invalid_argument& e) {
+                throw ConfigError(
+                    ConfigErrc::BadValue, where,
+                    "bad value " + quoted(setting.value) + ": " + e.what() + atLine(setting.line));
+            }
         }
-        try {
-            keyEntry->second(self.config, value);
-        } catch (const std::invalid_argument& e) {
-            self.error = Failure{ConfigErrc::BadValue, where,
-                                 std::string("bad value \"") + value + "\": " + e.what()};
-            return 0;
-        }
-        return 1;
+    }
+
+    unsigned lineOf(const std::string& sectionAndKey) const {
+        auto found = lines.find(sectionAndKey);
+        return found == lines.end() ? 0 : found->second;
     }
 };
 
-void checkConsistency(const DaemonConfig& config, const std::string& origin) {
+void checkConsistency(const Parser& parsed) {
+    const auto& config = parsed.config;
+    const auto& origin = parsed.origin;
     if (config.spiMin > config.spiMax)
         throw ConfigError(ConfigErrc::Inconsistent, origin + " [security]",
                           "spi_min is above spi_max");
@@ -213,6 +250,25 @@ void checkConsistency(const DaemonConfig& config, const std::string& origin) {
     if (config.portMin > config.portMax || config.portMax - config.portMin < 3)
         throw ConfigError(ConfigErrc::Inconsistent, origin + " [security]",
                           "port_min..port_max must hold at least four ports");
+    const auto& timers = config.timers;
+    // A registration longer than the threshold is refreshed margin seconds before it
+    // expires; a margin beyond the threshold would refresh some at once.
+    if (timers.refreshMargin > timers.refreshThreshold)
+        throw ConfigError(ConfigErrc::Inconsistent, origin + " [timers] refresh_margin",
+                          std::to_string(timers.refreshMargin.count()) +
+                              atLine(parsed.lineOf("timers refresh_margin")) +
+                              " is above refresh_threshold, " +
+                              std::to_string(timers.refreshThreshold.count()) +
+                              atLine(parsed.lineOf("timers refresh_threshold")));
+    // The temporary SA set lives reg_await_auth seconds: the REGISTER sent over it may wait
+    // timer_f for its answer, which must still find the set there.
+    if (timers.timerF > timers.regAwaitAuth)
+        throw ConfigError(
+            ConfigErrc::Inconsistent, origin + " [timers] timer_f",
+            std::to_string(timers.timerF.count()) + atLine(parsed.lineOf("timers timer_f")) +
+                " is longer than reg_await_auth, " + std::to_string(timers.regAwaitAuth.count()) +
+                atLine(parsed.lineOf("timers reg_await_auth")) +
+                ": the temporary SA set would go before the answer it waits for");
 }
 
 }  // namespace
@@ -241,6 +297,8 @@ std::string_view toString(ConfigErrc code) {
             return "UnknownKey";
         case ConfigErrc::BadValue:
             return "BadValue";
+        case ConfigErrc::Duplicate:
+            return "Duplicate";
         case ConfigErrc::Inconsistent:
             return "Inconsistent";
     }
@@ -253,30 +311,42 @@ ConfigError::ConfigError(ConfigErrc code, std::string where, const std::string& 
 DaemonConfig parseConfig(std::string_view text, const std::string& origin) {
     Parser parser;
     parser.origin = origin;
-    std::string copy(text);
-    int result = ini_parse_string(copy.c_str(), &Parser::handle, &parser);
-    if (parser.error) {
-        auto& failure = *parser.error;
-        if (failure.where.empty()) failure.where = origin + ":" + std::to_string(result);
-        throw ConfigError(failure.code, failure.where, failure.message);
-    }
-    if (result != 0)
-        throw ConfigError(ConfigErrc::Syntax, origin + ":" + std::to_string(result),
-                          "expected [section], key = value, or a comment");
-    checkConsistency(parser.config, origin);
+    for (const auto& section : readIni(text, origin)) parser.apply(section);
+    checkConsistency(parser);
     return parser.config;
 }
 
 DaemonConfig loadConfig(const std::string& path, bool missingIsDefault) {
-    std::ifstream file(path);
-    if (!file) {
+    // Larger than any sensible configuration: a wrong file, not one to read into memory.
+    constexpr off_t kMaxSize = 1 << 20;
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         if (errno == ENOENT && missingIsDefault) return DaemonConfig{};
         throw ConfigError(ConfigErrc::Unreadable, path, std::strerror(errno));
     }
-    std::stringstream text;
-    text << file.rdbuf();
-    if (file.bad()) throw ConfigError(ConfigErrc::Unreadable, path, "read failed");
-    return parseConfig(text.str(), path);
+    struct Closer {
+        int fd;
+        ~Closer() { close(fd); }
+    } closer{fd};
+    struct stat file;
+    if (fstat(fd, &file) != 0)
+        throw ConfigError(ConfigErrc::Unreadable, path, std::strerror(errno));
+    if (S_ISDIR(file.st_mode))
+        throw ConfigError(ConfigErrc::Unreadable, path, "a directory, not a configuration file");
+    if (S_ISREG(file.st_mode) && file.st_size > kMaxSize)
+        throw ConfigError(ConfigErrc::Unreadable, path, "larger than 1 MiB");
+    std::string text;
+    char chunk[65536];
+    while (true) {
+        ssize_t got = read(fd, chunk, sizeof chunk);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) throw ConfigError(ConfigErrc::Unreadable, path, std::strerror(errno));
+        if (got == 0) break;
+        text.append(chunk, static_cast<size_t>(got));
+        if (text.size() > static_cast<size_t>(kMaxSize))
+            throw ConfigError(ConfigErrc::Unreadable, path, "larger than 1 MiB");
+    }
+    return parseConfig(text, path);
 }
 
 std::string formatInstanceId(const std::array<uint8_t, 16>& uuid) {

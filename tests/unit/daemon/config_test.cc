@@ -62,7 +62,7 @@ refresh_margin = 300
 refresh_threshold = 900
 sa_grace = 10
 [access]
-group = voice
+group = daemon
 authenticate = group
 [limits]
 max_registrations_per_client = 2
@@ -91,7 +91,7 @@ expires = 3600
     EXPECT_EQ(config.timers.refreshMargin, Seconds(300));
     EXPECT_EQ(config.timers.refreshThreshold, Seconds(900));
     EXPECT_EQ(config.timers.saGrace, Seconds(10));
-    EXPECT_EQ(config.group, "voice");
+    EXPECT_EQ(config.group, "daemon");
     EXPECT_EQ(config.authenticate, AuthenticateAccess::Group);
     EXPECT_EQ(config.maxRegistrationsPerClient, 2u);
     EXPECT_EQ(config.instanceId, "<urn:uuid:00000000-0000-1000-8000-000000000001>");
@@ -186,6 +186,7 @@ TEST(DaemonConfig, FileErrorsNameTheFile) {
 TEST(DaemonConfig, ExampleFileOfTheTreeParses) {
     auto config = loadConfig(IMSAKA_EXAMPLE_CONFIG, false);
     EXPECT_EQ(config.group, "imsaka");
+    EXPECT_EQ(config.authenticate, AuthenticateAccess::Root);
 }
 
 TEST(InstanceId, FormatsAsAnUrnUuidInAngleBrackets) {

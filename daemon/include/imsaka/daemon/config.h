@@ -56,6 +56,7 @@ enum class ConfigErrc {
     UnknownSection,
     UnknownKey,
     BadValue,
+    Duplicate,     // a key set twice
     Inconsistent,  // values that are each fine but do not fit together (min > max, ...)
 };
 std::string_view toString(ConfigErrc code);
