@@ -6,6 +6,7 @@
 #include "access.h"
 #include "imsaka/cardio/error.h"
 #include "log.h"
+#include "quiet_signal.h"
 
 namespace imsaka::daemon {
 
@@ -56,7 +57,7 @@ CardObject::CardObject(sdbus::IConnection& connection, std::string path, std::st
 
 CardObject::~CardObject() {
     *alive_ = false;
-    emitInterfacesRemovedSignal({kInterface});
+    emitQuietly("InterfacesRemoved", [&] { emitInterfacesRemovedSignal({kInterface}); });
     unregisterAdaptor();
 }
 

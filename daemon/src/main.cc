@@ -14,6 +14,8 @@
 #include "card_manager.h"
 #include "event_loop.h"
 #include "imsaka/daemon/config.h"
+#include "instance_lock.h"
+#include "kernel_sweep.h"
 #include "log.h"
 #include "manager_object.h"
 #include "security_manager.h"
@@ -23,10 +25,58 @@ namespace {
 constexpr const char* kDefaultConfig = "/etc/imsaka/imsakad.conf";
 constexpr const char* kBusName = "org.imsaka";
 
+// Who owns a name on the bus, as ":1.5 (pid 1234)"; best effort, for a message.
+std::string ownerOf(sdbus::IConnection& connection, const std::string& name) {
+    std::string owner = "another connection";
+    try {
+        auto bus = sdbus::createProxy(connection, "org.freedesktop.DBus", "/org/freedesktop/DBus");
+        bus->callMethod("GetNameOwner")
+            .onInterface("org.freedesktop.DBus")
+            .withArguments(name)
+            .storeResultsTo(owner);
+        uint32_t pid = 0;
+        bus->callMethod("GetConnectionUnixProcessID")
+            .onInterface("org.freedesktop.DBus")
+            .withArguments(owner)
+            .storeResultsTo(pid);
+        owner += " (pid " + std::to_string(pid) + ")";
+    } catch (const sdbus::Error&) {
+        // The owner may have left meanwhile; the name was taken all the same.
+    }
+    return owner;
+}
+
+// The bus name, asked for without queueing (sd-bus sets DO_NOT_QUEUE unless told to queue):
+// when it is taken, say by whom instead of waiting in line for it.
+void claimBusName(sdbus::IConnection& connection) {
+    using imsaka::daemon::AlreadyRunning;
+    try {
+        connection.requestName(kBusName);
+    } catch (const sdbus::Error& e) {
+        if (e.getName() != "org.freedesktop.DBus.Error.FileExists") throw;
+        throw AlreadyRunning(std::string(kBusName) + " is already owned on this bus by " +
+                             ownerOf(connection, kBusName) +
+                             ": another imsakad serves it; not starting");
+    }
+}
+
+// Runs last in serve(), however it ends: nothing of ours stays in the kernel.
+struct SweepAtExit {
+    imsaka::ipsec::XfrmOptions options;
+    ~SweepAtExit() { imsaka::daemon::sweepKernelState(options, "at exit"); }
+};
+
 int serve(imsaka::daemon::DaemonConfig& config) {
     using namespace imsaka::daemon;
+    // Ownership before anything else: a second daemon stops here, before it could remove the
+    // SAs of the one that runs (the lock covers the kernel state of this network namespace,
+    // the name the bus).
+    InstanceLock lock(runtimeDirectory());
     EventLoop loop;
     auto connection = sdbus::createSystemBusConnection();
+    claimBusName(*connection);
+    SweepAtExit sweep{xfrmOptions(config)};
+    sweepKernelStateOnTerminate(sweep.options);
     SecurityManager security(config);
     security.removeLeftovers();
     CardManager cards(*connection, loop, config);
@@ -42,15 +92,26 @@ int serve(imsaka::daemon::DaemonConfig& config) {
     loop.onSignal(SIGINT, stop);
     auto expiry = loop.watchReadable(security.expiryFd(), [&] { security.dispatchExpiry(); });
     loop.attachBus(*connection);
-    connection->requestName(kBusName);
     cards.start();
     sd_notify(0, "READY=1\nSTATUS=Serving org.imsaka");
     log::info(std::string("serving ") + kBusName + " as " + connection->getUniqueName());
 
+    // 0 after SIGTERM or SIGINT; otherwise the bus connection failed: nobody can reach the
+    // registrations any more, so they end here and systemd starts a new daemon.
     int rc = loop.run();
+    if (rc != 0) {
+        sd_notify(0, "STOPPING=1\nSTATUS=Lost the bus: ending registrations");
+        log::error("lost the bus: ending " + std::to_string(manager.registrations()) +
+                   " registrations and exiting");
+    }
     cards.stop();
-    connection->releaseName(kBusName);
+    manager.closeAll();
     loop.detachBus();
+    try {
+        connection->releaseName(kBusName);
+    } catch (const sdbus::Error&) {
+        // Gone with the connection.
+    }
     return rc < 0 ? 1 : rc;
 }
 
@@ -84,6 +145,10 @@ int main(int argc, char** argv) {
 
     try {
         return serve(config);
+    } catch (const AlreadyRunning& e) {
+        log::error(e.what());
+        sd_notifyf(0, "STATUS=%s", e.what());
+        return 1;
     } catch (const sdbus::Error& e) {
         log::error("D-Bus: " + e.getName() + ": " + e.getMessage());
     } catch (const std::exception& e) {

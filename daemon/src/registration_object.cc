@@ -9,6 +9,7 @@
 #include <iterator>
 
 #include "log.h"
+#include "quiet_signal.h"
 
 namespace imsaka::daemon {
 
@@ -71,11 +72,11 @@ RegistrationObject::RegistrationObject(RegistrationContext context, unsigned num
 RegistrationObject::~RegistrationObject() {
     *alive_ = false;
     closeNow();
-    emitInterfacesRemovedSignal({kInterface});
+    emitQuietly("InterfacesRemoved", [&] { emitInterfacesRemovedSignal({kInterface}); });
     unregisterAdaptor();
 }
 
-void RegistrationObject::closeNow() {
+void RegistrationObject::closeNow() noexcept {
     if (closed_) return;
     closed_ = true;
     held_.clear();
@@ -91,7 +92,7 @@ void RegistrationObject::closeNow() {
     lastOffer_.reset();
     if (pending_) {
         failure_ = DaemonError(DaemonErrc::WrongState, "the registration was closed");
-        answerPending();
+        emitQuietly("the answer to a waiting call", [&] { answerPending(); });
     }
     log::info(path_ + ": closed");
 }

@@ -47,7 +47,7 @@ class RegistrationObject final
     const std::string& path() const { return path_; }
     const std::string& owner() const { return owner_; }
     // Drops every SA set now, with no message (Close, client gone, shutdown).
-    void closeNow();
+    void closeNow() noexcept;
 
   private:
     // Registration1

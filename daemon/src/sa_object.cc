@@ -2,6 +2,7 @@
 
 #include "imsaka/daemon/errors.h"
 #include "imsaka/ipsec/keys.h"
+#include "quiet_signal.h"
 
 namespace imsaka::daemon {
 
@@ -26,19 +27,24 @@ void SaObject::announce() {
 
 SaObject::~SaObject() {
     security_.remove(*set_);
-    if (announced_) emitInterfacesRemovedSignal({kInterface});
+    if (announced_)
+        emitQuietly("InterfacesRemoved", [&] { emitInterfacesRemovedSignal({kInterface}); });
     unregisterAdaptor();
 }
 
 void SaObject::setState(SaSetState state) {
     if (state == state_) return;
     state_ = state;
-    if (announced_) emitPropertiesChangedSignal(kInterface, {"State"});
+    if (announced_)
+        emitQuietly("PropertiesChanged",
+                    [&] { emitPropertiesChangedSignal(kInterface, {"State"}); });
 }
 
 void SaObject::setLifetime(Seconds lifetime) {
     security_.setLifetime(*set_, lifetime);
-    if (announced_) emitPropertiesChangedSignal(kInterface, {"Expires"});
+    if (announced_)
+        emitQuietly("PropertiesChanged",
+                    [&] { emitPropertiesChangedSignal(kInterface, {"Expires"}); });
 }
 
 uint64_t SaObject::inboundPackets() {

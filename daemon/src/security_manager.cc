@@ -17,14 +17,14 @@
 
 namespace imsaka::daemon {
 
-namespace {
-
 ipsec::XfrmOptions xfrmOptions(const DaemonConfig& config) {
     ipsec::XfrmOptions options;
     options.minSpi = config.spiMin;
     options.maxSpi = config.spiMax;
     return options;
 }
+
+namespace {
 
 int bound(const ipsec::IpAddress& local, int type, uint16_t port) {
     int fd = socket(local.family(), type | SOCK_CLOEXEC, 0);

@@ -50,6 +50,9 @@ struct InstalledSet {
     uint64_t expiresUnix = 0;
 };
 
+// What makes SAs and policies ours (reqids) and the SPI range, from the configuration.
+ipsec::XfrmOptions xfrmOptions(const DaemonConfig& config);
+
 class SecurityManager {
   public:
     explicit SecurityManager(const DaemonConfig& config);

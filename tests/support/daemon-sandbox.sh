@@ -97,6 +97,9 @@ done
 export SANDBOX_VICC_PIDS=${SANDBOX_VICC_PIDS# }
 
 export IMSAKAD_LOG=$SANDBOX_DIR/imsakad.log
+# The daemon's instance lock (one per network namespace) stays in the sandbox, not the
+# host's /run.
+export RUNTIME_DIRECTORY=$SANDBOX_DIR
 if [ -z "${SANDBOX_NO_DAEMON:-}" ]; then
   args=()
   [ -n "${SANDBOX_CONFIG:-}" ] && args+=(--config "$SANDBOX_CONFIG")

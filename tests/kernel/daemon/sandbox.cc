@@ -176,6 +176,11 @@ PrivateBus::~PrivateBus() {
     if (pid_ > 0) endChild(pid_, SIGTERM, std::chrono::seconds(2));
 }
 
+void PrivateBus::stop(int signal) {
+    if (pid_ > 0) endChild(pid_, signal, std::chrono::seconds(2));
+    pid_ = -1;
+}
+
 std::string testConfig(const std::string& readers) {
     return "[card]\nreaders = " + readers +
            "\n[timers]\nreg_await_auth = " + std::to_string(kRegAwaitAuth) +
@@ -242,6 +247,18 @@ std::chrono::nanoseconds Daemon::start() {
 int Daemon::stop(int signal) {
     if (pid_ <= 0) return 0;
     int status = endChild(pid_, signal, std::chrono::seconds(5));
+    pid_ = -1;
+    return status;
+}
+
+std::optional<int> Daemon::waitForExit(std::chrono::milliseconds timeout) {
+    if (pid_ <= 0) throw std::logic_error("imsakad is not running");
+    auto deadline = Clock::now() + timeout;
+    int status = 0;
+    while (waitpid(pid_, &status, WNOHANG) == 0) {
+        if (Clock::now() > deadline) return std::nullopt;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     pid_ = -1;
     return status;
 }

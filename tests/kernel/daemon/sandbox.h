@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -45,6 +46,8 @@ class PrivateBus {
     PrivateBus(const PrivateBus&) = delete;
     PrivateBus& operator=(const PrivateBus&) = delete;
     const std::string& address() const { return address_; }
+    // Ends dbus-daemon with signal (every connection to it is lost) and reaps it.
+    void stop(int signal);
 
   private:
     pid_t pid_ = -1;
@@ -71,6 +74,9 @@ class Daemon {
     std::chrono::nanoseconds start();
     // Sends a signal and waits for the process to end; returns its wait status.
     int stop(int signal);
+    // Waits for the process to end by itself; returns its wait status, or nothing when it
+    // still runs after timeout.
+    std::optional<int> waitForExit(std::chrono::milliseconds timeout);
     bool running() const { return pid_ > 0; }
     pid_t pid() const { return pid_; }
     // VmRSS of the running daemon, in kB.
