@@ -35,6 +35,10 @@ bool userInGroup(uid_t uid, const std::string& group) {
     return false;
 }
 
+bool mayRegister(uid_t uid, const DaemonConfig& config) {
+    return uid == 0 || userInGroup(uid, config.group);
+}
+
 bool mayAuthenticate(uid_t uid, const DaemonConfig& config) {
     if (uid == 0) return true;
     return config.authenticate == AuthenticateAccess::Group && userInGroup(uid, config.group);

@@ -12,6 +12,8 @@ namespace imsaka::daemon {
 
 // Whether the user is in the group, as primary or supplementary group.
 bool userInGroup(uid_t uid, const std::string& group);
+// Registrations (Manager1.CreateRegistration): root and members of the access group.
+bool mayRegister(uid_t uid, const DaemonConfig& config);
 // Raw Card1.Authenticate: root, or the configured group when [access] authenticate=group.
 bool mayAuthenticate(uid_t uid, const DaemonConfig& config);
 

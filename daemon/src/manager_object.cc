@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "access.h"
 #include "imsaka/ipsec/address.h"
 #include "log.h"
 #include "registration_options.h"
@@ -153,7 +154,12 @@ RegistrationConfig ManagerObject::registrationConfig(
 sdbus::ObjectPath ManagerObject::CreateRegistration(
     const std::map<std::string, sdbus::Variant>& options) {
     try {
-        auto owner = getObject().getCurrentlyProcessedMessage()->getSender();
+        const auto* message = getObject().getCurrentlyProcessedMessage();
+        // The bus policy admits the same callers; this check does not rely on it.
+        if (!mayRegister(message->getCredsUid(), config_))
+            throw DaemonError(DaemonErrc::NotAllowed,
+                              "only root and members of group " + config_.group + " may register");
+        auto owner = message->getSender();
         size_t owned = 0;
         for (const auto& [number, registration] : registrations_)
             if (registration->owner() == owner) ++owned;

@@ -6,9 +6,12 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <fstream>
 #include <memory>
 #include <optional>
+#include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -147,6 +150,21 @@ TEST_F(E2eTest, PcscfStartsAndStopsWithoutLeavingState) {
     });
 }
 
+// The pair doc/imsakad.conf.md says Kamailio ends on with the default offer ("its SAs use
+// **hmac-md5-96 with aes-cbc**"), as "integrity/encryption"; "" when it says none.
+std::string documentedKamailioPair() {
+    std::ifstream file(IMSAKA_DOC_DIR "/imsakad.conf.md");
+    std::stringstream read;
+    read << file.rdbuf();
+    std::string text = read.str();
+    for (char& c : text)
+        if (c == '\n') c = ' ';
+    std::smatch found;
+    if (!std::regex_search(text, found, std::regex(R"(its SAs use\s+\*\*(\S+) with (\S+)\*\*)")))
+        return "";
+    return found[1].str() + "/" + found[2].str();
+}
+
 // --- Registration over each family and transport ---------------------------------------
 
 class Transports : public E2eTest,
@@ -165,6 +183,8 @@ TEST_P(Transports, RegistersThroughEspAnswersMessageAndDeregistersCleanly) {
         EXPECT_TRUE(client.saw("sent", {{"method", "REGISTER"}, {"protected", "yes"}}));
 
         auto set = onlySet(registered.path);
+        // The default offer, and what the configuration document tells users it gives here.
+        EXPECT_EQ(set.integrity + "/" + set.encryption, documentedKamailioPair());
         EXPECT_EQ(registered.event.number("port-ps"), set.portPs);
         EXPECT_EQ(registered.event.number("port-us"), set.portUs);
         expectOnlyEspOnProtectedPorts(set, transport);

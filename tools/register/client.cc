@@ -429,9 +429,21 @@ void Client::dispatch(const std::string& text, Link& link, const Endpoint& from)
         finalResponse_ = std::move(message);
 }
 
+// The SA set in use, as the daemon reports it (no pairs before the first 401).
+ProtectedPairs Client::protectedPairs() {
+    return {registration_.LocalAddress(), registration_.PcscfAddress(), registration_.PortUc(),
+            registration_.PortUs(),       registration_.PortPc(),       registration_.PortPs()};
+}
+
 void Client::answer(const Message& request, const std::string& text, Link& link,
                     const Endpoint& to) {
-    say("received method=" + request.method + " from=" + to.text());
+    // Protected means on a pair of the SA set in use, which its policies pass only as ESP:
+    // the socket a message used says nothing by itself (anything may be sent to a protected
+    // port from another port, and the answer to it goes back outside the SAs).
+    const Endpoint local = localEndpoint(link.socket);
+    const bool isProtected = link.isProtected && protectedPairs().cover(local, to);
+    say("received method=" + request.method + " from=" + to.text() + " to=" + local.text() +
+        " protected=" + yesNo(isProtected));
     if (request.method == "ACK") return;
     bool known =
         request.method == "NOTIFY" || request.method == "MESSAGE" || request.method == "OPTIONS";
@@ -442,8 +454,8 @@ void Client::answer(const Message& request, const std::string& text, Link& link,
     else
         sendStream(link.socket, response);
     say("sent status=" + std::to_string(status) + " method=" + request.method +
-        " transport=" + transport_ + " from=" + localEndpoint(link.socket).text() +
-        " to=" + to.text() + " protected=" + yesNo(link.isProtected));
+        " transport=" + transport_ + " from=" + local.text() + " to=" + to.text() +
+        " protected=" + yesNo(isProtected));
 
     // A retransmitted NOTIFY is answered again but handed over once.
     if (seenRequests_.size() > 256) seenRequests_.clear();

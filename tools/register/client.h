@@ -66,6 +66,7 @@ class Client {
     void dispatch(const std::string& text, Link& link, const Endpoint& from);
     void answer(const Message& request, const std::string& text, Link& link, const Endpoint& to);
     void closeLink(Link& link);
+    ProtectedPairs protectedPairs();
     void printRegistered();
     void printFailure(const std::string& error, const std::string& message);
 

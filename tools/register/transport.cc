@@ -81,6 +81,26 @@ std::string Endpoint::text() const {
     return (v6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
 }
 
+namespace {
+
+// The same IP address, however it is written ("fd46::1", "fd46:0::1").
+bool sameAddress(const std::string& a, const std::string& b) {
+    unsigned char first[sizeof(in6_addr)], second[sizeof(in6_addr)];
+    int family = a.find(':') != std::string::npos ? AF_INET6 : AF_INET;
+    if (inet_pton(family, a.c_str(), first) != 1 || inet_pton(family, b.c_str(), second) != 1)
+        return false;
+    return std::memcmp(first, second, family == AF_INET6 ? sizeof(in6_addr) : sizeof(in_addr)) == 0;
+}
+
+}  // namespace
+
+bool ProtectedPairs::cover(const Endpoint& local, const Endpoint& remote) const {
+    if (portUc == 0 || !sameAddress(local.address, ue) || !sameAddress(remote.address, pcscf))
+        return false;
+    return (local.port == portUc && remote.port == portPs) ||
+           (local.port == portUs && remote.port == portPc);
+}
+
 Socket& Socket::operator=(Socket&& other) noexcept {
     if (this != &other) {
         close();

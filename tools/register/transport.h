@@ -23,6 +23,18 @@ struct Endpoint {
     bool operator==(const Endpoint&) const = default;
 };
 
+// The two address and port pairs of an SA set (TS 33.203): UE port_uc <-> P-CSCF port_ps and
+// UE port_us <-> P-CSCF port_pc. The set's policies pass these, in both directions, only as
+// ESP; anything else between the two hosts (another port on either side) they do not cover.
+struct ProtectedPairs {
+    std::string ue;     // the UE's address
+    std::string pcscf;  // the P-CSCF's
+    uint16_t portUc = 0, portUs = 0, portPc = 0, portPs = 0;
+
+    // Whether a packet between local (ours) and remote travels on one of the pairs.
+    bool cover(const Endpoint& local, const Endpoint& remote) const;
+};
+
 // Owns one file descriptor.
 class Socket {
   public:

@@ -412,6 +412,52 @@ TEST_P(RegisterKernelTest, ARequestWithoutAnswerTimesOutAndLeavesNothingInstalle
     EXPECT_EQ(kernelView().keyedSas, 0u);
 }
 
+// What the client calls protected is what the SA set's policies cover: a request sent to
+// port_us from a port that belongs to no SA is outside the set's pairs, and so is the
+// answer to it (it goes back in clear). The kernel may also drop such a request before it
+// arrives; either way the client never claims protection for it. The same request from
+// port_pc crosses as ESP and its answer is protected.
+TEST_P(RegisterKernelTest, CallsProtectedOnlyWhatTheSaSetCovers) {
+    ASSERT_TRUE(sandbox_);
+    RegisterProcess client(arguments({"--no-subscribe", "--timer-f", "20"}));
+    registerClient(client);
+    ASSERT_FALSE(registered.empty()) << client.seen();
+    const Endpoint portUs{kUeAddress, challenge.ue.portS};
+    auto options = [&](const std::string& callId, uint16_t fromPort) {
+        return "OPTIONS sip:" + std::string(kUeAddress) + " SIP/2.0\r\nVia: SIP/2.0/" +
+               (tcp() ? "TCP " : "UDP ") + kPcscfAddress + ":" + std::to_string(fromPort) +
+               ";branch=" + reg::newBranch() + "\r\nFrom: <sip:pcscf@" + kPcscfAddress +
+               ">;tag=o1\r\nTo: <sip:" + kUeAddress + ">\r\nCall-ID: " + callId +
+               "\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+    };
+
+    PcscfPort stray(tcp(), 5999, !tcp());
+    std::string strayAnswer;
+    try {
+        if (tcp()) stray.connectTo(portUs);
+        stray.send(options("stray", 5999), portUs);
+        strayAnswer = client.lineStartingWith("sent", 10s);
+    } catch (const std::exception&) {
+        // The kernel refused the connection to a protected port: nothing arrived.
+    }
+    if (!strayAnswer.empty()) {
+        EXPECT_EQ(fields(strayAnswer)["to"], "10.46.0.2:5999") << client.seen();
+        EXPECT_EQ(fields(strayAnswer)["protected"], "no") << client.seen();
+        EXPECT_NE(client.seen().find("received method=OPTIONS from=10.46.0.2:5999 to=10.46.0.1:" +
+                                     std::to_string(challenge.ue.portS) + " protected=no"),
+                  std::string::npos)
+            << client.seen();
+    }
+
+    if (tcp()) clientPort->connectTo(portUs);
+    clientPort->send(options("through-esp", challenge.pcscf.portC), portUs);
+    EXPECT_EQ(clientPort->receive().status, 200);
+    auto answer = fields(client.lineStartingWith("sent"));
+    EXPECT_EQ(answer["to"], "10.46.0.2:" + std::to_string(challenge.pcscf.portC)) << client.seen();
+    EXPECT_EQ(answer["protected"], "yes") << client.seen();
+    std::cout << client.seen();
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, RegisterKernelTest, ::testing::Values("udp", "tcp"),
                          [](const auto& transport) { return transport.param; });
 

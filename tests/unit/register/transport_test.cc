@@ -20,6 +20,20 @@ TEST(Endpoint, WritesIpv6InBrackets) {
     EXPECT_EQ((Endpoint{"fd46::1", 5060}).text(), "[fd46::1]:5060");
 }
 
+TEST(ProtectedPairs, CoverTheSetsTwoPairsAndNothingElse) {
+    ProtectedPairs set{"10.46.0.1", "10.46.0.2", 40000, 40001, 5100, 6100};
+    EXPECT_TRUE(set.cover({"10.46.0.1", 40000}, {"10.46.0.2", 6100}));   // uc <-> ps
+    EXPECT_TRUE(set.cover({"10.46.0.1", 40001}, {"10.46.0.2", 5100}));   // us <-> pc
+    EXPECT_FALSE(set.cover({"10.46.0.1", 40001}, {"10.46.0.2", 5999}));  // another P-CSCF port
+    EXPECT_FALSE(set.cover({"10.46.0.1", 40001}, {"10.46.0.2", 6100}));  // us <-> ps: no SA
+    EXPECT_FALSE(set.cover({"10.46.0.1", 40001}, {"10.46.0.9", 5100}));  // another host
+    EXPECT_FALSE(set.cover({"10.46.0.3", 40000}, {"10.46.0.2", 6100}));  // another UE address
+    EXPECT_FALSE(set.cover({"10.46.0.1", 5060}, {"10.46.0.2", 5060}));   // unprotected ports
+    ProtectedPairs v6{"fd46::1", "fd46:0::2", 40000, 40001, 5100, 6100};
+    EXPECT_TRUE(v6.cover({"fd46:0:0::1", 40000}, {"fd46::2", 6100}));
+    EXPECT_FALSE(ProtectedPairs{}.cover({"", 0}, {"", 0})) << "no set yet";
+}
+
 TEST(Transport, CarriesADatagramAndSaysWhereItCameFrom) {
     Socket receiver = bindUdp({"127.0.0.1", 0});
     Socket sender = bindUdp({"127.0.0.1", 0});
