@@ -68,6 +68,14 @@ struct SweepAtExit {
 
 int serve(imsaka::daemon::DaemonConfig& config) {
     using namespace imsaka::daemon;
+    // SIGTERM and SIGINT wait for the loop (which reads them from a signalfd) from the very
+    // start: once the name is ours a stop may come before the loop runs, and must still end
+    // the registrations in order rather than kill the process.
+    sigset_t stopSignals;
+    sigemptyset(&stopSignals);
+    sigaddset(&stopSignals, SIGTERM);
+    sigaddset(&stopSignals, SIGINT);
+    sigprocmask(SIG_BLOCK, &stopSignals, nullptr);
     // Ownership before anything else: a second daemon stops here, before it could remove the
     // SAs of the one that runs (the lock covers the kernel state of this network namespace,
     // the name the bus).
