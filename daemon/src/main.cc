@@ -17,6 +17,7 @@
 #include "log.h"
 #include "manager_object.h"
 #include "security_manager.h"
+#include "imsaka/version.h"
 
 namespace {
 
@@ -59,6 +60,7 @@ int serve(imsaka::daemon::DaemonConfig& config) {
 int main(int argc, char** argv) {
     using namespace imsaka::daemon;
     CLI::App app{"imsakad: IMS registration security (AKA, sec-agree, IPsec) on D-Bus"};
+    app.set_version_flag("--version", std::string("imsakad ") + imsaka::kVersion);
     std::string configPath = kDefaultConfig;
     std::string level = "info";
     app.add_option("--config", configPath, "configuration file")->capture_default_str();

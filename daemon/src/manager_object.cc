@@ -12,10 +12,8 @@
 #include "log.h"
 #include "registration_options.h"
 #include "socket_address.h"
+#include "imsaka/version.h"
 
-#ifndef IMSAKA_VERSION
-#define IMSAKA_VERSION "0"
-#endif
 
 namespace imsaka::daemon {
 
@@ -60,7 +58,7 @@ ManagerObject::~ManagerObject() {
 }
 
 std::string ManagerObject::Version() {
-    return IMSAKA_VERSION;
+    return kVersion;
 }
 
 void ManagerObject::closeAll() {

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "vpcd_link.h"
+#include "imsaka/version.h"
 
 namespace imsaka::vicc {
 namespace {
@@ -183,6 +184,7 @@ int main(int argc, char** argv) {
     using namespace imsaka::vicc;
     Options options;
     CLI::App app{"imsaka-vicc: a virtual ISIM/USIM card for the vpcd reader driver"};
+    app.set_version_flag("--version", std::string("imsaka-vicc ") + imsaka::kVersion);
     app.add_option("--profile", options.profile, "card profile (INI)")
         ->required()
         ->check(CLI::ExistingFile);
