@@ -3,8 +3,9 @@
 # an administrator would (README: files in place, sysusers, daemon-reload, bus reload), then
 # runs the service checks of checks.sh.
 set -u
-# Debian's /lib is a link to usr/lib: unpack over the links, not in place of them.
-tar -C stage -c . | tar -C / -x --keep-directory-symlink --no-same-owner
+# Debian's /lib is a link to usr/lib: unpack over the links, not in place of them (and not
+# ".", whose mode would become that of /).
+(cd stage && tar -c -- *) | tar -C / -x --keep-directory-symlink
 systemd-sysusers
 systemctl daemon-reload
 busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig
