@@ -41,7 +41,8 @@ void removeSas() {
 }
 
 // The network's side of the set (hmac-sha-1-96 with null encryption, what ImsNetwork
-// picks): the four SAs, and policies for what the P-CSCF sends to the UE's ports.
+// picks): the four SAs, and policies for what the P-CSCF sends to the UE's ports (protocol
+// 17, UDP, by number: the guest has no /etc/protocols).
 void installSas(const imsaka::testing::Challenge& challenge, const std::string& ue,
                 const std::string& pcscf) {
     std::string key = "0x" + imsaka::toHex(challenge.vector.ik) + "00000000";  // TS 33.203 I
@@ -54,7 +55,7 @@ void installSas(const imsaka::testing::Challenge& challenge, const std::string& 
     run("ip xfrm state add" + toUe + " proto esp spi " + hex(challenge.ue.spiS) + algorithms);
     run("ip xfrm state add" + toPcscf + " proto esp spi " + hex(challenge.pcscf.spiC) + algorithms);
     auto policy = [&](uint16_t from, uint16_t to, uint32_t spi) {
-        run("ip xfrm policy add src " + pcscf + "/32 dst " + ue + "/32 proto udp sport " +
+        run("ip xfrm policy add src " + pcscf + "/32 dst " + ue + "/32 proto 17 sport " +
             std::to_string(from) + " dport " + std::to_string(to) + " dir out tmpl" + toUe +
             " proto esp spi " + hex(spi) + " mode transport");
     };
@@ -90,6 +91,10 @@ int main(int argc, char** argv) {
         auto clientPort = imsaka::reg::bindUdp({pcscf, options.portC});
         std::cout << "listening 5060 " << options.portS << " " << options.portC << std::endl;
         std::optional<imsaka::testing::Challenge> challenge;
+        // The last unprotected REGISTER's transaction and our 401: a retransmission (the UE
+        // resends after 500 ms, RFC 3261 timer A, and installing SAs here may take longer)
+        // gets the same 401, not a new challenge whose SAs would replace the first's.
+        std::string lastTransaction, last401;
         while (true) {
             pollfd fds[2] = {{unprotected.fd(), POLLIN, 0}, {serverPort.fd(), POLLIN, 0}};
             if (poll(fds, 2, -1) < 0) continue;
@@ -101,6 +106,12 @@ int main(int argc, char** argv) {
                 auto request = imsaka::reg::parseMessage(datagram->data);
                 if (!request.isRequest) continue;
                 if (i == 0 && request.method == "REGISTER") {
+                    std::string transaction = request.branch + " " + request.cseq;
+                    if (transaction == lastTransaction) {
+                        imsaka::reg::sendDatagram(socket, datagram->from, last401);
+                        std::cout << "retransmitted 401" << std::endl;
+                        continue;
+                    }
                     challenge = network.challenge(request.headers);
                     removeSas();
                     installSas(*challenge, ue, pcscf);
@@ -108,8 +119,9 @@ int main(int argc, char** argv) {
                         << imsaka::toHex(challenge->vector.xres) << "\n"
                         << imsaka::toHex(challenge->vector.ck) << "\n"
                         << imsaka::toHex(challenge->vector.ik) << "\n";
-                    imsaka::reg::sendDatagram(socket, datagram->from,
-                                              response("401 Unauthorized", challenge->headers));
+                    lastTransaction = transaction;
+                    last401 = response("401 Unauthorized", challenge->headers);
+                    imsaka::reg::sendDatagram(socket, datagram->from, last401);
                     std::cout << "challenged from=" << datagram->from.text()
                               << " port-uc=" << challenge->ue.portC
                               << " port-us=" << challenge->ue.portS << std::endl;
