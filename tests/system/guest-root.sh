@@ -73,6 +73,9 @@ mmdebstrap --quiet --mode=root --variant=apt --include="$include" \
   bookworm "$work/root" "${sources[@]}" </dev/null >&2
 
 root=$work/root
+# The exclusions kept the image small; the packages under test must install whole.
+rm -f "$root/etc/dpkg/dpkg.cfg.d/99mmdebstrap"
+! grep -rqs path-exclude "$root/etc/dpkg/dpkg.cfg.d" || fail "dpkg in the guest still excludes paths"
 # The guest kernel's modules where modprobe looks for them.
 mkdir -p "$root/lib/modules"
 cp -a "$modules" "$root/lib/modules/$release"

