@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # man-check.sh MANDIR NAME=PROGRAM... [imsakad.conf=EXAMPLE]
-# Every manual page in MANDIR (made by scdoc at build time) renders with `man -l` without a
+# Every manual page in MANDIR/manN (made by scdoc at build time) renders with `man -l` without a
 # warning and has NAME, SYNOPSIS and DESCRIPTION; the page of each PROGRAM names every option
 # and subcommand its --help lists (and every option of each subcommand's --help); the page
 # of imsakad.conf names every section and key of the annotated example configuration.
@@ -17,7 +17,7 @@ subcommands_of() { sed -n '/^Subcommands:/,/^$/p' | sed -n 's/^  \([a-z][a-z-]*\
 command -v man >/dev/null || { echo "man is missing: install man-db (scripts/install-deps.sh)" >&2; exit 1; }
 for spec in "$@"; do
   name=${spec%%=*} source=${spec#*=}
-  page=$(compgen -G "$dir/$name.[0-9]" | head -n1)
+  page=$(compgen -G "$dir/man[0-9]/$name.[0-9]" | head -n1)
   [ -n "$page" ] || { fail "no manual page for $name in $dir"; continue; }
   warnings=$(LC_ALL=C.UTF-8 MANWIDTH=80 man -l --warnings=all "$page" 2>&1 >/dev/null)
   [ -z "$warnings" ] || fail "$name: man -l warns: $warnings"
