@@ -14,10 +14,10 @@
 #include "card_manager.h"
 #include "event_loop.h"
 #include "imsaka/daemon/config.h"
+#include "imsaka/version.h"
 #include "log.h"
 #include "manager_object.h"
 #include "security_manager.h"
-#include "imsaka/version.h"
 
 namespace {
 

@@ -9,11 +9,10 @@
 #include <cstring>
 
 #include "imsaka/ipsec/address.h"
+#include "imsaka/version.h"
 #include "log.h"
 #include "registration_options.h"
 #include "socket_address.h"
-#include "imsaka/version.h"
-
 
 namespace imsaka::daemon {
 

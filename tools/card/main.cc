@@ -6,8 +6,8 @@
 #include <csignal>
 #include <iostream>
 
-#include "report.h"
 #include "imsaka/version.h"
+#include "report.h"
 
 namespace {
 

@@ -17,8 +17,8 @@
 #include "bus.h"
 #include "exit_status.h"
 #include "human.h"
-#include "monitor.h"
 #include "imsaka/version.h"
+#include "monitor.h"
 
 namespace {
 

@@ -12,8 +12,8 @@
 
 #include "client.h"
 #include "exit_status.h"
-#include "registration.h"
 #include "imsaka/version.h"
+#include "registration.h"
 
 namespace {
 

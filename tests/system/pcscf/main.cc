@@ -135,7 +135,8 @@ int main(int argc, char** argv) {
                 Endpoint to{ue, challenge->ue.portS};
                 if (request.method == "REGISTER" && isDeregistration(request)) {
                     imsaka::reg::sendDatagram(
-                        clientPort, to, response("200 OK", network.ok(request.headers, 0, {kImpu}, {})));
+                        clientPort, to,
+                        response("200 OK", network.ok(request.headers, 0, {kImpu}, {})));
                     std::cout << "deregistered" << std::endl;
                 } else if (request.method == "REGISTER") {
                     auto check = network.checkAuthorization(request.headers, request.uri);

@@ -13,6 +13,7 @@
 #pragma GCC diagnostic pop
 #include <iostream>
 #include <nlohmann/json.hpp>
+
 #include "imsaka/version.h"
 
 namespace {

@@ -20,8 +20,8 @@
 #include <iostream>
 #include <thread>
 
-#include "vpcd_link.h"
 #include "imsaka/version.h"
+#include "vpcd_link.h"
 
 namespace imsaka::vicc {
 namespace {
