@@ -29,4 +29,6 @@ case "$mode" in
     files+=("$tree"/packages/imsakad_*.deb "$tree"/packages/imsaka-lab_*.deb) ;;
   *) fail "usage: system-test.sh install|package TREE SOURCE" ;;
 esac
-exec "$here/system-run.sh" --mem 768M --timeout 800 "$job" "${files[@]}"
+status=0
+"$here/system-run.sh" --mem 768M --timeout 800 "$job" "${files[@]}" || status=$?
+exit "$status"
