@@ -14,6 +14,9 @@ packages=(
   pcscd vsmartcard-vpcd dbus iproute2 procps user-mode-linux kamailio kamailio-ims-modules tshark
   # modprobe, which loads the ESP and crypto modules inside user-mode Linux
   kmod
+  # manual pages (scdoc makes them, man renders them), Debian packages and their check, and
+  # the root file system of the systemd guest (tests/system/guest-root.sh)
+  scdoc man-db dpkg-dev lintian mmdebstrap e2fsprogs
 )
 
 missing=()

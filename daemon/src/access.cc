@@ -2,6 +2,7 @@
 
 #include <grp.h>
 #include <pwd.h>
+#include <sdbus-c++/sdbus-c++.h>
 
 #include <vector>
 
@@ -42,6 +43,16 @@ bool mayRegister(uid_t uid, const DaemonConfig& config) {
 bool mayAuthenticate(uid_t uid, const DaemonConfig& config) {
     if (uid == 0) return true;
     return config.authenticate == AuthenticateAccess::Group && userInGroup(uid, config.group);
+}
+
+uid_t callerUid(sdbus::IConnection& connection, const std::string& sender) {
+    auto bus = sdbus::createProxy(connection, "org.freedesktop.DBus", "/org/freedesktop/DBus");
+    uint32_t uid = 0;
+    bus->callMethod("GetConnectionUnixUser")
+        .onInterface("org.freedesktop.DBus")
+        .withArguments(sender)
+        .storeResultsTo(uid);
+    return uid;
 }
 
 }  // namespace imsaka::daemon

@@ -2,6 +2,7 @@
 // configured group; these checks do not rely on it).
 #pragma once
 
+#include <sdbus-c++/IConnection.h>
 #include <sys/types.h>
 
 #include <string>
@@ -16,5 +17,10 @@ bool userInGroup(uid_t uid, const std::string& group);
 bool mayRegister(uid_t uid, const DaemonConfig& config);
 // Raw Card1.Authenticate: root, or the configured group when [access] authenticate=group.
 bool mayAuthenticate(uid_t uid, const DaemonConfig& config);
+// The uid of a bus client (its unique name) as the bus driver knows it. Not
+// Message::getCredsUid(): sd-bus completes those credentials from /proc/<pid> of the caller,
+// which the unit's ProtectProc=invisible hides (under systemd it failed with ENODATA), and
+// the pid may be reused by then.
+uid_t callerUid(sdbus::IConnection& connection, const std::string& sender);
 
 }  // namespace imsaka::daemon

@@ -237,7 +237,7 @@ void CardObject::Authenticate(sdbus::Result<std::string, std::vector<uint8_t>, s
                                             std::vector<uint8_t>, std::vector<uint8_t>>&& result,
                               std::vector<uint8_t> rand, std::vector<uint8_t> autn) {
     const auto* message = getObject().getCurrentlyProcessedMessage();
-    uid_t uid = message->getCredsUid();
+    uid_t uid = callerUid(getObject().getConnection(), message->getSender());
     if (!mayAuthenticate(uid, config_)) {
         log::notice("Card1.Authenticate refused to uid " + std::to_string(uid));
         result.returnError(toDbus(

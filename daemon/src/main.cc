@@ -14,6 +14,7 @@
 #include "card_manager.h"
 #include "event_loop.h"
 #include "imsaka/daemon/config.h"
+#include "imsaka/version.h"
 #include "instance_lock.h"
 #include "kernel_sweep.h"
 #include "log.h"
@@ -128,6 +129,7 @@ int serve(imsaka::daemon::DaemonConfig& config) {
 int main(int argc, char** argv) {
     using namespace imsaka::daemon;
     CLI::App app{"imsakad: IMS registration security (AKA, sec-agree, IPsec) on D-Bus"};
+    app.set_version_flag("--version", std::string("imsakad ") + imsaka::kVersion);
     std::string configPath = kDefaultConfig;
     std::string level = "info";
     app.add_option("--config", configPath, "configuration file")->capture_default_str();

@@ -10,13 +10,10 @@
 
 #include "access.h"
 #include "imsaka/ipsec/address.h"
+#include "imsaka/version.h"
 #include "log.h"
 #include "registration_options.h"
 #include "socket_address.h"
-
-#ifndef IMSAKA_VERSION
-#define IMSAKA_VERSION "0"
-#endif
 
 namespace imsaka::daemon {
 
@@ -61,7 +58,7 @@ ManagerObject::~ManagerObject() {
 }
 
 std::string ManagerObject::Version() {
-    return IMSAKA_VERSION;
+    return kVersion;
 }
 
 void ManagerObject::closeAll() {

@@ -8,6 +8,7 @@
 #include <deque>
 #include <iterator>
 
+#include "access.h"
 #include "log.h"
 #include "quiet_signal.h"
 
@@ -362,7 +363,9 @@ void RegistrationObject::answerPending() {
 
 std::optional<DaemonError> RegistrationObject::callerRefused() {
     const auto* message = getObject().getCurrentlyProcessedMessage();
-    if (message->getSender() == owner_ || message->getCredsUid() == 0) return std::nullopt;
+    if (message->getSender() == owner_ ||
+        callerUid(getObject().getConnection(), message->getSender()) == 0)
+        return std::nullopt;
     return DaemonError(DaemonErrc::NotAllowed,
                        "the registration belongs to another client (" + owner_ + ")");
 }

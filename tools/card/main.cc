@@ -6,6 +6,7 @@
 #include <csignal>
 #include <iostream>
 
+#include "imsaka/version.h"
 #include "report.h"
 
 namespace {
@@ -102,6 +103,7 @@ Bytes hexArgument(const std::string& text, const char* name) {
 
 int main(int argc, char** argv) {
     CLI::App app{"Check a UICC (ISIM/USIM) over PC/SC: readers, identities, PIN and AKA."};
+    app.set_version_flag("--version", std::string("imsaka-card ") + imsaka::kVersion);
     app.require_subcommand(1);
     Output output;
     cardio::CardOptions options;

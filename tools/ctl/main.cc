@@ -17,6 +17,7 @@
 #include "bus.h"
 #include "exit_status.h"
 #include "human.h"
+#include "imsaka/version.h"
 #include "monitor.h"
 
 namespace {
@@ -170,6 +171,7 @@ int runRegister(const Options& options, std::vector<std::string> arguments) {
 
 int main(int argc, char** argv) {
     CLI::App app{"Look at and drive imsakad, the IMS registration security daemon, over D-Bus."};
+    app.set_version_flag("--version", std::string("imsakactl ") + imsaka::kVersion);
     app.require_subcommand(1);
     Options options;
     app.add_flag("--json", options.asJson,

@@ -12,6 +12,7 @@
 
 #include "client.h"
 #include "exit_status.h"
+#include "imsaka/version.h"
 #include "registration.h"
 
 namespace {
@@ -35,6 +36,7 @@ int exitStatusFor(const sdbus::Error& error, bool created) {
 
 int main(int argc, char** argv) {
     CLI::App app{"Register to IMS through imsakad: the reference SIP application."};
+    app.set_version_flag("--version", std::string("imsaka-register ") + imsaka::kVersion);
     RegistrationOptions options;
     ClientSettings settings;
     std::string address;

@@ -14,6 +14,8 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "imsaka/version.h"
+
 namespace {
 
 using imsaka::Bytes;
@@ -56,6 +58,7 @@ int main(int argc, char** argv) {
     std::string profilePath, sqnHex, amfHex, randHex, autsHex;
     bool json = false;
     CLI::App app{"imsaka-av: authentication vectors and AUTS decoding for a card profile"};
+    app.set_version_flag("--version", std::string("imsaka-av ") + imsaka::kVersion);
     app.add_option("--profile", profilePath, "card profile (INI)")->required();
     app.add_option("--sqn", sqnHex, "SQN, 12 hex digits: build a vector");
     app.add_option("--amf", amfHex, "AMF, 4 hex digits (default: the profile's)");

@@ -20,6 +20,7 @@
 #include <iostream>
 #include <thread>
 
+#include "imsaka/version.h"
 #include "vpcd_link.h"
 
 namespace imsaka::vicc {
@@ -183,6 +184,7 @@ int main(int argc, char** argv) {
     using namespace imsaka::vicc;
     Options options;
     CLI::App app{"imsaka-vicc: a virtual ISIM/USIM card for the vpcd reader driver"};
+    app.set_version_flag("--version", std::string("imsaka-vicc ") + imsaka::kVersion);
     app.add_option("--profile", options.profile, "card profile (INI)")
         ->required()
         ->check(CLI::ExistingFile);
