@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <memory>
 #include <random>
+#include <tuple>
 
 namespace imsaka::resolver {
 
@@ -128,9 +129,14 @@ std::vector<SrvRecord> orderSrv(std::vector<SrvRecord> records, const RandomSour
         auto end = std::find_if(group, records.end(), [&](const SrvRecord& record) {
             return record.priority != group->priority;
         });
+        // RFC 2782 lets the records of one priority stand in any order before the draw, as
+        // long as those of weight 0 come first. A fixed order (by target, then port) makes
+        // the result depend on the draw alone, not on the order of the server's answer.
         std::vector<SrvRecord> left(group, end);
-        std::stable_partition(left.begin(), left.end(),
-                              [](const SrvRecord& record) { return record.weight == 0; });
+        std::sort(left.begin(), left.end(), [](const SrvRecord& a, const SrvRecord& b) {
+            return std::tuple(a.weight != 0, a.target, a.port) <
+                   std::tuple(b.weight != 0, b.target, b.port);
+        });
         while (!left.empty()) {
             uint32_t total = 0;
             for (const auto& record : left) total += record.weight;

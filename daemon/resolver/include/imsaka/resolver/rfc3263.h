@@ -94,8 +94,9 @@ std::vector<NaptrRecord> usableNaptr(std::vector<NaptrRecord> records,
 // The transport a usable NAPTR record names.
 Transport naptrTransport(const NaptrRecord& record);
 
-// RFC 2782: lowest priority first; within a priority a weighted random order in which
-// records of weight 0 come first in the running sum (so they are rarely picked early).
+// RFC 2782: lowest priority first; within a priority a weighted random order. Before each
+// draw the records stand weight 0 first (so they are rarely picked early), then by target
+// and port, so that the order depends on the draws alone.
 // A single record with target "." (the service is not offered) yields nothing.
 std::vector<SrvRecord> orderSrv(std::vector<SrvRecord> records, const RandomSource& random);
 
