@@ -106,9 +106,10 @@ TEST_F(ResolverDns, SrvWeightsDrawFromTheInjectedRandomSource) {
 }
 
 TEST_F(ResolverDns, EntriesAreJoinedInOrderAndAFailingOneIsSkipped) {
-    EXPECT_EQ(targets(lookup({"192.0.2.10", "missing.test", "srv.test", "127.0.0.13"})),
-              (std::vector<Target>{{"192.0.2.10", 5060, kUdp}, {"127.0.0.13", 5080, kTcp},
-                                   {"127.0.0.13", 5060, kUdp}}));
+    EXPECT_EQ(
+        targets(lookup({"192.0.2.10", "missing.test", "srv.test", "127.0.0.13"})),
+        (std::vector<Target>{
+            {"192.0.2.10", 5060, kUdp}, {"127.0.0.13", 5080, kTcp}, {"127.0.0.13", 5060, kUdp}}));
 }
 
 TEST_F(ResolverDns, AnUnknownNameIsAResolutionFailureSayingWhatEachQueryGot) {
