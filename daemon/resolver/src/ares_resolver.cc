@@ -44,7 +44,9 @@ Answer statusAnswer(int status) {
     return answer;
 }
 
-Answer parse(RecordType type, const unsigned char* buffer, int length) {
+}  // namespace
+
+Answer parseAnswer(RecordType type, const unsigned char* buffer, int length) {
     Answer answer;
     answer.status = Answer::Status::Records;
     int status = ARES_SUCCESS;
@@ -90,6 +92,8 @@ Answer parse(RecordType type, const unsigned char* buffer, int length) {
     if (empty) answer.status = Answer::Status::NoRecords;
     return answer;
 }
+
+namespace {
 
 // "2001:db8::53" is written "[2001:db8::53]" for c-ares's list, which reads a bare colon
 // as the start of a port.
@@ -173,8 +177,8 @@ void AresResolver::onAnswer(void* raw, int status, int, unsigned char* buffer, i
     std::unique_ptr<QueryContext> context(static_cast<QueryContext*>(raw));
     auto* self = context->resolver;
     if (status == ARES_EDESTRUCTION || self->destroying_) return;
-    Answer answer =
-        status == ARES_SUCCESS ? parse(context->query.type, buffer, length) : statusAnswer(status);
+    Answer answer = status == ARES_SUCCESS ? parseAnswer(context->query.type, buffer, length)
+                                           : statusAnswer(status);
     self->answered(context->id, context->query, answer);
 }
 

@@ -32,6 +32,10 @@ struct ResolverOptions {
     int tries = 2;                                 // per query and server
 };
 
+// A DNS answer message (as c-ares hands it over) read with c-ares's parser for the type.
+// Public for the fuzz target; a message that does not parse is an Answer of status Failed.
+Answer parseAnswer(RecordType type, const unsigned char* message, int length);
+
 class AresResolver {
   public:
     // Called when c-ares wants (or no longer wants, both false) events on a socket.
