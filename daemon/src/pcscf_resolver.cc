@@ -10,15 +10,29 @@ namespace imsaka::daemon {
 
 PcscfResolver::PcscfResolver(EventLoop& loop, resolver::ResolverOptions options,
                              std::chrono::milliseconds deadline, resolver::RandomSource random)
-    : loop_(loop), deadline_(deadline), timeouts_(loop, [this] {
+    : loop_(loop),
+      options_(std::move(options)),
+      random_(std::move(random)),
+      deadline_(deadline),
+      timeouts_(loop, [this] {
           resolver_->processTimeouts();
           rearm();
       }) {
+    renew();
+}
+
+void PcscfResolver::renew() {
+    // c-ares reads /etc/resolv.conf when a channel starts: a fresh channel for each lookup
+    // that starts while none runs follows a device whose DNS servers change with its
+    // connections. Lookups are rare (one per CreateRegistration).
+    resolver_.reset();  // closes its sockets without calling back
+    sockets_.clear();
+    timeouts_.cancel();
     try {
         resolver_ = std::make_unique<resolver::AresResolver>(
-            std::move(options),
+            options_,
             [this](int fd, bool readable, bool writable) { watch(fd, readable, writable); },
-            std::move(random));
+            random_);
     } catch (const resolver::ResolverError& e) {
         throw DaemonError(DaemonErrc::Failed, e.what());
     }
@@ -34,6 +48,7 @@ PcscfResolver::~PcscfResolver() {
 PcscfResolver::Id PcscfResolver::lookup(std::vector<std::string> entries,
                                         std::optional<uint16_t> port,
                                         std::optional<resolver::Transport> transport, Done done) {
+    if (lookups_.empty()) renew();
     Id id = nextId_++;
     size_t count = entries.size();
     {

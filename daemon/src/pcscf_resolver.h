@@ -55,6 +55,7 @@ class PcscfResolver {
         std::unique_ptr<Timer> deadline;
     };
 
+    void renew();
     void entryDone(Id id, size_t index, const resolver::Procedure& procedure);
     void finish(Id id, std::optional<std::string> timeout);
     void watch(int fd, bool readable, bool writable);
@@ -62,6 +63,8 @@ class PcscfResolver {
     static int onIo(sd_event_source*, int fd, uint32_t events, void* self);
 
     EventLoop& loop_;
+    resolver::ResolverOptions options_;
+    resolver::RandomSource random_;
     std::chrono::milliseconds deadline_;
     std::map<int, EventSource> sockets_;
     Timer timeouts_;
