@@ -35,6 +35,18 @@ std::string addressText(int family, const void* address) {
     return buffer;
 }
 
+// The A or AAAA records of an answer (at most 32), as text.
+template <typename Record, typename Parser, typename Field>
+int parseAddresses(const unsigned char* buffer, int length, Parser parser, int family,
+                   Field Record::*field, std::vector<std::string>& out) {
+    Record records[32];
+    int count = 32;
+    int status = parser(buffer, length, nullptr, records, &count);
+    for (int i = 0; status == ARES_SUCCESS && i < count; ++i)
+        out.push_back(addressText(family, &(records[i].*field)));
+    return status;
+}
+
 // NXDOMAIN and "no records of this type" are answers; everything else is a failure.
 Answer statusAnswer(int status) {
     Answer answer;
@@ -70,22 +82,14 @@ Answer parseAnswer(RecordType type, const unsigned char* buffer, int length) {
             if (replies) ares_free_data(replies);
             break;
         }
-        case RecordType::A: {
-            ares_addrttl addresses[32];
-            int count = 32;
-            status = ares_parse_a_reply(buffer, length, nullptr, addresses, &count);
-            for (int i = 0; status == ARES_SUCCESS && i < count; ++i)
-                answer.addresses.push_back(addressText(AF_INET, &addresses[i].ipaddr));
+        case RecordType::A:
+            status = parseAddresses<ares_addrttl>(buffer, length, ares_parse_a_reply, AF_INET,
+                                                  &ares_addrttl::ipaddr, answer.addresses);
             break;
-        }
-        case RecordType::Aaaa: {
-            ares_addr6ttl addresses[32];
-            int count = 32;
-            status = ares_parse_aaaa_reply(buffer, length, nullptr, addresses, &count);
-            for (int i = 0; status == ARES_SUCCESS && i < count; ++i)
-                answer.addresses.push_back(addressText(AF_INET6, &addresses[i].ip6addr));
+        case RecordType::Aaaa:
+            status = parseAddresses<ares_addr6ttl>(buffer, length, ares_parse_aaaa_reply, AF_INET6,
+                                                   &ares_addr6ttl::ip6addr, answer.addresses);
             break;
-        }
     }
     if (status != ARES_SUCCESS) return statusAnswer(status);
     bool empty = answer.naptr.empty() && answer.srv.empty() && answer.addresses.empty();

@@ -3,16 +3,22 @@
 // alone), configured with [dns] servers = 127.0.0.1:5353, and dnsmasq serving the zone of
 // dnsmasq.h there. CreateRegistration is called as a SIP application would.
 #include <gtest/gtest.h>
-#include <imsaka/dbus/Manager1_proxy.h>
-#include <imsaka/dbus/Registration1_proxy.h>
 #include <sdbus-c++/sdbus-c++.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <thread>
 
-#include "dnsmasq.h"
+#include "client.h"
+#include "dnsmasq_suite.h"
+
+extern char** environ;
 
 namespace imsaka::dnstest {
 namespace {
@@ -21,35 +27,21 @@ using namespace std::chrono_literals;
 using Options = std::map<std::string, sdbus::Variant>;
 using TargetTuple = sdbus::Struct<std::string, uint16_t, std::string>;
 
-class Manager final : public sdbus::ProxyInterfaces<org::imsaka::Manager1_proxy> {
-  public:
-    explicit Manager(sdbus::IConnection& connection)
-        : ProxyInterfaces(connection, "org.imsaka", "/org/imsaka") {
-        registerProxy();
-    }
-    ~Manager() { unregisterProxy(); }
-};
+using daemontest::ManagerProxy;
+using Registration = daemontest::RegistrationProxy;
 
-class Registration final : public sdbus::ProxyInterfaces<org::imsaka::Registration1_proxy> {
-  public:
-    Registration(sdbus::IConnection& connection, const std::string& path)
-        : ProxyInterfaces(connection, "org.imsaka", path) {
-        registerProxy();
-    }
-    ~Registration() { unregisterProxy(); }
+// The REGISTER that Register() hands out goes to this target.
+void expectRegisterTowards(Registration& registration, const std::string& address, uint16_t port,
+                           const std::string& transport) {
+    auto [next, request] = registration.Register();
+    ASSERT_EQ(next, "send");
+    EXPECT_EQ(request.at("remote_address").get<std::string>(), address);
+    EXPECT_EQ(request.at("remote_port").get<uint16_t>(), port);
+    EXPECT_EQ(request.at("transport").get<std::string>(), transport);
+}
 
-  private:
-    void onRefreshDue(const std::string&) override {}
-};
-
-class DaemonDns : public ::testing::Test {
+class DaemonDns : public DnsmasqSuite {
   protected:
-    static void SetUpTestSuite() { dns_ = std::make_unique<Dnsmasq>(); }
-    static void TearDownTestSuite() { dns_.reset(); }
-    void TearDown() override {
-        if (HasFailure()) std::cerr << "dnsmasq log:\n" << dns_->log();
-    }
-
     // CreateRegistration, once the daemon has read the card (it owns its name before).
     std::string create(const Options& options) {
         for (int attempt = 0;; ++attempt) {
@@ -78,11 +70,8 @@ class DaemonDns : public ::testing::Test {
     }
 
     std::unique_ptr<sdbus::IConnection> connection_ = sdbus::createSystemBusConnection();
-    Manager manager_{*connection_};
-    static std::unique_ptr<Dnsmasq> dns_;
+    ManagerProxy manager_{*connection_, "/org/imsaka"};
 };
-
-std::unique_ptr<Dnsmasq> DaemonDns::dns_;
 
 TEST_F(DaemonDns, ANameResolvesToTheTargetsOfTheLocalFamilyAndTheRegisterGoesToTheFirst) {
     auto path = create({{"pcscf", sdbus::Variant(std::string("ims.test"))},
@@ -93,11 +82,7 @@ TEST_F(DaemonDns, ANameResolvesToTheTargetsOfTheLocalFamilyAndTheRegisterGoesToT
               targets({{"127.0.0.11", 5060, "udp"}, {"127.0.0.12", 5062, "udp"}}));
     EXPECT_EQ(registration.Transport(), "udp");
     EXPECT_EQ(registration.PcscfAddress(), "127.0.0.11");
-    auto [next, request] = registration.Register();
-    ASSERT_EQ(next, "send");
-    EXPECT_EQ(request.at("remote_address").get<std::string>(), "127.0.0.11");
-    EXPECT_EQ(request.at("remote_port").get<uint16_t>(), 5060);
-    EXPECT_EQ(request.at("transport").get<std::string>(), "udp");
+    expectRegisterTowards(registration, "127.0.0.11", 5060, "udp");
     registration.Close();
 }
 
@@ -117,11 +102,7 @@ TEST_F(DaemonDns, TheTransportOptionPicksItsSrvRecords) {
     Registration registration(*connection_, path);
     EXPECT_EQ(registration.PcscfTargets(), targets({{"127.0.0.12", 5070, "tcp"}}));
     EXPECT_EQ(registration.Transport(), "tcp");
-    auto [next, request] = registration.Register();
-    ASSERT_EQ(next, "send");
-    EXPECT_EQ(request.at("remote_address").get<std::string>(), "127.0.0.12");
-    EXPECT_EQ(request.at("remote_port").get<uint16_t>(), 5070);
-    EXPECT_EQ(request.at("transport").get<std::string>(), "tcp");
+    expectRegisterTowards(registration, "127.0.0.12", 5070, "tcp");
     registration.Close();
 }
 
@@ -130,10 +111,7 @@ TEST_F(DaemonDns, TheCardsPcscfNameIsResolvedWhenNoneIsGiven) {
     auto path = create({{"local_address", sdbus::Variant(std::string("127.0.0.1"))}});
     Registration registration(*connection_, path);
     EXPECT_EQ(registration.PcscfTargets(), targets({{"127.0.0.15", 5090, "udp"}}));
-    auto [next, request] = registration.Register();
-    ASSERT_EQ(next, "send");
-    EXPECT_EQ(request.at("remote_address").get<std::string>(), "127.0.0.15");
-    EXPECT_EQ(request.at("remote_port").get<uint16_t>(), 5090);
+    expectRegisterTowards(registration, "127.0.0.15", 5090, "udp");
     registration.Close();
 }
 
@@ -165,6 +143,57 @@ TEST_F(DaemonDns, AnUnknownNameIsResolutionFailedAndCreatesNothing) {
         .storeResultsTo(managed);
     for (const auto& [path, interfaces] : managed)
         EXPECT_FALSE(interfaces.contains("org.imsaka.Registration1")) << path;
+}
+
+// How many registrations the daemon's log says it created.
+size_t createdInLog() {
+    std::ifstream log(std::getenv("IMSAKAD_LOG") ? std::getenv("IMSAKAD_LOG") : "");
+    EXPECT_TRUE(log) << "IMSAKAD_LOG is not readable: run inside daemon-sandbox.sh";
+    size_t count = 0;
+    for (std::string line; std::getline(log, line);)
+        if (line.find(": created for ") != std::string::npos) ++count;
+    return count;
+}
+
+TEST_F(DaemonDns, AClientThatLeavesDuringTheLookupGetsNoRegistration) {
+    size_t before = createdInLog();
+    dns_->pause();
+    // Another client (busctl) asks, and leaves while the daemon waits for the DNS answer.
+    std::string address = std::getenv("DBUS_SYSTEM_BUS_ADDRESS");
+    std::vector<std::string> args{"busctl",
+                                  "--address=" + address,
+                                  "call",
+                                  "org.imsaka",
+                                  "/org/imsaka",
+                                  "org.imsaka.Manager1",
+                                  "CreateRegistration",
+                                  "a{sv}",
+                                  "2",
+                                  "pcscf",
+                                  "s",
+                                  "ims.test",
+                                  "local_address",
+                                  "s",
+                                  "127.0.0.1"};
+    std::vector<char*> argv;
+    for (auto& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    pid_t client = -1;
+    ASSERT_EQ(posix_spawnp(&client, "busctl", nullptr, nullptr, argv.data(), environ), 0);
+    bool asked = false;
+    for (int i = 0; i < 1000 && !asked; ++i) {
+        asked = Dnsmasq::queriesWaiting();
+        if (!asked) std::this_thread::sleep_for(20ms);
+    }
+    kill(client, SIGKILL);
+    waitpid(client, nullptr, 0);
+    dns_->resume();
+    ASSERT_TRUE(asked) << "the daemon sent no DNS query within 20 s";
+    // Our own lookup ends after the one of the client that left (same server, asked later).
+    auto path = create({{"pcscf", sdbus::Variant(std::string("ims.test"))},
+                        {"local_address", sdbus::Variant(std::string("127.0.0.1"))}});
+    Registration(*connection_, path).Close();
+    EXPECT_EQ(createdInLog(), before + 1);
 }
 
 TEST_F(DaemonDns, AMalformedNameIsInvalidArguments) {

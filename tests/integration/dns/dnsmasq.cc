@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -127,6 +128,33 @@ Dnsmasq::~Dnsmasq() {
         unlink((dir_ + "/dnsmasq.log").c_str());
         rmdir(dir_.c_str());
     }
+}
+
+void Dnsmasq::pause() {
+    kill(pid_, SIGSTOP);
+}
+
+void Dnsmasq::resume() {
+    kill(pid_, SIGCONT);
+}
+
+bool Dnsmasq::queriesWaiting() {
+    // "sl local_address rem_address st tx_queue:rx_queue ...", addresses and queues in hex.
+    std::ifstream table("/proc/net/udp");
+    std::string line;
+    char port[8];
+    std::snprintf(port, sizeof port, ":%04X", kDnsPort);
+    std::getline(table, line);
+    while (std::getline(table, line)) {
+        std::istringstream fields(line);
+        std::string slot, local, remote, state, queues;
+        fields >> slot >> local >> remote >> state >> queues;
+        if (!local.ends_with(port)) continue;
+        auto colon = queues.find(':');
+        if (colon != std::string::npos && std::stoul(queues.substr(colon + 1), nullptr, 16) > 0)
+            return true;
+    }
+    return false;
 }
 
 std::string Dnsmasq::log() const {

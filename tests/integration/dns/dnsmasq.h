@@ -40,6 +40,11 @@ class Dnsmasq {
     Dnsmasq& operator=(const Dnsmasq&) = delete;
     // What dnsmasq logged (each query it answered), for failure messages.
     std::string log() const;
+    // SIGSTOP / SIGCONT: a server that has gone silent, and back.
+    void pause();
+    void resume();
+    // Whether queries wait unread in dnsmasq's socket (/proc/net/udp), i.e. one was sent.
+    static bool queriesWaiting();
 
   private:
     pid_t pid_ = -1;

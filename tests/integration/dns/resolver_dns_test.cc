@@ -10,7 +10,7 @@
 #include <memory>
 #include <optional>
 
-#include "dnsmasq.h"
+#include "dnsmasq_suite.h"
 #include "event_loop.h"
 #include "pcscf_resolver.h"
 
@@ -27,14 +27,8 @@ using namespace std::chrono_literals;
 constexpr auto kUdp = resolver::Transport::Udp;
 constexpr auto kTcp = resolver::Transport::Tcp;
 
-class ResolverDns : public ::testing::Test {
+class ResolverDns : public DnsmasqSuite {
   protected:
-    static void SetUpTestSuite() { dns_ = std::make_unique<Dnsmasq>(); }
-    static void TearDownTestSuite() { dns_.reset(); }
-    void TearDown() override {
-        if (HasFailure()) std::cerr << "dnsmasq log:\n" << dns_->log();
-    }
-
     // Runs one lookup on a loop of its own to its end (bounded by the lookup's deadline).
     PcscfResolver::Result lookup(std::vector<std::string> entries,
                                  std::optional<uint16_t> port = std::nullopt,
@@ -66,11 +60,7 @@ class ResolverDns : public ::testing::Test {
         ADD_FAILURE() << "lookup did not fail";
         return DaemonError(DaemonErrc::Failed, "");
     }
-
-    static std::unique_ptr<Dnsmasq> dns_;
 };
-
-std::unique_ptr<Dnsmasq> ResolverDns::dns_;
 
 TEST_F(ResolverDns, NaptrThenSrvThenAddressesInOrderLeavingSipsOut) {
     EXPECT_EQ(targets(lookup({"ims.test"})), (std::vector<Target>{{"2001:db8::11", 5060, kUdp},
