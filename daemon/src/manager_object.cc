@@ -135,7 +135,7 @@ RegistrationConfig ManagerObject::registrationConfig(const RegistrationOptions& 
     if (config.impi.empty() || config.impu.empty() || config.homeDomain.empty())
         throw DaemonError(DaemonErrc::CardError, "the card gave no IMS identities");
 
-    // EF_P-CSCF holds names and addresses alike (TS 31.103 4.2.8); each is resolved in turn.
+    // The ISIM's EF_P-CSCF (TS 31.103) holds names and addresses alike; each is resolved.
     entries.clear();
     if (parsed.pcscf)
         entries.push_back(*parsed.pcscf);
@@ -191,6 +191,8 @@ void ManagerObject::CreateRegistration(sdbus::Result<sdbus::ObjectPath>&& result
         } catch (...) {
             created(number, classify(std::current_exception()));
         }
+    } catch (const sdbus::Error& error) {
+        result.returnError(error);
     } catch (...) {
         result.returnError(toDbus(classify(std::current_exception())));
     }
@@ -205,6 +207,8 @@ void ManagerObject::created(unsigned number, PcscfResolver::Result resolved) {
         if (auto* error = std::get_if<DaemonError>(&resolved)) throw *error;
         auto path = addRegistration(creation, std::get<PcscfResolver::Targets>(resolved));
         creation.reply.returnResults(path);
+    } catch (const sdbus::Error& error) {
+        creation.reply.returnError(error);
     } catch (...) {
         auto error = classify(std::current_exception());
         log::notice("CreateRegistration for " + creation.owner + ": " + error.what());
