@@ -10,8 +10,12 @@ packages=(
   libssl-dev libpcsclite-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   nlohmann-json3-dev libinih-dev libpugixml-dev libsdbus-c++-dev libsdbus-c++-bin
   libsystemd-dev libnl-3-dev libnl-xfrm-3-dev libnl-route-3-dev libosip2-dev libini-config-dev
+  # DNS for P-CSCF names (NAPTR, SRV, A, AAAA), asynchronous in the daemon's loop
+  libc-ares-dev
   # real components the tests and the main job start
   pcscd vsmartcard-vpcd dbus iproute2 procps user-mode-linux kamailio kamailio-ims-modules tshark
+  # the DNS server of the resolver tests (the binary only: no service of the host)
+  dnsmasq-base
   # modprobe, which loads the ESP and crypto modules inside user-mode Linux
   kmod
   # manual pages (scdoc makes them, man renders them), Debian packages and their check, and

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "algorithm_lists.h"
+#include "imsaka/ipsec/address.h"
 #include "ini_file.h"
 
 namespace imsaka::daemon {
@@ -62,6 +63,29 @@ Number parseNumber(std::string_view value, Number min, Number max) {
         throw std::invalid_argument("out of range [" + std::to_string(min) + ", " +
                                     std::to_string(max) + "]");
     return static_cast<Number>(parsed);
+}
+
+// "192.0.2.53", "192.0.2.53:5353", "2001:db8::53" or "[2001:db8::53]:5353".
+std::string parseDnsServer(const std::string& server) {
+    std::string address = server;
+    std::string_view port;
+    if (server.starts_with('[')) {
+        auto close = server.find(']');
+        if (close == std::string::npos) throw std::invalid_argument("missing ] in " + server);
+        address = server.substr(1, close - 1);
+        if (close + 1 < server.size()) {
+            if (server[close + 1] != ':') throw std::invalid_argument("expected :port after ]");
+            port = std::string_view(server).substr(close + 2);
+        }
+    } else if (auto colon = server.find(':');
+               colon != std::string::npos && colon == server.rfind(':')) {
+        address = server.substr(0, colon);
+        port = std::string_view(server).substr(colon + 1);
+    }
+    if (!ipsec::IpAddress::parse(address))
+        throw std::invalid_argument(server + " is not an IP address (with an optional port)");
+    if (!port.empty() || server.ends_with(':')) parseNumber<uint16_t>(port, 1, 65535);
+    return server;
 }
 
 Seconds parseSeconds(std::string_view value) {
@@ -176,6 +200,17 @@ const std::map<std::string, std::map<std::string, Setter>>& keys() {
           {"expires",
            [](DaemonConfig& c, std::string_view v) {
                c.expires = parseNumber<uint32_t>(v, 60, 0xffffffff);
+           }}}},
+        {"dns",
+         {{"servers",
+           [](DaemonConfig& c, std::string_view v) {
+               c.dnsServers.clear();
+               for (const auto& server : splitList(v))
+                   c.dnsServers.push_back(parseDnsServer(server));
+           }},
+          {"timeout",
+           [](DaemonConfig& c, std::string_view v) {
+               c.dnsTimeout = Seconds(parseNumber<uint32_t>(v, 1, 20));
            }}}},
     };
     return table;

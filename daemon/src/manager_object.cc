@@ -6,12 +6,14 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "access.h"
 #include "imsaka/ipsec/address.h"
 #include "imsaka/version.h"
 #include "log.h"
+#include "pcscf_targets.h"
 #include "registration_options.h"
 #include "socket_address.h"
 
@@ -43,7 +45,9 @@ ManagerObject::ManagerObject(sdbus::IConnection& connection, EventLoop& loop,
       loop_(loop),
       config_(config),
       security_(security),
-      cards_(cards) {
+      cards_(cards),
+      resolver_(loop, resolver::ResolverOptions{config.dnsServers},
+                std::chrono::duration_cast<std::chrono::milliseconds>(config.dnsTimeout)) {
     registerAdaptor();
     nameWatch_ = connection_.addMatch(
         "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
@@ -62,6 +66,11 @@ std::string ManagerObject::Version() {
 }
 
 void ManagerObject::closeAll() {
+    for (auto& [number, creation] : creations_) {
+        resolver_.cancel(creation.lookup);
+        creation.reply.returnError(toDbus(DaemonError(DaemonErrc::Failed, "imsakad is stopping")));
+    }
+    creations_.clear();
     for (auto& [number, registration] : registrations_) registration->closeNow();
     registrations_.clear();
 }
@@ -74,6 +83,11 @@ void ManagerObject::onNameOwnerChanged(sdbus::Message& signal) {
 }
 
 void ManagerObject::closeOwnedBy(const std::string& owner) {
+    std::erase_if(creations_, [&](auto& entry) {
+        if (entry.second.owner != owner) return false;
+        resolver_.cancel(entry.second.lookup);
+        return true;
+    });
     for (auto it = registrations_.begin(); it != registrations_.end();) {
         if (it->second->owner() == owner) {
             log::info(it->second->path() + ": owner " + owner + " left the bus");
@@ -89,10 +103,9 @@ void ManagerObject::reportStatus() {
     sd_notifyf(0, "STATUS=Serving org.imsaka: %zu registrations", registrations_.size());
 }
 
-RegistrationConfig ManagerObject::registrationConfig(
-    const std::map<std::string, sdbus::Variant>& options, std::string& cardPath) {
-    auto parsed = parseRegistrationOptions(options);
-
+RegistrationConfig ManagerObject::registrationConfig(const RegistrationOptions& parsed,
+                                                     std::string& cardPath,
+                                                     std::vector<std::string>& entries) {
     CardObject* card = nullptr;
     if (parsed.card) {
         card = cards_.find(*parsed.card);
@@ -120,25 +133,14 @@ RegistrationConfig ManagerObject::registrationConfig(
     if (config.impi.empty() || config.impu.empty() || config.homeDomain.empty())
         throw DaemonError(DaemonErrc::CardError, "the card gave no IMS identities");
 
-    if (parsed.pcscf) {
-        config.pcscfs.push_back(*parsed.pcscf);
-    } else {
-        for (const auto& pcscf : identities.pcscfs)
-            if (pcscf.kind != cardio::PcscfAddress::Kind::Fqdn)
-                config.pcscfs.push_back(pcscf.address);
-        if (config.pcscfs.empty())
-            throw DaemonError(DaemonErrc::InvalidArguments,
-                              "the card names no P-CSCF by address: pass pcscf");
-    }
-    config.pcscfPort = parsed.pcscfPort.value_or(5060);
-    config.localAddress = parsed.localAddress
-                              ? *parsed.localAddress
-                              : sourceAddressTowards(config.pcscfs.front(), config.pcscfPort);
-    if (ipsec::IpAddress::fromText(config.localAddress).family() !=
-        ipsec::IpAddress::fromText(config.pcscfs.front()).family())
-        throw DaemonError(DaemonErrc::InvalidArguments,
-                          "local_address and pcscf are of different families");
-    config.transport = parsed.transport.value_or(Transport::Udp);
+    // The ISIM's EF_P-CSCF (TS 31.103) holds names and addresses alike; each is resolved.
+    entries.clear();
+    if (parsed.pcscf)
+        entries.push_back(*parsed.pcscf);
+    else
+        for (const auto& pcscf : identities.pcscfs) entries.push_back(pcscf.address);
+    if (entries.empty())
+        throw DaemonError(DaemonErrc::InvalidArguments, "the card names no P-CSCF: pass pcscf");
     config.regId = parsed.regId;
     config.expires = parsed.expires.value_or(config_.expires);
     config.integrity = parsed.integrity.value_or(config_.integrity);
@@ -148,8 +150,8 @@ RegistrationConfig ManagerObject::registrationConfig(
     return config;
 }
 
-sdbus::ObjectPath ManagerObject::CreateRegistration(
-    const std::map<std::string, sdbus::Variant>& options) {
+void ManagerObject::CreateRegistration(sdbus::Result<sdbus::ObjectPath>&& result,
+                                       std::map<std::string, sdbus::Variant> options) {
     try {
         const auto* message = getObject().getCurrentlyProcessedMessage();
         // The bus policy admits the same callers; this check does not rely on it.
@@ -160,34 +162,112 @@ sdbus::ObjectPath ManagerObject::CreateRegistration(
         size_t owned = 0;
         for (const auto& [number, registration] : registrations_)
             if (registration->owner() == owner) ++owned;
+        for (const auto& [number, creation] : creations_)
+            if (creation.owner == owner) ++owned;
         if (owned >= config_.maxRegistrationsPerClient)
             throw DaemonError(DaemonErrc::QuotaExceeded,
                               "at most " + std::to_string(config_.maxRegistrationsPerClient) +
                                   " registrations per client");
+        auto parsed = parseRegistrationOptions(options);
         std::string cardPath;
-        auto config = registrationConfig(options, cardPath);
-        unsigned number = nextNumber_++;
-        std::weak_ptr<bool> alive = alive_;
-        RegistrationContext context{connection_, loop_, security_, cards_,
-                                    [this, alive](unsigned closed) {
-                                        loop_.post([this, alive, closed] {
-                                            if (alive.expired()) return;
-                                            registrations_.erase(closed);
-                                            reportStatus();
-                                        });
-                                    }};
-        auto registration = std::make_unique<RegistrationObject>(std::move(context), number, owner,
-                                                                 cardPath, std::move(config));
-        auto path = registration->path();
-        registrations_[number] = std::move(registration);
-        reportStatus();
-        log::info(path + ": created for " + owner);
-        return sdbus::ObjectPath(path);
-    } catch (const sdbus::Error&) {
-        throw;
+        std::vector<std::string> entries;
+        auto config = registrationConfig(parsed, cardPath, entries);
+        auto transport = parsed.transport;
+        auto port = parsed.pcscfPort;
+        bool literalsOnly = std::all_of(entries.begin(), entries.end(), [](const auto& entry) {
+            return resolver::isIpLiteral(entry);
+        });
+        unsigned number = nextCreation_++;
+        auto& creation =
+            creations_
+                .emplace(number, Creation{owner, std::move(result), std::move(cardPath),
+                                          std::move(config), std::move(parsed), literalsOnly, 0})
+                .first->second;
+        try {
+            // The reply waits for the lookup; the loop goes on serving meanwhile.
+            creation.lookup =
+                resolver_.lookup(std::move(entries), port,
+                                 transport ? std::optional(toResolver(*transport)) : std::nullopt,
+                                 [this, number](PcscfResolver::Result resolved) {
+                                     created(number, std::move(resolved));
+                                 });
+        } catch (...) {
+            created(number, classify(std::current_exception()));
+        }
+    } catch (const sdbus::Error& error) {
+        result.returnError(error);
     } catch (...) {
-        throw toDbus(classify(std::current_exception()));
+        result.returnError(toDbus(classify(std::current_exception())));
     }
+}
+
+void ManagerObject::created(unsigned number, PcscfResolver::Result resolved) {
+    auto it = creations_.find(number);
+    if (it == creations_.end()) return;
+    auto creation = std::move(it->second);
+    creations_.erase(it);
+    try {
+        if (auto* error = std::get_if<DaemonError>(&resolved)) throw *error;
+        auto path = addRegistration(creation, std::get<PcscfResolver::Targets>(resolved));
+        creation.reply.returnResults(path);
+    } catch (const sdbus::Error& error) {
+        creation.reply.returnError(error);
+    } catch (...) {
+        auto error = classify(std::current_exception());
+        log::notice("CreateRegistration for " + creation.owner + ": " + error.what());
+        creation.reply.returnError(toDbus(error));
+    }
+}
+
+sdbus::ObjectPath ManagerObject::addRegistration(Creation& creation,
+                                                 const std::vector<resolver::Target>& resolved) {
+    auto& config = creation.config;
+    const auto& options = creation.options;
+    std::string what = options.pcscf ? *options.pcscf : "of the card";
+    if (options.localAddress) {
+        config.localAddress = *options.localAddress;
+    } else {
+        // The first target the kernel has a route to decides the local address.
+        std::optional<DaemonError> noRoute;
+        for (const auto& target : resolved) {
+            try {
+                config.localAddress = sourceAddressTowards(target.address, target.port);
+                break;
+            } catch (const DaemonError& error) {
+                if (!noRoute) noRoute = error;
+            }
+        }
+        if (config.localAddress.empty()) throw *noRoute;
+    }
+    int family = ipsec::IpAddress::fromText(config.localAddress).family();
+    bool sameFamily = std::any_of(resolved.begin(), resolved.end(), [&](const auto& target) {
+        return ipsec::IpAddress::fromText(target.address).family() == family;
+    });
+    if (!sameFamily && creation.literalsOnly)
+        throw DaemonError(DaemonErrc::InvalidArguments,
+                          "local_address and pcscf are of different families");
+    auto targets = usableTargets(resolved, family, options.transport, what);
+    applyTargets(config, targets);
+
+    unsigned number = nextNumber_++;
+    std::weak_ptr<bool> alive = alive_;
+    RegistrationContext context{connection_, loop_, security_, cards_,
+                                [this, alive](unsigned closed) {
+                                    loop_.post([this, alive, closed] {
+                                        if (alive.expired()) return;
+                                        registrations_.erase(closed);
+                                        reportStatus();
+                                    });
+                                }};
+    auto registration = std::make_unique<RegistrationObject>(
+        std::move(context), number, creation.owner, creation.cardPath, std::move(config), targets);
+    auto path = registration->path();
+    registrations_[number] = std::move(registration);
+    reportStatus();
+    std::string list;
+    for (const auto& target : targets) list += (list.empty() ? "" : ", ") + toString(target);
+    log::info(path + ": created for " + creation.owner + "; P-CSCF " + list);
+    return sdbus::ObjectPath(path);
 }
 
 }  // namespace imsaka::daemon

@@ -58,14 +58,16 @@ std::string milliseconds(std::chrono::steady_clock::duration duration) {
 
 RegistrationObject::RegistrationObject(RegistrationContext context, unsigned number,
                                        std::string owner, std::string cardPath,
-                                       RegistrationConfig config)
+                                       RegistrationConfig config,
+                                       std::vector<resolver::Target> pcscfTargets)
     : AdaptorInterfaces(context.connection, "/org/imsaka/registration/" + std::to_string(number)),
       context_(std::move(context)),
       number_(number),
       path_("/org/imsaka/registration/" + std::to_string(number)),
       owner_(std::move(owner)),
       cardPath_(std::move(cardPath)),
-      engine_(std::move(config)) {
+      engine_(std::move(config)),
+      pcscfTargets_(std::move(pcscfTargets)) {
     registerAdaptor();
     emitInterfacesAddedSignal({kInterface});
 }
@@ -482,6 +484,14 @@ std::string RegistrationObject::PcscfAddress() {
     // The set's peer; else the P-CSCF in use (after a 305 not the first of the list).
     if (auto current = engine_.currentSet()) return current->pcscfAddress;
     return engine_.pcscfAddress();
+}
+
+std::vector<sdbus::Struct<std::string, uint16_t, std::string>> RegistrationObject::PcscfTargets() {
+    std::vector<sdbus::Struct<std::string, uint16_t, std::string>> targets;
+    for (const auto& target : pcscfTargets_)
+        targets.emplace_back(target.address, target.port,
+                             std::string(resolver::toString(target.transport)));
+    return targets;
 }
 
 uint16_t RegistrationObject::PortUc() {

@@ -20,6 +20,7 @@
 #include "event_loop.h"
 #include "imsaka/daemon/engine.h"
 #include "imsaka/daemon/errors.h"
+#include "imsaka/resolver/rfc3263.h"
 #include "sa_object.h"
 #include "security_manager.h"
 
@@ -40,8 +41,10 @@ class RegistrationObject final
   public:
     using Reply = std::tuple<std::string, std::map<std::string, sdbus::Variant>>;
 
+    // pcscfTargets: what the P-CSCF resolved to, in order (the PcscfTargets property).
     RegistrationObject(RegistrationContext context, unsigned number, std::string owner,
-                       std::string cardPath, RegistrationConfig config);
+                       std::string cardPath, RegistrationConfig config,
+                       std::vector<resolver::Target> pcscfTargets = {});
     ~RegistrationObject();  // removes every SA set, answers a call still waiting
 
     const std::string& path() const { return path_; }
@@ -70,6 +73,7 @@ class RegistrationObject final
     std::string Transport() override { return std::string(toString(engine_.config().transport)); }
     std::string LocalAddress() override { return engine_.config().localAddress; }
     std::string PcscfAddress() override;
+    std::vector<sdbus::Struct<std::string, uint16_t, std::string>> PcscfTargets() override;
     uint16_t PortUc() override;
     uint16_t PortUs() override;
     uint16_t PortPc() override;
@@ -105,6 +109,7 @@ class RegistrationObject final
     std::string owner_;
     std::string cardPath_;
     RegistrationEngine engine_;
+    std::vector<resolver::Target> pcscfTargets_;
     std::map<SaSetId, std::unique_ptr<SaObject>> sets_;
     std::map<TimerKind, std::unique_ptr<Timer>> timers_;
     std::map<SaSetId, std::unique_ptr<Timer>> inboundWatch_;

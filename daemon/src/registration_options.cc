@@ -3,6 +3,7 @@
 #include "algorithm_lists.h"
 #include "imsaka/daemon/errors.h"
 #include "imsaka/ipsec/address.h"
+#include "imsaka/resolver/rfc3263.h"
 
 namespace imsaka::daemon {
 
@@ -41,7 +42,10 @@ RegistrationOptions parseRegistrationOptions(const std::map<std::string, sdbus::
                 bad(key, "expected a sip:, sips: or tel: URI");
             parsed.impu = impu;
         } else if (key == "pcscf") {
-            parsed.pcscf = ipLiteral(key, value);
+            auto pcscf = get<std::string>(key, value, "s");
+            if (!ipsec::IpAddress::parse(pcscf) && !resolver::isHostName(pcscf))
+                bad(key, "neither an IPv4 or IPv6 address nor a host name: " + pcscf);
+            parsed.pcscf = pcscf;
         } else if (key == "pcscf_port") {
             auto port = get<uint16_t>(key, value, "q");
             if (port == 0) bad(key, "port 0");

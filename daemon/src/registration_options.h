@@ -17,10 +17,10 @@ namespace imsaka::daemon {
 struct RegistrationOptions {
     std::optional<std::string> card;  // object path or reader name
     std::optional<std::string> impu;
-    std::optional<std::string> pcscf;  // IP literal
-    std::optional<uint16_t> pcscfPort;
+    std::optional<std::string> pcscf;         // IP literal or host name (resolved as RFC 3263 says)
+    std::optional<uint16_t> pcscfPort;        // given: a name's A/AAAA records only, on this port
     std::optional<std::string> localAddress;  // IP literal
-    std::optional<Transport> transport;
+    std::optional<Transport> transport;       // given: a name's SRV records of it only
     std::optional<uint32_t> regId;
     std::optional<uint32_t> expires;
     std::optional<std::vector<sip::IntegrityAlgorithm>> integrity;

@@ -49,7 +49,9 @@ int main(int argc, char** argv) {
                    "card number, object path or reader name (default: the first card present)");
     app.add_option("--impu", options.impu,
                    "public identity to register (default: the card's first)");
-    app.add_option("--pcscf", options.pcscf, "P-CSCF address, an IP literal")->required();
+    app.add_option("--pcscf", options.pcscf,
+                   "P-CSCF: an IP literal, or a host name the daemon resolves (RFC 3263)")
+        ->required();
     app.add_option("--pcscf-port", pcscfPort, "P-CSCF port for unprotected REGISTERs (5060)")
         ->check(CLI::Range(1, 65535));
     app.add_option("--local-address", options.localAddress, "the UE's address, an IP literal")

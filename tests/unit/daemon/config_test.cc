@@ -197,3 +197,28 @@ TEST(InstanceId, FormatsAsAnUrnUuidInAngleBrackets) {
 
 }  // namespace
 }  // namespace imsaka::daemon
+
+namespace imsaka::daemon {
+namespace {
+
+TEST(DaemonConfig, DnsServersAndTimeout) {
+    auto defaults = parseConfig("");
+    EXPECT_TRUE(defaults.dnsServers.empty());
+    EXPECT_EQ(defaults.dnsTimeout, Seconds(10));
+    auto config = parseConfig(
+        "[dns]\nservers = 192.0.2.53, 192.0.2.54:5353, 2001:db8::53, [2001:db8::54]:53\n"
+        "timeout = 4\n");
+    EXPECT_EQ(config.dnsServers, (std::vector<std::string>{"192.0.2.53", "192.0.2.54:5353",
+                                                           "2001:db8::53", "[2001:db8::54]:53"}));
+    EXPECT_EQ(config.dnsTimeout, Seconds(4));
+    for (const char* bad : {"servers = dns.example.org", "servers = 192.0.2.53:0",
+                            "servers = 192.0.2.53:", "servers = [2001:db8::53",
+                            "servers = 1.2.3.4,,", "timeout = 0", "timeout = 21"}) {
+        auto error = errorOf(std::string("[dns]\n") + bad + "\n");
+        EXPECT_EQ(error.code(), ConfigErrc::BadValue) << bad;
+        EXPECT_NE(std::string(error.what()).find("[dns]"), std::string::npos) << error.what();
+    }
+}
+
+}  // namespace
+}  // namespace imsaka::daemon

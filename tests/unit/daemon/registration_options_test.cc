@@ -59,6 +59,13 @@ TEST(RegistrationOptions, CardMayBeAReaderName) {
     EXPECT_EQ(parsed.card, "Virtual PCD 00 00");
 }
 
+TEST(RegistrationOptions, PcscfIsAnAddressOrAHostName) {
+    for (const char* pcscf :
+         {"192.0.2.1", "2001:db8::1", "pcscf.ims.mnc001.mcc001.3gppnetwork.org"})
+        EXPECT_EQ(parseRegistrationOptions({{"pcscf", sdbus::Variant(std::string(pcscf))}}).pcscf,
+                  pcscf);
+}
+
 TEST(RegistrationOptions, BadOptionsAreInvalidArgumentsNamingTheKey) {
     struct Case {
         const char* key;
@@ -66,7 +73,9 @@ TEST(RegistrationOptions, BadOptionsAreInvalidArgumentsNamingTheKey) {
     };
     std::vector<Case> cases;
     cases.push_back({"pcsfc", sdbus::Variant(std::string("192.0.2.1"))});
-    cases.push_back({"pcscf", sdbus::Variant(std::string("pcscf.example.org"))});
+    cases.push_back({"pcscf", sdbus::Variant(std::string("pcscf..example.org"))});
+    cases.push_back({"pcscf", sdbus::Variant(std::string("pcscf_1.example.org"))});
+    cases.push_back({"pcscf", sdbus::Variant(std::string("192.0.2.1:5060"))});
     cases.push_back({"pcscf", sdbus::Variant(uint32_t{1})});
     cases.push_back({"pcscf_port", sdbus::Variant(uint32_t{5060})});
     cases.push_back({"pcscf_port", sdbus::Variant(uint16_t{0})});

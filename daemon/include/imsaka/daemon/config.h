@@ -48,6 +48,9 @@ struct DaemonConfig {
     // [registration]
     std::string instanceId;  // empty until resolved: from /etc/machine-id
     uint32_t expires = 600000;
+    // [dns]
+    std::vector<std::string> dnsServers;  // "address" or "address:port"; empty: resolv.conf
+    Seconds dnsTimeout{10};               // one P-CSCF lookup, all its queries together
 };
 
 enum class ConfigErrc {

@@ -25,6 +25,7 @@ enum class DaemonErrc {
     MalformedHeader,
     KernelError,
     PortsUnavailable,
+    ResolutionFailed,  // a P-CSCF name gave no usable address
     Failed,
 };
 
