@@ -2,10 +2,23 @@
 
 #include <grp.h>
 #include <pwd.h>
+#include <sdbus-c++/Error.h>
 
 #include <vector>
 
+#include "imsaka/daemon/errors.h"
+
 namespace imsaka::daemon {
+
+uid_t callerUid(const sdbus::Message& message) {
+    try {
+        return message.getCredsUid();
+    } catch (const sdbus::Error& error) {
+        if (error.getName() == "System.Error.EMFILE" || error.getName() == "System.Error.ENFILE")
+            throw descriptorsExhausted("reading the caller's credentials");
+        throw;
+    }
+}
 
 bool userInGroup(uid_t uid, const std::string& group) {
     std::vector<char> buffer(16384);
@@ -35,9 +48,21 @@ bool userInGroup(uid_t uid, const std::string& group) {
     return false;
 }
 
-bool mayAuthenticate(uid_t uid, const DaemonConfig& config) {
+namespace {
+
+bool allowed(uid_t uid, AuthenticateAccess access, const DaemonConfig& config) {
     if (uid == 0) return true;
-    return config.authenticate == AuthenticateAccess::Group && userInGroup(uid, config.group);
+    return access == AuthenticateAccess::Group && userInGroup(uid, config.group);
+}
+
+}  // namespace
+
+bool mayAuthenticate(uid_t uid, const DaemonConfig& config) {
+    return allowed(uid, config.authenticate, config);
+}
+
+bool mayUsePin(uid_t uid, const DaemonConfig& config) {
+    return allowed(uid, config.pin, config);
 }
 
 }  // namespace imsaka::daemon

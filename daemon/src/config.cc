@@ -64,6 +64,13 @@ Seconds parseSeconds(std::string_view value) {
     return Seconds(parseNumber<uint32_t>(value, 1, 7 * 24 * 3600));
 }
 
+AuthenticateAccess parseAccess(std::string_view value) {
+    value = trim(value);
+    if (value == "root") return AuthenticateAccess::Root;
+    if (value == "group") return AuthenticateAccess::Group;
+    throw std::invalid_argument("expected root or group");
+}
+
 using Setter = std::function<void(DaemonConfig&, std::string_view)>;
 
 const std::map<std::string, std::map<std::string, Setter>>& keys() {
@@ -137,19 +144,16 @@ const std::map<std::string, std::map<std::string, Setter>>& keys() {
                c.group = std::string(v);
            }},
           {"authenticate",
-           [](DaemonConfig& c, std::string_view v) {
-               v = trim(v);
-               if (v == "root")
-                   c.authenticate = AuthenticateAccess::Root;
-               else if (v == "group")
-                   c.authenticate = AuthenticateAccess::Group;
-               else
-                   throw std::invalid_argument("expected root or group");
-           }}}},
+           [](DaemonConfig& c, std::string_view v) { c.authenticate = parseAccess(v); }},
+          {"pin", [](DaemonConfig& c, std::string_view v) { c.pin = parseAccess(v); }}}},
         {"limits",
-         {{"max_registrations_per_client",
+         {{"max_registrations_per_user",
            [](DaemonConfig& c, std::string_view v) {
-               c.maxRegistrationsPerClient = parseNumber<uint32_t>(v, 1, 1024);
+               c.maxRegistrationsPerUser = parseNumber<uint32_t>(v, 1, 1024);
+           }},
+          {"max_registrations",
+           [](DaemonConfig& c, std::string_view v) {
+               c.maxRegistrations = parseNumber<uint32_t>(v, 1, 1024);
            }}}},
         {"registration",
          {{"instance_id",
@@ -213,6 +217,9 @@ void checkConsistency(const DaemonConfig& config, const std::string& origin) {
     if (config.portMin > config.portMax || config.portMax - config.portMin < 3)
         throw ConfigError(ConfigErrc::Inconsistent, origin + " [security]",
                           "port_min..port_max must hold at least four ports");
+    if (config.maxRegistrationsPerUser > config.maxRegistrations)
+        throw ConfigError(ConfigErrc::Inconsistent, origin + " [limits]",
+                          "max_registrations_per_user is above max_registrations");
 }
 
 }  // namespace

@@ -8,6 +8,9 @@
 
 #include <cstring>
 
+#include "access.h"
+#include "address_policy.h"
+#include "descriptor_budget.h"
 #include "imsaka/ipsec/address.h"
 #include "log.h"
 #include "registration_options.h"
@@ -35,6 +38,39 @@ void requireReady(CardObject& card) {
     throw DaemonError(DaemonErrc::CardError, "the card is not usable: " + card.lastError());
 }
 
+[[noreturn]] void refuseAddress(const std::string& what, const std::string& address,
+                                const std::string& problem) {
+    throw DaemonError(DaemonErrc::InvalidArguments, what + ": " + address + " " + problem);
+}
+
+// The P-CSCFs to try: the option's, or the card's IP literals that can be a peer.
+std::vector<std::string> pcscfList(const std::optional<std::string>& option,
+                                   const cardio::Identities& identities,
+                                   const HostAddresses& host) {
+    if (option) {
+        if (auto problem = pcscfAddressProblem(ipsec::IpAddress::fromText(*option), host))
+            refuseAddress("option pcscf", *option, *problem);
+        return {*option};
+    }
+    std::vector<std::string> usable;
+    std::string refused;
+    for (const auto& pcscf : identities.pcscfs) {
+        if (pcscf.kind == cardio::PcscfAddress::Kind::Fqdn) continue;
+        auto problem = pcscfAddressProblem(ipsec::IpAddress::fromText(pcscf.address), host);
+        if (!problem) {
+            usable.push_back(pcscf.address);
+            continue;
+        }
+        log::warning("the card's P-CSCF " + pcscf.address + " " + *problem + ": skipped");
+        refused += (refused.empty() ? " (" : ", ") + pcscf.address + " " + *problem;
+    }
+    if (usable.empty())
+        throw DaemonError(DaemonErrc::InvalidArguments,
+                          "the card names no usable P-CSCF by address" +
+                              (refused.empty() ? std::string() : refused + ")") + ": pass pcscf");
+    return usable;
+}
+
 }  // namespace
 
 ManagerObject::ManagerObject(sdbus::IConnection& connection, EventLoop& loop,
@@ -47,6 +83,7 @@ ManagerObject::ManagerObject(sdbus::IConnection& connection, EventLoop& loop,
       security_(security),
       cards_(cards) {
     registerAdaptor();
+    warnIfDescriptorsShort(config_);
     nameWatch_ = connection_.addMatch(
         "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
         "member='NameOwnerChanged',path='/org/freedesktop/DBus'",
@@ -64,8 +101,9 @@ std::string ManagerObject::Version() {
 }
 
 void ManagerObject::closeAll() {
-    for (auto& [number, registration] : registrations_) registration->closeNow();
+    for (auto& [number, owned] : registrations_) owned.registration->closeNow();
     registrations_.clear();
+    retired_.clear();
 }
 
 void ManagerObject::onNameOwnerChanged(sdbus::Message& signal) {
@@ -77,8 +115,8 @@ void ManagerObject::onNameOwnerChanged(sdbus::Message& signal) {
 
 void ManagerObject::closeOwnedBy(const std::string& owner) {
     for (auto it = registrations_.begin(); it != registrations_.end();) {
-        if (it->second->owner() == owner) {
-            log::info(it->second->path() + ": owner " + owner + " left the bus");
+        if (it->second.registration->owner() == owner) {
+            log::info(it->second.registration->path() + ": owner " + owner + " left the bus");
             it = registrations_.erase(it);
         } else {
             ++it;
@@ -122,20 +160,16 @@ RegistrationConfig ManagerObject::registrationConfig(
     if (config.impi.empty() || config.impu.empty() || config.homeDomain.empty())
         throw DaemonError(DaemonErrc::CardError, "the card gave no IMS identities");
 
-    if (parsed.pcscf) {
-        config.pcscfs.push_back(*parsed.pcscf);
-    } else {
-        for (const auto& pcscf : identities.pcscfs)
-            if (pcscf.kind != cardio::PcscfAddress::Kind::Fqdn)
-                config.pcscfs.push_back(pcscf.address);
-        if (config.pcscfs.empty())
-            throw DaemonError(DaemonErrc::InvalidArguments,
-                              "the card names no P-CSCF by address: pass pcscf");
-    }
+    auto host = hostAddresses();
+    config.pcscfs = pcscfList(parsed.pcscf, identities, host);
     config.pcscfPort = parsed.pcscfPort.value_or(5060);
     config.localAddress = parsed.localAddress
                               ? *parsed.localAddress
                               : sourceAddressTowards(config.pcscfs.front(), config.pcscfPort);
+    if (auto problem = localAddressProblem(ipsec::IpAddress::fromText(config.localAddress), host))
+        refuseAddress(
+            parsed.localAddress ? "option local_address" : "the local address towards the P-CSCF",
+            config.localAddress, *problem);
     if (ipsec::IpAddress::fromText(config.localAddress).family() !=
         ipsec::IpAddress::fromText(config.pcscfs.front()).family())
         throw DaemonError(DaemonErrc::InvalidArguments,
@@ -150,33 +184,52 @@ RegistrationConfig ManagerObject::registrationConfig(
     return config;
 }
 
+void ManagerObject::checkQuota(uid_t uid) const {
+    if (registrations_.size() >= config_.maxRegistrations)
+        throw DaemonError(DaemonErrc::QuotaExceeded, "the daemon holds its maximum of " +
+                                                         std::to_string(config_.maxRegistrations) +
+                                                         " registrations");
+    size_t owned = 0;
+    for (const auto& [number, entry] : registrations_)
+        if (entry.uid == uid) ++owned;
+    if (owned >= config_.maxRegistrationsPerUser)
+        throw DaemonError(DaemonErrc::QuotaExceeded,
+                          "at most " + std::to_string(config_.maxRegistrationsPerUser) +
+                              " registrations per user (uid " + std::to_string(uid) + ")");
+}
+
+void ManagerObject::retire(unsigned number) {
+    auto it = registrations_.find(number);
+    if (it == registrations_.end()) return;
+    retired_.push_back(std::move(it->second.registration));
+    registrations_.erase(it);
+    reportStatus();
+    // Destroyed after the reply to Close(), whose object it is.
+    std::weak_ptr<bool> alive = alive_;
+    loop_.post([this, alive] {
+        if (!alive.expired()) retired_.clear();
+    });
+}
+
 sdbus::ObjectPath ManagerObject::CreateRegistration(
     const std::map<std::string, sdbus::Variant>& options) {
     try {
-        auto owner = getObject().getCurrentlyProcessedMessage()->getSender();
-        size_t owned = 0;
-        for (const auto& [number, registration] : registrations_)
-            if (registration->owner() == owner) ++owned;
-        if (owned >= config_.maxRegistrationsPerClient)
-            throw DaemonError(DaemonErrc::QuotaExceeded,
-                              "at most " + std::to_string(config_.maxRegistrationsPerClient) +
-                                  " registrations per client");
+        const auto* message = getObject().getCurrentlyProcessedMessage();
+        auto owner = message->getSender();
+        uid_t uid = callerUid(*message);
+        checkQuota(uid);
         std::string cardPath;
         auto config = registrationConfig(options, cardPath);
         unsigned number = nextNumber_++;
         std::weak_ptr<bool> alive = alive_;
         RegistrationContext context{connection_, loop_, security_, cards_,
                                     [this, alive](unsigned closed) {
-                                        loop_.post([this, alive, closed] {
-                                            if (alive.expired()) return;
-                                            registrations_.erase(closed);
-                                            reportStatus();
-                                        });
+                                        if (!alive.expired()) retire(closed);
                                     }};
         auto registration = std::make_unique<RegistrationObject>(std::move(context), number, owner,
                                                                  cardPath, std::move(config));
         auto path = registration->path();
-        registrations_[number] = std::move(registration);
+        registrations_[number] = Owned{std::move(registration), uid};
         reportStatus();
         log::info(path + ": created for " + owner);
         return sdbus::ObjectPath(path);

@@ -8,6 +8,7 @@
 #include <deque>
 #include <iterator>
 
+#include "access.h"
 #include "log.h"
 
 namespace imsaka::daemon {
@@ -361,7 +362,12 @@ void RegistrationObject::answerPending() {
 
 std::optional<DaemonError> RegistrationObject::callerRefused() {
     const auto* message = getObject().getCurrentlyProcessedMessage();
-    if (message->getSender() == owner_ || message->getCredsUid() == 0) return std::nullopt;
+    if (message->getSender() == owner_) return std::nullopt;
+    try {
+        if (callerUid(*message) == 0) return std::nullopt;
+    } catch (const DaemonError& error) {
+        return error;
+    }
     return DaemonError(DaemonErrc::NotAllowed,
                        "the registration belongs to another client (" + owner_ + ")");
 }
@@ -462,6 +468,8 @@ sdbus::UnixFd RegistrationObject::OpenSocket(const std::string& transport,
         throw toDbus(
             DaemonError(DaemonErrc::WrongState, "no protected port yet: call Register first"));
     }
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE))
+        throw toDbus(descriptorsExhausted("the socket to hand out"));
     if (fd < 0)
         throw toDbus(DaemonError(DaemonErrc::Failed, std::string("cannot hand out the socket: ") +
                                                          std::strerror(errno)));

@@ -101,22 +101,33 @@ TEST_F(LimitsKernelTest, RunningOutOfFileDescriptorsIsItsOwnError) {
                                       "[limits]\nmax_registrations_per_user = 100\n"
                                       "max_registrations = 100\n",
                                   64));
+    // Register() needs four descriptors for its ports, CreateRegistration() may need one to
+    // read the caller's credentials: whichever runs out first says so.
     std::vector<std::string> paths;
     std::string error;
     while (error.empty() && paths.size() < 100) {
-        paths.push_back(createAsRoot());
-        error = registerError(paths.back());
+        std::string path;
+        error = errorNameOf([&] { path = createAsRoot(); });
+        if (error.empty()) {
+            paths.push_back(path);
+            error = registerError(path);
+        }
     }
     EXPECT_EQ(error, "org.imsaka.Error.FileDescriptorsExhausted")
         << "after " << paths.size() << " registrations";
+    ASSERT_GE(paths.size(), 2u);
     EXPECT_LT(paths.size(), 100u);
-    std::printf(
-        "with a limit of 64 files: %zu registrations reserved their ports, the next "
-        "one got %s\n",
-        paths.size() - 1, error.c_str());
+    std::printf("with a limit of 64 files: %zu registrations, then %s\n", paths.size(),
+                error.c_str());
 
-    RegistrationProxy(*connection_, paths.front()).Close();
-    EXPECT_EQ(registerError(paths.back()), "");
+    // Closing two gives their descriptors back: a new registration reserves its ports.
+    RegistrationProxy(*connection_, paths[0]).Close();
+    RegistrationProxy(*connection_, paths[1]).Close();
+    std::string path;
+    EXPECT_EQ(errorNameOf([&] { path = createAsRoot(); }), "");
+    if (!path.empty()) {
+        EXPECT_EQ(registerError(path), "");
+    }
 }
 
 }  // namespace

@@ -19,12 +19,15 @@ enum class DaemonErrc {
     PinRequired,
     PinBlocked,
     WrongPin,
+    WrongPuk,
+    PukBlocked,
     MacFailure,
     CardError,
     PcscUnavailable,
     MalformedHeader,
     KernelError,
     PortsUnavailable,
+    FileDescriptorsExhausted,
     Failed,
 };
 
@@ -39,6 +42,9 @@ class DaemonError : public std::runtime_error {
   private:
     DaemonErrc code_;
 };
+
+// FileDescriptorsExhausted, for an errno of EMFILE or ENFILE while making `what`.
+DaemonError descriptorsExhausted(const std::string& what);
 
 // Classifies any exception of the project's parts (cardio::CardError, ipsec::XfrmError,
 // sip errors, EngineError, ConfigError, DaemonError); anything else becomes Failed.
