@@ -36,7 +36,7 @@ TEST(Signals, OnlyRootAndTheGroupReceiveTheDaemonsSignals) {
     root.close(path);
 
     std::string seen;
-    for (int poll = 0; poll < 200; ++poll) {
+    for (int poll = 0; poll < 600; ++poll) {  // 30 s at least
         seen = member.ask("sync");
         if (contains(seen, "org.freedesktop.DBus.ObjectManager.InterfacesAdded") &&
             contains(seen, "org.freedesktop.DBus.Properties.PropertiesChanged") &&

@@ -125,7 +125,7 @@ std::string Client::cardOfReader(const std::string& reader) {
 }
 
 Properties Client::waitForCardState(const std::string& card, const std::string& state) {
-    auto deadline = Clock::now() + std::chrono::seconds(10);
+    auto deadline = Clock::now() + std::chrono::seconds(30);
     Properties properties;
     while (Clock::now() < deadline) {
         properties = cardProperties(card);
@@ -184,7 +184,7 @@ UserClient::~UserClient() {
 std::string UserClient::ask(const std::string& command) {
     std::string line = command + "\n";
     if (write(in_, line.data(), line.size()) != static_cast<ssize_t>(line.size())) return "";
-    auto deadline = Clock::now() + std::chrono::seconds(20);
+    auto deadline = Clock::now() + std::chrono::seconds(30);
     while (true) {
         if (auto end = buffered_.find('\n'); end != std::string::npos) {
             std::string answer = buffered_.substr(0, end);

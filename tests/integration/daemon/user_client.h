@@ -48,7 +48,7 @@ class Client {
     Properties cardProperties(const std::string& card);
     // The Card1 object of a reader.
     std::string cardOfReader(const std::string& reader);
-    // Polls the card until its State is `state` (10 s at most); returns its properties.
+    // Polls the card until its State is `state` (30 s at most); returns its properties.
     Properties waitForCardState(const std::string& card, const std::string& state);
     // The daemon owns its name before it has read the card: waits until the first reader's
     // card is ready.
@@ -81,7 +81,7 @@ class UserClient {
     ~UserClient();
     UserClient(const UserClient&) = delete;
     UserClient& operator=(const UserClient&) = delete;
-    // Sends one command, returns its answer line ("" when none came within 20 s).
+    // Sends one command, returns its answer line ("" when none came within 30 s).
     std::string ask(const std::string& command);
 
   private:
