@@ -148,6 +148,10 @@ PinStatus Card::verifyPin(std::string_view pin) {
     return withSession([&](UiccSession& session) { return session.verifyPin(pin); });
 }
 
+PinStatus Card::unblockPin(std::string_view puk, std::string_view newPin) {
+    return withSession([&](UiccSession& session) { return session.unblockPin(puk, newPin); });
+}
+
 AuthResult Card::authenticate(ByteView rand, ByteView autn) {
     if (rand.size() != 16 || autn.size() != 16)  // before touching the card at all
         throw CardError(CardErrc::InvalidArgument, "AUTHENTICATE",

@@ -76,23 +76,45 @@ std::optional<ByteView> findTlv(const std::vector<Tlv>& tlvs, uint8_t tag) {
 
 namespace {
 
-// The PIN status template: a PS_DO bitmap (tag 90) whose bits, from the most significant,
-// tell which of the key references (tag 83) that follow are enabled.
-std::optional<bool> pin1EnabledFrom(ByteView template_) {
+// The PIN status template (TS 102 221 9.5.2): a PS_DO bitmap (tag 90) whose bits, from the
+// most significant, tell which of the key references (tag 83) that follow are enabled; a
+// usage qualifier (tag 95) may precede a key reference, 08 meaning "use it for user
+// verification", 00 "do not". The application PIN (01-08) guards the application when it is
+// enabled; otherwise the universal PIN (11) does when it is enabled and not marked "do not
+// use"; otherwise no PIN is needed.
+std::optional<PinReference> pinReferenceFrom(ByteView template_) {
     auto tlvs = parseTlvs(template_, "FCP PIN status template");
     auto bitmap = findTlv(tlvs, 0x90);
     if (!bitmap) return std::nullopt;
+    constexpr int kNoQualifier = -1;
+    struct Listed {
+        bool enabled = false;
+        int usage = kNoQualifier;
+    };
+    std::optional<std::pair<uint8_t, Listed>> application;
+    std::optional<Listed> universal;
+    int usage = kNoQualifier;
     size_t index = 0;
     for (const auto& tlv : tlvs) {
+        if (tlv.tag == 0x95 && tlv.value.size() == 1) usage = tlv.value[0];
         if (tlv.tag != 0x83) continue;
-        if (tlv.value.size() == 1 && tlv.value[0] == 0x01) {
-            size_t byte = index / 8;
-            if (byte >= bitmap->size()) return false;
-            return ((*bitmap)[byte] >> (7 - index % 8) & 1) != 0;
-        }
+        size_t byte = index / 8;
+        Listed listed{byte < bitmap->size() && ((*bitmap)[byte] >> (7 - index % 8) & 1) != 0,
+                      usage};
+        usage = kNoQualifier;
         ++index;
+        if (tlv.value.size() != 1) continue;
+        uint8_t reference = tlv.value[0];
+        if (reference >= 0x01 && reference <= 0x08 && !application)
+            application = std::pair{reference, listed};
+        else if (reference == kUniversalPin)
+            universal = listed;
     }
-    return std::nullopt;
+    if (application && application->second.enabled) return PinReference{application->first, true};
+    if (universal && universal->enabled && universal->usage != 0x00)
+        return PinReference{kUniversalPin, true};
+    if (!application && !universal) return std::nullopt;
+    return PinReference{application ? application->first : kApplicationPin1, false};
 }
 
 }  // namespace
@@ -138,7 +160,7 @@ FileControl parseFcp(ByteView data) {
         fcp.fileSize = value;
     }
     if (auto aid = findTlv(tlvs, 0x84)) fcp.aid.assign(aid->begin(), aid->end());
-    if (auto pin = findTlv(tlvs, 0xC6)) fcp.pin1Enabled = pin1EnabledFrom(*pin);
+    if (auto pin = findTlv(tlvs, 0xC6)) fcp.pin = pinReferenceFrom(*pin);
     return fcp;
 }
 

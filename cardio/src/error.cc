@@ -30,6 +30,14 @@ std::string_view toString(CardErrc code) {
             return "pin-blocked";
         case CardErrc::WrongPin:
             return "wrong-pin";
+        case CardErrc::PinNotRequired:
+            return "pin-not-required";
+        case CardErrc::PinNotBlocked:
+            return "pin-not-blocked";
+        case CardErrc::WrongPuk:
+            return "wrong-puk";
+        case CardErrc::PukBlocked:
+            return "puk-blocked";
         case CardErrc::MacFailure:
             return "mac-failure";
         case CardErrc::ContextNotSupported:

@@ -9,14 +9,33 @@ namespace imsaka::cardio {
 namespace {
 
 constexpr uint8_t kSelect = 0xA4, kReadBinary = 0xB0, kReadRecord = 0xB2, kVerify = 0x20,
-                  kAuthenticate = 0x88, kManageChannel = 0x70;
+                  kUnblockPin = 0x2C, kAuthenticate = 0x88, kManageChannel = 0x70;
 constexpr uint16_t kMasterFile = 0x3F00, kEfDir = 0x2F00;
 constexpr uint16_t kEfImpi = 0x6F02, kEfDomain = 0x6F03, kEfImpu = 0x6F04, kEfPcscf = 0x6F09;
 constexpr uint16_t kEfImsi = 0x6F07, kEfAd = 0x6FAD;
-constexpr uint8_t kPin1 = 0x01;
 
 SecureBytes fileIdBytes(uint16_t fileId) {
     return {static_cast<uint8_t>(fileId >> 8), static_cast<uint8_t>(fileId & 0xFF)};
+}
+
+bool digits(std::string_view text, size_t min, size_t max) {
+    return text.size() >= min && text.size() <= max &&
+           std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// A PIN as VERIFY and UNBLOCK PIN carry it: ASCII digits padded with FF to 8 bytes.
+void appendPinBlock(SecureBytes& out, std::string_view pin) {
+    out.insert(out.end(), pin.begin(), pin.end());
+    out.insert(out.end(), 8 - pin.size(), 0xFF);
+}
+
+bool isRetryCounter(uint16_t sw) {
+    return (sw & 0xFFF0) == 0x63C0;
+}
+
+// 6983, or a counter at zero (some cards say 63C0): nothing may be tried any more.
+bool isBlocked(uint16_t sw) {
+    return sw == 0x6983 || sw == 0x63C0;
 }
 
 }  // namespace
@@ -144,7 +163,7 @@ void UiccSession::reselect() {
     SecureBytes aid(application_.aid.begin(), application_.aid.end());
     Response r = run({.ins = kSelect, .p1 = 0x04, .p2 = 0x04, .data = aid, .le = 0});
     if (!r.ok()) throwForStatus(r.sw, "SELECT ADF");
-    pin1Enabled_ = parseFcp(r.data).pin1Enabled;
+    pin_ = parseFcp(r.data).pin;
 }
 
 void UiccSession::close() noexcept {
@@ -197,33 +216,83 @@ Identities UiccSession::readUsimIdentities() {
     return deriveIdentitiesFromImsi(imsi, mncLength);
 }
 
+uint8_t UiccSession::pinReference() const {
+    return pin_ ? pin_->keyReference : kApplicationPin1;
+}
+
+Response UiccSession::askCounter(uint8_t instruction) {
+    return run({.ins = instruction, .p1 = 0x00, .p2 = pinReference(), .data = {}, .le = {}});
+}
+
 PinStatus UiccSession::pinStatus() {
     PinStatus status;
-    status.enabled = pin1Enabled_.value_or(false);
-    Response r = run({.ins = kVerify, .p1 = 0x00, .p2 = kPin1, .data = {}, .le = {}});
+    status.keyReference = pinReference();
+    status.enabled = pin_ && pin_->enabled;
+    Response r = askCounter(kVerify);
     if (r.ok()) {
         status.verified = true;
-    } else if ((r.sw & 0xFFF0) == 0x63C0) {
-        status.enabled = true;
-        status.retriesLeft = r.sw & 0x0F;
-    } else if (r.sw == 0x6983) {
+    } else if (isBlocked(r.sw)) {
         status.enabled = true;
         status.blocked = true;
         status.retriesLeft = 0;
+    } else if (isRetryCounter(r.sw)) {
+        status.enabled = true;
+        status.retriesLeft = r.sw & 0x0F;
     } else {
         throwForStatus(r.sw, "VERIFY PIN status");
     }
+    // As oFono asks: UNBLOCK PIN without data answers 63Cx with the PUK's tries left. Cards
+    // that answer otherwise simply do not report them.
+    Response puk = askCounter(kUnblockPin);
+    if (isBlocked(puk.sw))
+        status.pukRetriesLeft = 0;
+    else if (isRetryCounter(puk.sw))
+        status.pukRetriesLeft = puk.sw & 0x0F;
     return status;
 }
 
 PinStatus UiccSession::verifyPin(std::string_view pin) {
-    if (pin.size() < 4 || pin.size() > 8 ||
-        !std::all_of(pin.begin(), pin.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    if (!digits(pin, 4, 8))
         throw CardError(CardErrc::InvalidArgument, "VERIFY PIN", "a PIN is 4 to 8 digits");
-    SecureBytes block(8, 0xFF);
-    std::copy(pin.begin(), pin.end(), block.begin());
-    Response r = run({.ins = kVerify, .p1 = 0x00, .p2 = kPin1, .data = std::move(block), .le = {}});
+    // Only a PIN the card asks for is sent: a wrong one counts down even when the PIN is
+    // disabled or verified, and three of them block the card.
+    Response state = askCounter(kVerify);
+    if (state.ok())
+        throw CardError(
+            CardErrc::PinNotRequired, "VERIFY PIN",
+            pin_ && pin_->enabled ? "the PIN is verified already" : "the PIN is disabled",
+            state.sw);
+    if (isBlocked(state.sw)) throw CardError(CardErrc::PinBlocked, "VERIFY PIN", {}, state.sw);
+    if (!isRetryCounter(state.sw)) throwForStatus(state.sw, "VERIFY PIN status");
+    SecureBytes block;
+    appendPinBlock(block, pin);
+    Response r =
+        run({.ins = kVerify, .p1 = 0x00, .p2 = pinReference(), .data = std::move(block), .le = {}});
     if (!r.ok()) throwForStatus(r.sw, "VERIFY PIN");
+    return pinStatus();
+}
+
+PinStatus UiccSession::unblockPin(std::string_view puk, std::string_view newPin) {
+    if (!digits(puk, 8, 8))
+        throw CardError(CardErrc::InvalidArgument, "UNBLOCK PIN", "a PUK is 8 digits");
+    if (!digits(newPin, 4, 8))
+        throw CardError(CardErrc::InvalidArgument, "UNBLOCK PIN", "a PIN is 4 to 8 digits");
+    Response state = askCounter(kVerify);
+    if (!isBlocked(state.sw))
+        throw CardError(CardErrc::PinNotBlocked, "UNBLOCK PIN", "the PIN is not blocked", state.sw);
+    Response left = askCounter(kUnblockPin);
+    if (isBlocked(left.sw))
+        throw CardError(CardErrc::PukBlocked, "UNBLOCK PIN", "no PUK tries left", left.sw);
+    SecureBytes data(puk.begin(), puk.end());
+    appendPinBlock(data, newPin);
+    Response r = run(
+        {.ins = kUnblockPin, .p1 = 0x00, .p2 = pinReference(), .data = std::move(data), .le = {}});
+    if (isBlocked(r.sw))
+        throw CardError(CardErrc::PukBlocked, "UNBLOCK PIN", "no PUK tries left", r.sw);
+    if (isRetryCounter(r.sw))
+        throw CardError(CardErrc::WrongPuk, "UNBLOCK PIN",
+                        std::to_string(r.sw & 0x0F) + " PUK tries left", r.sw);
+    if (!r.ok()) throwForStatus(r.sw, "UNBLOCK PIN");
     return pinStatus();
 }
 

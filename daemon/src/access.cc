@@ -40,9 +40,21 @@ bool mayRegister(uid_t uid, const DaemonConfig& config) {
     return uid == 0 || userInGroup(uid, config.group);
 }
 
-bool mayAuthenticate(uid_t uid, const DaemonConfig& config) {
+namespace {
+
+bool allowed(uid_t uid, AuthenticateAccess access, const DaemonConfig& config) {
     if (uid == 0) return true;
-    return config.authenticate == AuthenticateAccess::Group && userInGroup(uid, config.group);
+    return access == AuthenticateAccess::Group && userInGroup(uid, config.group);
+}
+
+}  // namespace
+
+bool mayAuthenticate(uid_t uid, const DaemonConfig& config) {
+    return allowed(uid, config.authenticate, config);
+}
+
+bool mayUsePin(uid_t uid, const DaemonConfig& config) {
+    return allowed(uid, config.pin, config);
 }
 
 uid_t callerUid(sdbus::IConnection& connection, const std::string& sender) {

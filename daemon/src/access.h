@@ -22,5 +22,7 @@ bool mayAuthenticate(uid_t uid, const DaemonConfig& config);
 // which the unit's ProtectProc=invisible hides (under systemd it failed with ENODATA), and
 // the pid may be reused by then.
 uid_t callerUid(sdbus::IConnection& connection, const std::string& sender);
+// Card1.VerifyPin and UnblockPin: root, or the configured group when [access] pin=group.
+bool mayUsePin(uid_t uid, const DaemonConfig& config);
 
 }  // namespace imsaka::daemon

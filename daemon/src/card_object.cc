@@ -26,6 +26,22 @@ sdbus::Error toDbus(const DaemonError& error) {
     return sdbus::Error(std::string(dbusErrorName(error.code())), error.what());
 }
 
+bool digits(std::string_view text, size_t min, size_t max) {
+    return text.size() >= min && text.size() <= max &&
+           std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// A secret from a D-Bus argument, which is wiped.
+std::shared_ptr<SecureBytes> takeSecret(std::string& text) {
+    auto secret = std::make_shared<SecureBytes>(text.begin(), text.end());
+    std::fill(text.begin(), text.end(), '\0');
+    return secret;
+}
+
+std::string_view view(const SecureBytes& bytes) {
+    return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
 void wipe(std::vector<uint8_t>& bytes) {
     std::fill(bytes.begin(), bytes.end(), uint8_t{0});
     // The compiler may not drop the fill: the vector is read again by its destructor's
@@ -36,9 +52,9 @@ void wipe(std::vector<uint8_t>& bytes) {
 }  // namespace
 
 struct CardObject::Snapshot {
-    std::string state, application, impi, homeDomain, pinState, lastError;
+    std::string state, application, impi, homeDomain, pinState, pinKind, lastError;
     std::vector<std::string> impus, pcscfs;
-    uint8_t pinRetries = 0;
+    uint8_t pinRetries = 0, pukRetries = 0;
 };
 
 CardObject::CardObject(sdbus::IConnection& connection, std::string path, std::string reader,
@@ -87,7 +103,9 @@ void CardObject::cardRemoved() {
     application_.clear();
     identities_ = {};
     pinState_ = "unknown";
+    pinKind_.clear();
     pinRetries_ = 0;
+    pukRetries_ = 0;
     publish();
     // The connection belonged to the card that left; the next job connects afresh.
     runOnCard([](cardio::Card& card) { card.disconnect(); });
@@ -140,6 +158,8 @@ void CardObject::applyInfo(const cardio::CardInfo& info) {
 
 void CardObject::applyPin(const cardio::PinStatus& pin) {
     pinRetries_ = static_cast<uint8_t>(std::clamp(pin.retriesLeft.value_or(0), 0, 255));
+    pukRetries_ = static_cast<uint8_t>(std::clamp(pin.pukRetriesLeft.value_or(0), 0, 255));
+    pinKind_ = pin.keyReference == cardio::kUniversalPin ? "universal" : "application";
     if (pin.blocked) {
         pinState_ = "blocked";
         state_ = "pin-blocked";
@@ -169,9 +189,9 @@ void CardObject::applyFailure(const DaemonError& error) {
 }
 
 void CardObject::publish() {
-    Snapshot now{state_,     application_, identities_.impi,  identities_.homeDomain,
-                 pinState_,  lastError_,   identities_.impus, PcscfAddresses(),
-                 pinRetries_};
+    Snapshot now{state_,           application_, identities_.impi, identities_.homeDomain,
+                 pinState_,        pinKind_,     lastError_,       identities_.impus,
+                 PcscfAddresses(), pinRetries_,  pukRetries_};
     std::vector<std::string> changed;
     const auto& old = *published_;
     if (now.state != old.state) changed.push_back("State");
@@ -181,56 +201,119 @@ void CardObject::publish() {
     if (now.homeDomain != old.homeDomain) changed.push_back("HomeDomain");
     if (now.pcscfs != old.pcscfs) changed.push_back("PcscfAddresses");
     if (now.pinState != old.pinState) changed.push_back("PinState");
+    if (now.pinKind != old.pinKind) changed.push_back("PinKind");
     if (now.pinRetries != old.pinRetries) changed.push_back("PinRetries");
+    if (now.pukRetries != old.pukRetries) changed.push_back("PukRetries");
     if (now.lastError != old.lastError) changed.push_back("LastError");
     *published_ = std::move(now);
     if (!changed.empty()) emitPropertiesChangedSignal(kInterface, changed);
 }
 
-void CardObject::VerifyPin(sdbus::Result<uint8_t>&& result, std::string pin) {
-    SecureBytes secret(pin.begin(), pin.end());
-    std::fill(pin.begin(), pin.end(), '\0');
-    if (!present()) {
-        result.returnError(toDbus(DaemonError(DaemonErrc::CardAbsent, "no card in " + reader_)));
-        return;
+std::optional<DaemonError> CardObject::pinCallRefused() {
+    const auto* message = getObject().getCurrentlyProcessedMessage();
+    uid_t uid = callerUid(getObject().getConnection(), message->getSender());
+    if (!mayUsePin(uid, config_)) {
+        log::notice("a PIN or PUK of the card in " + reader_ + " refused to uid " +
+                    std::to_string(uid));
+        return DaemonError(DaemonErrc::NotAllowed, "this user may not try the card's PIN or PUK");
     }
-    auto reply = std::make_shared<sdbus::Result<uint8_t>>(std::move(result));
+    if (!present()) return DaemonError(DaemonErrc::CardAbsent, "no card in " + reader_);
+    return std::nullopt;
+}
+
+void CardObject::runPinOperation(PinOperation operation, PinAnswer answer) {
     std::weak_ptr<bool> alive = alive_;
-    auto shared = std::make_shared<SecureBytes>(std::move(secret));
     auto generation = generation_;
-    runOnCard([this, loop = &loop_, alive, reply, shared, generation](cardio::Card& card) {
+    runOnCard([this, loop = &loop_, alive, generation, operation = std::move(operation),
+               answer = std::move(answer)](cardio::Card& card) {
         std::variant<cardio::PinStatus, DaemonError> outcome = DaemonError(DaemonErrc::Failed, "");
         try {
-            std::string_view pinText(reinterpret_cast<const char*>(shared->data()), shared->size());
-            outcome = card.verifyPin(pinText);
+            outcome = operation(card);
         } catch (...) {
             outcome = classify(std::current_exception());
         }
-        shared->clear();
         // Read the card again in the same job, so that the reply comes after the properties
         // show the new state (identities readable, retries, blocked).
         std::optional<cardio::CardInfo> info;
         try {
             info = card.info();
         } catch (const std::exception&) {
-            // The PIN's answer stands on its own; the properties catch up at the next event.
+            // The answer stands on its own; the properties catch up at the next event.
         }
-        loop->post(
-            [this, alive, reply, generation, outcome = std::move(outcome), info = std::move(info)] {
-                if (!alive.expired() && generation == generation_ && info) {
-                    applyInfo(*info);
-                    publish();
-                }
-                auto* status = std::get_if<cardio::PinStatus>(&outcome);
-                if (!status) {
-                    reply->returnError(toDbus(std::get<DaemonError>(outcome)));
-                    return;
-                }
-                auto retries = status->retriesLeft;
-                if (!retries && info) retries = info->pin.retriesLeft;
-                reply->returnResults(static_cast<uint8_t>(std::clamp(retries.value_or(0), 0, 255)));
-            });
+        loop->post([this, alive, generation, answer, outcome = std::move(outcome),
+                    info = std::move(info)] {
+            if (!alive.expired() && generation == generation_ && info) {
+                applyInfo(*info);
+                publish();
+            }
+            answer(outcome);
+        });
     });
+}
+
+void CardObject::VerifyPin(sdbus::Result<uint8_t>&& result, std::string pin) {
+    auto secret = takeSecret(pin);
+    auto refused = pinCallRefused();
+    if (!refused && !digits(view(*secret), 4, 8))
+        refused = DaemonError(DaemonErrc::InvalidArguments, "a PIN is 4 to 8 digits");
+    // What the card last said; the worker asks the card again before anything is sent.
+    if (!refused && (pinState_ == "disabled" || pinState_ == "verified"))
+        refused = DaemonError(DaemonErrc::WrongState,
+                              "the PIN is " + pinState_ + ": nothing to verify (PinState)");
+    if (!refused && pinState_ == "blocked")
+        refused =
+            DaemonError(DaemonErrc::PinBlocked, "the PIN is blocked: UnblockPin with the PUK");
+    if (refused) {
+        result.returnError(toDbus(*refused));
+        return;
+    }
+    auto reply = std::make_shared<sdbus::Result<uint8_t>>(std::move(result));
+    runPinOperation(
+        [secret](cardio::Card& card) {
+            auto status = card.verifyPin(view(*secret));
+            secret->clear();
+            return status;
+        },
+        [reply](std::variant<cardio::PinStatus, DaemonError> outcome) {
+            if (auto* error = std::get_if<DaemonError>(&outcome)) {
+                reply->returnError(toDbus(*error));
+                return;
+            }
+            auto retries = std::get<cardio::PinStatus>(outcome).retriesLeft.value_or(0);
+            reply->returnResults(static_cast<uint8_t>(std::clamp(retries, 0, 255)));
+        });
+}
+
+void CardObject::UnblockPin(sdbus::Result<>&& result, std::string puk, std::string newPin) {
+    auto pukSecret = takeSecret(puk);
+    auto pinSecret = takeSecret(newPin);
+    auto refused = pinCallRefused();
+    if (!refused && !digits(view(*pukSecret), 8, 8))
+        refused = DaemonError(DaemonErrc::InvalidArguments, "a PUK is 8 digits");
+    if (!refused && !digits(view(*pinSecret), 4, 8))
+        refused = DaemonError(DaemonErrc::InvalidArguments, "a PIN is 4 to 8 digits");
+    if (!refused && (pinState_ == "disabled" || pinState_ == "verified" || pinState_ == "required"))
+        refused = DaemonError(DaemonErrc::WrongState,
+                              "the PIN is " + pinState_ + ", not blocked: no PUK is needed");
+    if (refused) {
+        result.returnError(toDbus(*refused));
+        return;
+    }
+    auto reply = std::make_shared<sdbus::Result<>>(std::move(result));
+    runPinOperation(
+        [pukSecret, pinSecret](cardio::Card& card) {
+            auto status = card.unblockPin(view(*pukSecret), view(*pinSecret));
+            pukSecret->clear();
+            pinSecret->clear();
+            return status;
+        },
+        [reply](std::variant<cardio::PinStatus, DaemonError> outcome) {
+            if (auto* error = std::get_if<DaemonError>(&outcome)) {
+                reply->returnError(toDbus(*error));
+                return;
+            }
+            reply->returnResults();
+        });
 }
 
 void CardObject::Authenticate(sdbus::Result<std::string, std::vector<uint8_t>, std::vector<uint8_t>,

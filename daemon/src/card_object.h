@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -44,6 +45,7 @@ class CardObject final
   private:
     // Card1
     void VerifyPin(sdbus::Result<uint8_t>&& result, std::string pin) override;
+    void UnblockPin(sdbus::Result<>&& result, std::string puk, std::string newPin) override;
     void Authenticate(sdbus::Result<std::string, std::vector<uint8_t>, std::vector<uint8_t>,
                                     std::vector<uint8_t>, std::vector<uint8_t>>&& result,
                       std::vector<uint8_t> rand, std::vector<uint8_t> autn) override;
@@ -55,7 +57,9 @@ class CardObject final
     std::string HomeDomain() override { return identities_.homeDomain; }
     std::vector<std::string> PcscfAddresses() override;
     std::string PinState() override { return pinState_; }
+    std::string PinKind() override { return pinKind_; }
     uint8_t PinRetries() override { return pinRetries_; }
+    uint8_t PukRetries() override { return pukRetries_; }
     std::string LastError() override { return lastError_; }
 
     void refresh();  // reads the card's info on the worker
@@ -65,6 +69,14 @@ class CardObject final
     void publish();  // PropertiesChanged for whatever differs from the last publish
     template <typename Job>
     void runOnCard(Job job);
+    // Why the caller may not try a PIN or PUK on this card now (not allowed, no card), or
+    // nothing.
+    std::optional<DaemonError> pinCallRefused();
+    using PinOperation = std::function<cardio::PinStatus(cardio::Card&)>;
+    using PinAnswer = std::function<void(std::variant<cardio::PinStatus, DaemonError>)>;
+    // Runs a PIN or PUK operation on the worker, reads the card again in the same job and
+    // answers once the properties show the outcome.
+    void runPinOperation(PinOperation operation, PinAnswer answer);
 
     std::string path_;
     std::string reader_;
@@ -78,7 +90,9 @@ class CardObject final
     std::string application_;
     cardio::Identities identities_;
     std::string pinState_ = "unknown";
+    std::string pinKind_;
     uint8_t pinRetries_ = 0;
+    uint8_t pukRetries_ = 0;
     std::string lastError_;
     struct Snapshot;
     std::shared_ptr<Snapshot> published_;  // the properties as last published

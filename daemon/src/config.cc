@@ -99,6 +99,13 @@ bool groupExists(const std::string& name) {
     return getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found) == 0 && found;
 }
 
+AuthenticateAccess parseAccess(std::string_view value) {
+    value = trim(value);
+    if (value == "root") return AuthenticateAccess::Root;
+    if (value == "group") return AuthenticateAccess::Group;
+    throw std::invalid_argument("expected root or group");
+}
+
 using Setter = std::function<void(DaemonConfig&, std::string_view)>;
 
 const std::map<std::string, std::map<std::string, Setter>>& keys() {
@@ -174,19 +181,16 @@ const std::map<std::string, std::map<std::string, Setter>>& keys() {
                c.group = std::string(v);
            }},
           {"authenticate",
-           [](DaemonConfig& c, std::string_view v) {
-               v = trim(v);
-               if (v == "root")
-                   c.authenticate = AuthenticateAccess::Root;
-               else if (v == "group")
-                   c.authenticate = AuthenticateAccess::Group;
-               else
-                   throw std::invalid_argument("expected root or group");
-           }}}},
+           [](DaemonConfig& c, std::string_view v) { c.authenticate = parseAccess(v); }},
+          {"pin", [](DaemonConfig& c, std::string_view v) { c.pin = parseAccess(v); }}}},
         {"limits",
-         {{"max_registrations_per_client",
+         {{"max_registrations_per_user",
            [](DaemonConfig& c, std::string_view v) {
-               c.maxRegistrationsPerClient = parseNumber<uint32_t>(v, 1, 1024);
+               c.maxRegistrationsPerUser = parseNumber<uint32_t>(v, 1, 1024);
+           }},
+          {"max_registrations",
+           [](DaemonConfig& c, std::string_view v) {
+               c.maxRegistrations = parseNumber<uint32_t>(v, 1, 1024);
            }}}},
         {"registration",
          {{"instance_id",
@@ -304,6 +308,9 @@ void checkConsistency(const Parser& parsed) {
                 " is longer than reg_await_auth, " + std::to_string(timers.regAwaitAuth.count()) +
                 atLine(parsed.lineOf("timers reg_await_auth")) +
                 ": the temporary SA set would go before the answer it waits for");
+    if (config.maxRegistrationsPerUser > config.maxRegistrations)
+        throw ConfigError(ConfigErrc::Inconsistent, origin + " [limits]",
+                          "max_registrations_per_user is above max_registrations");
 }
 
 }  // namespace

@@ -27,6 +27,13 @@ DaemonErrc fromCard(cardio::CardErrc code) {
             return DaemonErrc::PinBlocked;
         case CardErrc::WrongPin:
             return DaemonErrc::WrongPin;
+        case CardErrc::PinNotRequired:
+        case CardErrc::PinNotBlocked:
+            return DaemonErrc::WrongState;
+        case CardErrc::WrongPuk:
+            return DaemonErrc::WrongPuk;
+        case CardErrc::PukBlocked:
+            return DaemonErrc::PukBlocked;
         case CardErrc::MacFailure:
             return DaemonErrc::MacFailure;
         case CardErrc::InvalidArgument:
@@ -89,6 +96,10 @@ std::string_view dbusErrorName(DaemonErrc code) {
             return "org.imsaka.Error.PinBlocked";
         case DaemonErrc::WrongPin:
             return "org.imsaka.Error.WrongPin";
+        case DaemonErrc::WrongPuk:
+            return "org.imsaka.Error.WrongPuk";
+        case DaemonErrc::PukBlocked:
+            return "org.imsaka.Error.PukBlocked";
         case DaemonErrc::MacFailure:
             return "org.imsaka.Error.MacFailure";
         case DaemonErrc::CardError:
@@ -103,10 +114,18 @@ std::string_view dbusErrorName(DaemonErrc code) {
             return "org.imsaka.Error.PortsUnavailable";
         case DaemonErrc::ResolutionFailed:
             return "org.imsaka.Error.ResolutionFailed";
+        case DaemonErrc::FileDescriptorsExhausted:
+            return "org.imsaka.Error.FileDescriptorsExhausted";
         case DaemonErrc::Failed:
             return "org.imsaka.Error.Failed";
     }
     return "org.imsaka.Error.Failed";
+}
+
+DaemonError descriptorsExhausted(const std::string& what) {
+    return DaemonError(DaemonErrc::FileDescriptorsExhausted,
+                       "no file descriptor left for " + what +
+                           ": the daemon is at its limit (LimitNOFILE), or the system at its own");
 }
 
 DaemonError classify(std::exception_ptr error) {

@@ -10,6 +10,8 @@
 #include <cstring>
 
 #include "access.h"
+#include "address_policy.h"
+#include "descriptor_budget.h"
 #include "imsaka/ipsec/address.h"
 #include "imsaka/version.h"
 #include "log.h"
@@ -35,6 +37,61 @@ void requireReady(CardObject& card) {
     throw DaemonError(DaemonErrc::CardError, "the card is not usable: " + card.lastError());
 }
 
+[[noreturn]] void refuseAddress(const std::string& what, const std::string& address,
+                                const std::string& problem) {
+    throw DaemonError(DaemonErrc::InvalidArguments, what + ": " + address + " " + problem);
+}
+
+// The P-CSCFs to look up: the option's, or the card's entries (TS 31.103 EF_P-CSCF holds
+// names and addresses alike). An address that cannot be a peer is refused in the option and
+// skipped on the card; names are checked once resolved.
+std::vector<std::string> pcscfEntries(const std::optional<std::string>& option,
+                                      const cardio::Identities& identities,
+                                      const HostAddresses& host) {
+    auto problemOf = [&](const std::string& entry) -> std::optional<std::string> {
+        if (!resolver::isIpLiteral(entry)) return std::nullopt;
+        return pcscfAddressProblem(ipsec::IpAddress::fromText(entry), host);
+    };
+    if (option) {
+        if (auto problem = problemOf(*option)) refuseAddress("option pcscf", *option, *problem);
+        return {*option};
+    }
+    std::vector<std::string> usable;
+    std::string refused;
+    for (const auto& pcscf : identities.pcscfs) {
+        auto problem = problemOf(pcscf.address);
+        if (!problem) {
+            usable.push_back(pcscf.address);
+            continue;
+        }
+        log::warning("the card's P-CSCF " + pcscf.address + " " + *problem + ": skipped");
+        refused += (refused.empty() ? " (" : ", ") + pcscf.address + " " + *problem;
+    }
+    if (usable.empty())
+        throw DaemonError(DaemonErrc::InvalidArguments,
+                          "the card names no usable P-CSCF" +
+                              (refused.empty() ? std::string() : refused + ")") + ": pass pcscf");
+    return usable;
+}
+
+// Resolved targets that can be a peer; a name that led only to unusable addresses is refused.
+std::vector<resolver::Target> peerTargets(const std::vector<resolver::Target>& resolved,
+                                          const HostAddresses& host, const std::string& what) {
+    std::vector<resolver::Target> usable;
+    std::string refused;
+    for (const auto& target : resolved) {
+        auto problem = pcscfAddressProblem(ipsec::IpAddress::fromText(target.address), host);
+        if (!problem) {
+            usable.push_back(target);
+            continue;
+        }
+        log::warning("P-CSCF " + what + ": " + target.address + " " + *problem + ": skipped");
+        refused += (refused.empty() ? "" : ", ") + target.address + " " + *problem;
+    }
+    if (usable.empty()) refuseAddress("pcscf " + what, refused, "(no usable address)");
+    return usable;
+}
+
 }  // namespace
 
 ManagerObject::ManagerObject(sdbus::IConnection& connection, EventLoop& loop,
@@ -49,6 +106,7 @@ ManagerObject::ManagerObject(sdbus::IConnection& connection, EventLoop& loop,
       resolver_(loop, resolver::ResolverOptions{config.dnsServers},
                 std::chrono::duration_cast<std::chrono::milliseconds>(config.dnsTimeout)) {
     registerAdaptor();
+    warnIfDescriptorsShort(config_);
     nameWatch_ = connection_.addMatch(
         "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
         "member='NameOwnerChanged',path='/org/freedesktop/DBus'",
@@ -71,8 +129,9 @@ void ManagerObject::closeAll() {
         creation.reply.returnError(toDbus(DaemonError(DaemonErrc::Failed, "imsakad is stopping")));
     }
     creations_.clear();
-    for (auto& [number, registration] : registrations_) registration->closeNow();
+    for (auto& [number, owned] : registrations_) owned.registration->closeNow();
     registrations_.clear();
+    retired_.clear();
 }
 
 void ManagerObject::onNameOwnerChanged(sdbus::Message& signal) {
@@ -89,8 +148,8 @@ void ManagerObject::closeOwnedBy(const std::string& owner) {
         return true;
     });
     for (auto it = registrations_.begin(); it != registrations_.end();) {
-        if (it->second->owner() == owner) {
-            log::info(it->second->path() + ": owner " + owner + " left the bus");
+        if (it->second.registration->owner() == owner) {
+            log::info(it->second.registration->path() + ": owner " + owner + " left the bus");
             it = registrations_.erase(it);
         } else {
             ++it;
@@ -133,14 +192,7 @@ RegistrationConfig ManagerObject::registrationConfig(const RegistrationOptions& 
     if (config.impi.empty() || config.impu.empty() || config.homeDomain.empty())
         throw DaemonError(DaemonErrc::CardError, "the card gave no IMS identities");
 
-    // The ISIM's EF_P-CSCF (TS 31.103) holds names and addresses alike; each is resolved.
-    entries.clear();
-    if (parsed.pcscf)
-        entries.push_back(*parsed.pcscf);
-    else
-        for (const auto& pcscf : identities.pcscfs) entries.push_back(pcscf.address);
-    if (entries.empty())
-        throw DaemonError(DaemonErrc::InvalidArguments, "the card names no P-CSCF: pass pcscf");
+    entries = pcscfEntries(parsed.pcscf, identities, hostAddresses());
     config.regId = parsed.regId;
     config.expires = parsed.expires.value_or(config_.expires);
     config.integrity = parsed.integrity.value_or(config_.integrity);
@@ -150,24 +202,46 @@ RegistrationConfig ManagerObject::registrationConfig(const RegistrationOptions& 
     return config;
 }
 
+void ManagerObject::checkQuota(uid_t uid) const {
+    if (registrations_.size() + creations_.size() >= config_.maxRegistrations)
+        throw DaemonError(DaemonErrc::QuotaExceeded, "the daemon holds its maximum of " +
+                                                         std::to_string(config_.maxRegistrations) +
+                                                         " registrations");
+    size_t owned = 0;
+    for (const auto& [number, entry] : registrations_)
+        if (entry.uid == uid) ++owned;
+    for (const auto& [number, creation] : creations_)
+        if (creation.uid == uid) ++owned;
+    if (owned >= config_.maxRegistrationsPerUser)
+        throw DaemonError(DaemonErrc::QuotaExceeded,
+                          "at most " + std::to_string(config_.maxRegistrationsPerUser) +
+                              " registrations per user (uid " + std::to_string(uid) + ")");
+}
+
+void ManagerObject::retire(unsigned number) {
+    auto it = registrations_.find(number);
+    if (it == registrations_.end()) return;
+    retired_.push_back(std::move(it->second.registration));
+    registrations_.erase(it);
+    reportStatus();
+    // Destroyed after the reply to Close(), whose object it is.
+    std::weak_ptr<bool> alive = alive_;
+    loop_.post([this, alive] {
+        if (!alive.expired()) retired_.clear();
+    });
+}
+
 void ManagerObject::CreateRegistration(sdbus::Result<sdbus::ObjectPath>&& result,
                                        std::map<std::string, sdbus::Variant> options) {
     try {
         const auto* message = getObject().getCurrentlyProcessedMessage();
+        auto owner = message->getSender();
+        uid_t uid = callerUid(connection_, owner);
         // The bus policy admits the same callers; this check does not rely on it.
-        if (!mayRegister(message->getCredsUid(), config_))
+        if (!mayRegister(uid, config_))
             throw DaemonError(DaemonErrc::NotAllowed,
                               "only root and members of group " + config_.group + " may register");
-        auto owner = message->getSender();
-        size_t owned = 0;
-        for (const auto& [number, registration] : registrations_)
-            if (registration->owner() == owner) ++owned;
-        for (const auto& [number, creation] : creations_)
-            if (creation.owner == owner) ++owned;
-        if (owned >= config_.maxRegistrationsPerClient)
-            throw DaemonError(DaemonErrc::QuotaExceeded,
-                              "at most " + std::to_string(config_.maxRegistrationsPerClient) +
-                                  " registrations per client");
+        checkQuota(uid);
         auto parsed = parseRegistrationOptions(options);
         std::string cardPath;
         std::vector<std::string> entries;
@@ -180,7 +254,7 @@ void ManagerObject::CreateRegistration(sdbus::Result<sdbus::ObjectPath>&& result
         unsigned number = nextCreation_++;
         auto& creation =
             creations_
-                .emplace(number, Creation{owner, std::move(result), std::move(cardPath),
+                .emplace(number, Creation{owner, uid, std::move(result), std::move(cardPath),
                                           std::move(config), std::move(parsed), literalsOnly, 0})
                 .first->second;
         try {
@@ -224,12 +298,14 @@ sdbus::ObjectPath ManagerObject::addRegistration(Creation& creation,
     auto& config = creation.config;
     const auto& options = creation.options;
     std::string what = options.pcscf ? *options.pcscf : "of the card";
+    auto host = hostAddresses();
+    auto peers = peerTargets(resolved, host, what);
     if (options.localAddress) {
         config.localAddress = *options.localAddress;
     } else {
         // The first target the kernel has a route to decides the local address.
         std::optional<DaemonError> noRoute;
-        for (const auto& target : resolved) {
+        for (const auto& target : peers) {
             try {
                 config.localAddress = sourceAddressTowards(target.address, target.port);
                 break;
@@ -239,30 +315,30 @@ sdbus::ObjectPath ManagerObject::addRegistration(Creation& creation,
         }
         if (config.localAddress.empty()) throw *noRoute;
     }
+    if (auto problem = localAddressProblem(ipsec::IpAddress::fromText(config.localAddress), host))
+        refuseAddress(
+            options.localAddress ? "option local_address" : "the local address towards the P-CSCF",
+            config.localAddress, *problem);
     int family = ipsec::IpAddress::fromText(config.localAddress).family();
-    bool sameFamily = std::any_of(resolved.begin(), resolved.end(), [&](const auto& target) {
+    bool sameFamily = std::any_of(peers.begin(), peers.end(), [&](const auto& target) {
         return ipsec::IpAddress::fromText(target.address).family() == family;
     });
     if (!sameFamily && creation.literalsOnly)
         throw DaemonError(DaemonErrc::InvalidArguments,
                           "local_address and pcscf are of different families");
-    auto targets = usableTargets(resolved, family, options.transport, what);
+    auto targets = usableTargets(peers, family, options.transport, what);
     applyTargets(config, targets);
 
     unsigned number = nextNumber_++;
     std::weak_ptr<bool> alive = alive_;
     RegistrationContext context{connection_, loop_, security_, cards_,
                                 [this, alive](unsigned closed) {
-                                    loop_.post([this, alive, closed] {
-                                        if (alive.expired()) return;
-                                        registrations_.erase(closed);
-                                        reportStatus();
-                                    });
+                                    if (!alive.expired()) retire(closed);
                                 }};
     auto registration = std::make_unique<RegistrationObject>(
         std::move(context), number, creation.owner, creation.cardPath, std::move(config), targets);
     auto path = registration->path();
-    registrations_[number] = std::move(registration);
+    registrations_[number] = Owned{std::move(registration), creation.uid};
     reportStatus();
     std::string list;
     for (const auto& target : targets) list += (list.empty() ? "" : ", ") + toString(target);

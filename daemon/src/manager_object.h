@@ -1,6 +1,6 @@
 // org.imsaka.Manager1 and the ObjectManager at /org/imsaka: creates registrations for
-// their callers, keeps the per-client quota, and closes a client's registrations when it
-// leaves the bus.
+// their callers, keeps the quotas (per user, and for everyone), and closes a client's
+// registrations when it leaves the bus.
 #pragma once
 
 #include <imsaka/dbus/Manager1_adaptor.h>
@@ -34,6 +34,7 @@ class ManagerObject final
     // A CreateRegistration waiting for its P-CSCF lookup.
     struct Creation {
         std::string owner;
+        uid_t uid;  // of the owner, for the quota
         sdbus::Result<sdbus::ObjectPath> reply;
         std::string cardPath;
         RegistrationConfig config;
@@ -49,10 +50,15 @@ class ManagerObject final
                                       const std::vector<resolver::Target>& resolved);
     std::string Version() override;
     std::string InstanceId() override { return config_.instanceId; }
-    uint32_t MaxRegistrationsPerClient() override { return config_.maxRegistrationsPerClient; }
+    uint32_t MaxRegistrationsPerUser() override { return config_.maxRegistrationsPerUser; }
+    uint32_t MaxRegistrations() override { return config_.maxRegistrations; }
 
     void onNameOwnerChanged(sdbus::Message& signal);
     void closeOwnedBy(const std::string& owner);
+    // Throws QuotaExceeded when the user, or everyone together, holds the maximum.
+    void checkQuota(uid_t uid) const;
+    // Takes a closed registration out of the count at once; its object goes from the loop.
+    void retire(unsigned number);
     void reportStatus();  // STATUS= for systemd
     // Everything but the P-CSCF, the local address and the transport, which wait for the
     // lookup; entries gets the P-CSCFs to resolve (the option's, or the card's).
@@ -65,7 +71,14 @@ class ManagerObject final
     SecurityManager& security_;
     CardManager& cards_;
     unsigned nextNumber_ = 0;
-    std::map<unsigned, std::unique_ptr<RegistrationObject>> registrations_;
+    struct Owned {
+        std::unique_ptr<RegistrationObject> registration;
+        uid_t uid;  // of the owner, for the quota
+    };
+    std::map<unsigned, Owned> registrations_;
+    // Closed, no longer counted, destroyed from the loop once the call that closed them is
+    // answered.
+    std::vector<std::unique_ptr<RegistrationObject>> retired_;
     PcscfResolver resolver_;
     unsigned nextCreation_ = 0;
     std::map<unsigned, Creation> creations_;

@@ -468,6 +468,8 @@ sdbus::UnixFd RegistrationObject::OpenSocket(const std::string& transport,
         throw toDbus(
             DaemonError(DaemonErrc::WrongState, "no protected port yet: call Register first"));
     }
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE))
+        throw toDbus(descriptorsExhausted("the socket to hand out"));
     if (fd < 0)
         throw toDbus(DaemonError(DaemonErrc::Failed, std::string("cannot hand out the socket: ") +
                                                          std::strerror(errno)));

@@ -31,7 +31,8 @@ struct RegistrationContext {
     EventLoop& loop;
     SecurityManager& security;
     CardManager& cards;
-    // Asks the owner to destroy the registration (from the loop, after the current call).
+    // Tells the owner the registration is closed: it stops counting for the quotas at once,
+    // and its object is destroyed from the loop, after the current call.
     std::function<void(unsigned number)> closeLater;
 };
 

@@ -26,12 +26,22 @@ ipsec::XfrmOptions xfrmOptions(const DaemonConfig& config) {
 
 namespace {
 
+// A socket bound to the port, or -1 when the port is taken. Running out of descriptors and
+// an address the host does not have are errors of their own: no other port would do better.
 int bound(const ipsec::IpAddress& local, int type, uint16_t port) {
     int fd = socket(local.family(), type | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
+    if (fd < 0) {
+        if (errno == EMFILE || errno == ENFILE) throw descriptorsExhausted("a protected port");
+        return -1;
+    }
     auto address = socketAddress(local, port);
     if (bind(fd, address.get(), address.length) != 0) {
+        int error = errno;
         ::close(fd);
+        if (error == EADDRNOTAVAIL)
+            throw DaemonError(
+                DaemonErrc::InvalidArguments,
+                "local address " + local.toString() + " is not an address of this host (any more)");
         return -1;
     }
     return fd;

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include "imsaka/daemon/errors.h"
@@ -31,7 +32,11 @@ SocketAddress socketAddress(const ipsec::IpAddress& address, uint16_t port) {
 std::string sourceAddressTowards(const std::string& address, uint16_t port) {
     auto remote = ipsec::IpAddress::fromText(address);
     int fd = socket(remote.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) throw DaemonError(DaemonErrc::Failed, "socket() failed");
+    if (fd < 0) {
+        if (errno == EMFILE || errno == ENFILE)
+            throw descriptorsExhausted("finding the route to the P-CSCF");
+        throw DaemonError(DaemonErrc::Failed, "socket() failed");
+    }
     auto peer = socketAddress(remote, port);
     sockaddr_storage local{};
     socklen_t localLength = sizeof local;

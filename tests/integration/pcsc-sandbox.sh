@@ -3,7 +3,8 @@
 # Runs CMD beside a private pcscd with two vpcd readers, without touching any pcscd or
 # reader of the host: a new mount namespace hides /run/pcscd behind a tmpfs, and a new
 # network namespace keeps vpcd's TCP ports (35963, 35964 on loopback) to ourselves.
-# CMD sees IMSAKA_VPCD_PORTS and IMSAKA_READERS (names of the two readers, '|'-separated).
+# CMD sees IMSAKA_VPCD_PORTS, IMSAKA_READERS (names of the two readers, '|'-separated) and
+# IMSAKA_SANDBOX_MOUNT_NS (the private mount namespace, as /proc/self/ns/mnt names it).
 set -euo pipefail
 
 if [ "${1:-}" != --inside ]; then
@@ -27,6 +28,9 @@ cleanup() {
 trap cleanup EXIT
 
 mount -t tmpfs -o mode=0755 pcsc-sandbox /run/pcscd
+# This namespace, for helpers that may only change mounts inside it (test-accounts.sh).
+IMSAKA_SANDBOX_MOUNT_NS=$(readlink /proc/self/ns/mnt)
+export IMSAKA_SANDBOX_MOUNT_NS
 ip link set lo up
 mkdir "$workdir/reader.conf.d"
 cat > "$workdir/reader.conf.d/vpcd" <<CONF

@@ -14,9 +14,15 @@
 #   SANDBOX_CONFIG        imsakad configuration file (default: none, built-in defaults)
 #   SANDBOX_IMSAKAD_ARGS  extra arguments for imsakad (e.g. "--log-level debug")
 #   SANDBOX_NO_DAEMON     set: start the bus and cards but not imsakad (CMD starts it)
+#   SANDBOX_TEST_ACCOUNTS set: add the accounts of tests/support/test-accounts.sh (members
+#                         and a non-member of group imsaka) before the bus starts
 # CMD sees DBUS_SYSTEM_BUS_ADDRESS, SANDBOX_DIR (a scratch folder, removed afterwards),
 # SANDBOX_BUS_CONFIG, IMSAKAD_PID, IMSAKAD_LOG, SANDBOX_VICC_PIDS (space-separated, in the
 # order of SANDBOX_CARDS; SIGUSR1 pulls a card, SIGUSR2 inserts it again).
+# The network namespace has a test link besides loopback: this host is 192.0.2.1/24 and
+# 2001:db8::1/64 on it (SANDBOX_UE_ADDRESS, SANDBOX_UE_ADDRESS6), and 192.0.2.10 and
+# 2001:db8::10 are reachable addresses of nobody here (SANDBOX_PCSCF_ADDRESS,
+# SANDBOX_PCSCF_ADDRESS6), for registrations that are created but never sent.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -52,6 +58,23 @@ cleanup() {
   exit $status
 }
 trap cleanup EXIT
+
+# The test link: a veth pair (its peer end holds no address), so that the namespace has a
+# host address that is not loopback and a route to addresses that are not its own.
+if ! ip link show imsaka-test >/dev/null 2>&1; then
+  ip link add imsaka-test type veth peer name imsaka-peer ||
+    { echo "daemon-sandbox: cannot create the veth test link" >&2; exit 1; }
+  ip addr add 192.0.2.1/24 dev imsaka-test
+  ip -6 addr add 2001:db8::1/64 dev imsaka-test nodad
+  ip link set imsaka-peer up
+  ip link set imsaka-test up
+fi
+export SANDBOX_UE_ADDRESS=192.0.2.1 SANDBOX_UE_ADDRESS6=2001:db8::1
+export SANDBOX_PCSCF_ADDRESS=192.0.2.10 SANDBOX_PCSCF_ADDRESS6=2001:db8::10
+
+if [ -n "${SANDBOX_TEST_ACCOUNTS:-}" ]; then
+  "$here/test-accounts.sh" "$SANDBOX_DIR"
+fi
 
 # The private bus: anyone may connect and talk to anyone, then the daemon's own policy
 # (included last, so its denials win) restricts org.imsaka as on a real system.

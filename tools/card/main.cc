@@ -36,6 +36,7 @@ int exitFor(cardio::CardErrc code) {
         case cardio::CardErrc::PinRequired:
         case cardio::CardErrc::PinBlocked:
         case cardio::CardErrc::WrongPin:
+        case cardio::CardErrc::PinNotRequired:
             return kPin;
         case cardio::CardErrc::InvalidArgument:
             return kUsage;

@@ -7,8 +7,12 @@ namespace imsaka::tools {
 using json = nlohmann::ordered_json;
 
 json toJson(const cardio::PinStatus& pin) {
-    json out{{"enabled", pin.enabled}, {"verified", pin.verified}, {"blocked", pin.blocked}};
+    json out{{"key_reference", pin.keyReference},
+             {"enabled", pin.enabled},
+             {"verified", pin.verified},
+             {"blocked", pin.blocked}};
     if (pin.retriesLeft) out["retries_left"] = *pin.retriesLeft;
+    if (pin.pukRetriesLeft) out["puk_retries_left"] = *pin.pukRetriesLeft;
     return out;
 }
 

@@ -63,6 +63,11 @@ uint8_t Bus::verifyPin(const std::string& cardPath, const std::string& pin) {
     return Client<org::imsaka::Card1_proxy>(*connection_, cardPath).VerifyPin(pin);
 }
 
+void Bus::unblockPin(const std::string& cardPath, const std::string& puk,
+                     const std::string& newPin) {
+    Client<org::imsaka::Card1_proxy>(*connection_, cardPath).UnblockPin(puk, newPin);
+}
+
 std::optional<std::string> Bus::daemonOwner() {
     auto proxy = sdbus::createProxy(*connection_, "org.freedesktop.DBus", "/org/freedesktop/DBus");
     try {

@@ -22,6 +22,7 @@ class Bus {
     ManagedObjects managedObjects();
     std::vector<Counter> counters(const std::string& saSetPath);
     uint8_t verifyPin(const std::string& cardPath, const std::string& pin);
+    void unblockPin(const std::string& cardPath, const std::string& puk, const std::string& newPin);
     // The unique name that owns org.imsaka, or nothing when the daemon is not running.
     std::optional<std::string> daemonOwner();
 

@@ -14,7 +14,9 @@ ExitStatus exitStatusFor(std::string_view name) {
     if (name == "org.imsaka.Error.NotAllowed" || name == "org.freedesktop.DBus.Error.AccessDenied")
         return kNotAllowed;
     if (name == "org.imsaka.Error.InvalidArguments") return kUsage;
-    if (name == "org.imsaka.Error.WrongPin" || name == "org.imsaka.Error.PinBlocked") return kPin;
+    if (name == "org.imsaka.Error.WrongPin" || name == "org.imsaka.Error.PinBlocked" ||
+        name == "org.imsaka.Error.WrongPuk" || name == "org.imsaka.Error.PukBlocked")
+        return kPin;
     return kError;
 }
 

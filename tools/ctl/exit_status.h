@@ -12,7 +12,7 @@ enum ExitStatus {
     kNoDaemon = 3,    // the bus cannot be reached or imsakad is not running
     kNotFound = 4,    // no such card, registration or SA set
     kNotAllowed = 5,  // refused by the bus policy or by the daemon
-    kPin = 6,         // verify-pin: wrong PIN, PIN blocked
+    kPin = 6,         // verify-pin, unblock-pin: wrong PIN or PUK, PIN or PUK blocked
 };
 
 ExitStatus exitStatusFor(std::string_view dbusErrorName);

@@ -81,11 +81,22 @@ std::string objectNumber(const std::string& path) {
     return path.substr(path.rfind('/') + 1);
 }
 
+std::string triesLeft(uint64_t tries) {
+    return std::to_string(tries) + (tries == 1 ? " try" : " tries") + " left";
+}
+
 std::string pinText(const json& card) {
     std::string state = orDash(text(card, "pin_state"));
     uint64_t retries = number(card, "pin_retries");
-    if (retries == 0) return state;
-    return state + ", " + std::to_string(retries) + (retries == 1 ? " try" : " tries") + " left";
+    if (retries > 0) state += ", " + triesLeft(retries);
+    if (text(card, "pin_kind") == "universal") state += " (universal PIN)";
+    return state;
+}
+
+// 0 is "used up or not reported": the PIN state says which matters.
+std::string pukText(const json& card) {
+    uint64_t retries = number(card, "puk_retries");
+    return retries == 0 ? "-" : triesLeft(retries);
 }
 
 std::string algorithms(const json& set) {
@@ -155,7 +166,8 @@ void printCard(std::ostream& out, const json& card) {
         .addList("IMPUs", card.value("impus", json::array()))
         .add("Home domain", text(card, "home_domain"))
         .addList("P-CSCFs", card.value("pcscf_addresses", json::array()))
-        .add("PIN", pinText(card));
+        .add("PIN", pinText(card))
+        .add("PUK", pukText(card));
     if (!text(card, "last_error").empty()) fields.add("Last error", text(card, "last_error"));
     fields.print(out);
 }

@@ -1,7 +1,7 @@
 // imsakactl: looks at and drives imsakad over D-Bus.
 //   imsakactl [--json] [--address ADDR] cards | card [N|PATH] | registrations |
 //             registration N|PATH | sa [N|PATH] | monitor | verify-pin [--card N|PATH] |
-//             register ARGS... (runs imsaka-register)
+//             unblock-pin [--card N|PATH] | register ARGS... (runs imsaka-register)
 // Exit statuses: exit_status.h, doc/imsakactl.md.
 #include <openssl/crypto.h>
 #include <unistd.h>
@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -101,45 +102,65 @@ json saSetsWithCounters(Bus& bus, const ManagedObjects& objects, const std::stri
     return sets;
 }
 
-// The PIN never comes from the command line: the first line of a file or of standard input.
-std::string readPin(const Options& options) {
-    std::string pin;
-    if (options.pinFile.empty()) {
-        std::getline(std::cin, pin);
-    } else {
-        std::ifstream file(options.pinFile);
-        if (!file) throw Failure{"usage", "cannot read " + options.pinFile, kUsage};
-        std::getline(file, pin);
+// Secrets never come from the command line: lines of a file or of standard input.
+class Secrets {
+  public:
+    explicit Secrets(const Options& options) {
+        if (options.pinFile.empty()) return;
+        file_.open(options.pinFile);
+        if (!file_) throw Failure{"usage", "cannot read " + options.pinFile, kUsage};
     }
-    while (!pin.empty() && (pin.back() == '\r' || pin.back() == '\n')) pin.pop_back();
-    if (pin.empty()) throw Failure{"usage", "no PIN given", kUsage};
-    return pin;
+    ~Secrets() {
+        for (auto& line : lines_) OPENSSL_cleanse(line.data(), line.size());
+    }
+    // The next line; `what` names it when it is missing.
+    const std::string& next(const char* what) {
+        std::string line;
+        std::getline(file_.is_open() ? static_cast<std::istream&>(file_) : std::cin, line);
+        while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
+        lines_.push_back(std::move(line));
+        if (lines_.back().empty())
+            throw Failure{"usage", std::string("no ") + what + " given", kUsage};
+        return lines_.back();
+    }
+
+  private:
+    std::ifstream file_;
+    std::deque<std::string> lines_;  // stable references, wiped at the end
+};
+
+// The card named by --card, else the first card in `state`, else the first card.
+std::string pinCard(Bus& bus, const Options& options, const std::string& state) {
+    auto objects = bus.managedObjects();
+    if (!options.card.empty()) return cardFor(objects, options.card)["path"];
+    for (const auto& card : objectsWith(objects, kCardInterface))
+        if (card.value("state", "") == state) return card["path"];
+    return cardFor(objects, "")["path"];
 }
 
 int verifyPin(Bus& bus, const Options& options) {
-    auto objects = bus.managedObjects();
-    std::string path;
-    if (!options.card.empty()) {
-        path = cardFor(objects, options.card)["path"];
-    } else {
-        // The card asking for its PIN, else the first one.
-        json cards = objectsWith(objects, kCardInterface);
-        for (const auto& card : cards)
-            if (card.value("state", "") == "pin-required" && path.empty()) path = card["path"];
-        if (path.empty()) path = cardFor(objects, "")["path"];
-    }
-    std::string pin = readPin(options);
-    struct WipeOnExit {
-        std::string& text;
-        ~WipeOnExit() { OPENSSL_cleanse(text.data(), text.size()); }
-    } wipe{pin};
-    uint8_t retries = bus.verifyPin(path, pin);
+    std::string path = pinCard(bus, options, "pin-required");
+    Secrets secrets(options);
+    uint8_t retries = bus.verifyPin(path, secrets.next("PIN"));
     json result{{"card", path}, {"verified", true}, {"retries_left", retries}};
     show(options, result, [&](std::ostream& out) {
         out << "PIN verified on " << path;
         // Cards rarely report the counter once the PIN is verified; 0 means not reported.
         if (retries > 0) out << " (" << static_cast<unsigned>(retries) << " tries left)";
         out << '\n';
+    });
+    return kOk;
+}
+
+// The PUK on the first line, the new PIN on the second.
+int unblockPin(Bus& bus, const Options& options) {
+    std::string path = pinCard(bus, options, "pin-blocked");
+    Secrets secrets(options);
+    const auto& puk = secrets.next("PUK");
+    const auto& newPin = secrets.next("new PIN");
+    bus.unblockPin(path, puk, newPin);
+    show(options, {{"card", path}, {"unblocked", true}}, [&](std::ostream& out) {
+        out << "PIN unblocked on " << path << ": the new PIN is set and verified\n";
     });
     return kOk;
 }
@@ -201,6 +222,15 @@ int main(int argc, char** argv) {
                            "card number or object path (default: the card asking for its PIN)");
     pinCommand->add_option("--pin-file", options.pinFile,
                            "read the PIN from the first line of FILE");
+    auto* unblockCommand = app.add_subcommand(
+        "unblock-pin",
+        "unblock a blocked PIN: the PUK and the new PIN, one line each, from standard input or a "
+        "file");
+    unblockCommand->add_option("--card", options.card,
+                               "card number or object path (default: the card whose PIN is "
+                               "blocked)");
+    unblockCommand->add_option("--pin-file", options.pinFile,
+                               "read the PUK and the new PIN from the first two lines of FILE");
 
     auto* registerCommand = app.add_subcommand(
         "register", "register to IMS with imsaka-register (its arguments follow; see --help)");
@@ -229,6 +259,7 @@ int main(int argc, char** argv) {
         }
         if (*monitorCommand) return monitor(*bus, options.asJson, std::cout);
         if (*pinCommand) return verifyPin(*bus, options);
+        if (*unblockCommand) return unblockPin(*bus, options);
 
         const std::time_t now = std::time(nullptr);
         auto objects = bus->managedObjects();

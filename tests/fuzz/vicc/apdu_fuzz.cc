@@ -1,5 +1,5 @@
 // Feeds a card a sequence of APDUs: the input is split at each 0xFF 0xFE pair, and
-// the first byte of the input picks T=0 or T=1 and the PIN setting.
+// the first byte of the input picks T=0 or T=1, the PIN setting and which PIN it is.
 #include <imsaka/vicc/card.h>
 #include <imsaka/vicc/profile.h>
 
@@ -22,6 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     profile.protocol = (data[0] & 1) ? imsaka::vicc::Protocol::T0 : imsaka::vicc::Protocol::T1;
     profile.pinEnabled = (data[0] & 2) != 0;
     profile.logicalChannels = (data[0] & 4) == 0;
+    profile.pinKind =
+        (data[0] & 8) ? imsaka::vicc::PinKind::Universal : imsaka::vicc::PinKind::Application;
     imsaka::vicc::Card card(profile);
     card.powerOn();
     size_t start = 1;

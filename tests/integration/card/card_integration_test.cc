@@ -161,15 +161,51 @@ TEST(CardThroughPcsc, PinLockedCardWorksOnlyAfterVerifyPin) {
     EXPECT_TRUE(card.info().identities);
 }
 
-TEST(CardThroughPcsc, BlockedPinIsReportedAsBlocked) {
+TEST(CardThroughPcsc, BlockedPinIsReportedAsBlockedAndThePukUnblocksIt) {
     CardProfile profile;
     profile.pinEnabled = true;
     VirtualCard virtualCard(profile, kFirstPort);
     Card card(optionsFor(virtualCard));
+    EXPECT_EQ(card.pinStatus().pukRetriesLeft, 10);
+    EXPECT_EQ(errorOf([&] { card.unblockPin("12345678", "4321"); }), CardErrc::PinNotBlocked);
     for (int i = 0; i < 3; ++i)
         EXPECT_NE(errorOf([&] { card.verifyPin("0000"); }), CardErrc::InvalidArgument);
     EXPECT_TRUE(card.pinStatus().blocked);
     EXPECT_EQ(errorOf([&] { card.verifyPin("1234"); }), CardErrc::PinBlocked);
+
+    EXPECT_EQ(errorOf([&] { card.unblockPin("87654321", "4321"); }), CardErrc::WrongPuk);
+    EXPECT_EQ(card.pinStatus().pukRetriesLeft, 9);
+    auto status = card.unblockPin("12345678", "4321");
+    EXPECT_TRUE(status.verified);
+    EXPECT_EQ(status.pukRetriesLeft, 10);
+    EXPECT_TRUE(card.info().identities);
+}
+
+TEST(CardThroughPcsc, APinThatIsNotNeededIsNeverSent) {
+    CardProfile profile;  // PIN disabled
+    VirtualCard virtualCard(profile, kFirstPort);
+    Card card(optionsFor(virtualCard));
+    for (int i = 0; i < 4; ++i)
+        EXPECT_EQ(errorOf([&] { card.verifyPin("0000"); }), CardErrc::PinNotRequired);
+    auto status = card.pinStatus();
+    EXPECT_FALSE(status.blocked);
+    EXPECT_FALSE(status.retriesLeft.has_value());  // 9000: nothing to count
+}
+
+TEST(CardThroughPcsc, TheUniversalPinGuardsTheApplicationWhenTheCardSaysSo) {
+    CardProfile profile;
+    profile.pinEnabled = true;
+    profile.universalPin = true;
+    VirtualCard virtualCard(profile, kFirstPort);
+    Card card(optionsFor(virtualCard));
+    auto info = card.info();
+    EXPECT_EQ(info.pin.keyReference, 0x11);
+    EXPECT_FALSE(info.pin.verified);
+    EXPECT_EQ(info.pin.retriesLeft, 3);
+    EXPECT_FALSE(info.identities);
+    EXPECT_EQ(errorOf([&] { card.verifyPin("0000"); }), CardErrc::WrongPin);
+    EXPECT_TRUE(card.verifyPin("1234").verified);
+    EXPECT_TRUE(card.info().identities);
 }
 
 // The minimum exchanges per authentication once the application is selected.

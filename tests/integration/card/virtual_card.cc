@@ -33,7 +33,8 @@ std::string CardProfile::toIni() const {
         ini += "pcscf_address_encoding = " + pcscfEncoding + "\n";
     }
     ini += "[pin]\nenabled = " + std::string(pinEnabled ? "yes" : "no") + "\nvalue = " + pin +
-           "\nretries = 3\n";
+           "\nretries = 3\nkind = " + (universalPin ? "universal" : "application") +
+           "\npuk = " + puk + "\n";
     return ini;
 }
 

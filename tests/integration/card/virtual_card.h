@@ -20,7 +20,9 @@ struct CardProfile {
     bool isim = true;
     bool logicalChannels = true;
     bool pinEnabled = false;
+    bool universalPin = false;  // the universal PIN guards the applications, PIN 01 disabled
     std::string pin = "1234";
+    std::string puk = "12345678";
     std::string imsi = "001010000000001";
     int mncLength = 2;
     uint64_t sqn = 0;  // SQN_MS the card starts from

@@ -198,11 +198,11 @@ class Application {
 
 TEST_F(CtlWithDaemon, RegistrationShowsItsOwnerOptionsAndNoSaSetsBeforeRegister) {
     auto application = std::make_unique<Application>();
-    std::string path =
-        application->createRegistration({{"pcscf", sdbus::Variant("127.0.0.2")},
-                                         {"local_address", sdbus::Variant("127.0.0.1")},
-                                         {"transport", sdbus::Variant("tcp")},
-                                         {"reg_id", sdbus::Variant(uint32_t{2})}});
+    std::string path = application->createRegistration(
+        {{"pcscf", sdbus::Variant(environment("SANDBOX_PCSCF_ADDRESS"))},
+         {"local_address", sdbus::Variant(environment("SANDBOX_UE_ADDRESS"))},
+         {"transport", sdbus::Variant("tcp")},
+         {"reg_id", sdbus::Variant(uint32_t{2})}});
     auto listed = ctlJson({"registrations"})["registrations"];
     ASSERT_EQ(listed.size(), 1u) << listed.dump();
     EXPECT_EQ(listed[0]["path"], path);
@@ -215,8 +215,8 @@ TEST_F(CtlWithDaemon, RegistrationShowsItsOwnerOptionsAndNoSaSetsBeforeRegister)
     EXPECT_EQ(registration["impu"], "sip:001010000000001@ims.mnc001.mcc001.3gppnetwork.org");
     EXPECT_EQ(registration["transport"], "tcp");
     EXPECT_EQ(registration["reg_id"], 2);
-    EXPECT_EQ(registration["local_address"], "127.0.0.1");
-    EXPECT_EQ(registration["pcscf_address"], "127.0.0.2");
+    EXPECT_EQ(registration["local_address"], environment("SANDBOX_UE_ADDRESS"));
+    EXPECT_EQ(registration["pcscf_address"], environment("SANDBOX_PCSCF_ADDRESS"));
     EXPECT_EQ(registration["expires"], 0);
     EXPECT_EQ(registration["sa_sets"], json::array());
     EXPECT_EQ(ctlJson({"sa", number}), json::parse(R"({"sa_sets":[]})"));
@@ -267,6 +267,47 @@ TEST_F(CtlWithPin, WrongPinExitsWithSixThenTheRightOneReadsTheIdentities) {
     auto ready = waitForCardState("Virtual PCD 00 00", "ready");
     EXPECT_EQ(ready["impi"], kImpi);
     EXPECT_EQ(ready["pin_state"], "verified");
+}
+
+TEST_F(CtlWithPin, CardShowsThePinAndPukCounters) {
+    auto card = cardByReader(ctlJson({"cards"})["cards"], "Virtual PCD 00 00");
+    std::string path = card["path"];
+    EXPECT_EQ(card["pin_retries"], 3);
+    EXPECT_EQ(card["puk_retries"], 10);
+    EXPECT_EQ(card["pin_kind"], "application");
+    auto human = ctl({"card", path});
+    EXPECT_NE(human.out.find("  PIN          required, 3 tries left\n"), std::string::npos)
+        << human.out;
+    EXPECT_NE(human.out.find("  PUK          10 tries left\n"), std::string::npos) << human.out;
+}
+
+TEST_F(CtlWithPin, UnblockPinTakesThePukAndTheNewPinFromStdinOrAFileNeverTheCommandLine) {
+    std::string path = cardByReader(ctlJson({"cards"})["cards"], "Virtual PCD 00 00")["path"];
+    EXPECT_EQ(ctl({"unblock-pin", "12345678", "4321"}).status, 2);
+    auto onlyPuk = ctl({"unblock-pin", "--card", path}, "12345678\n");
+    EXPECT_EQ(onlyPuk.status, 2) << onlyPuk.err;
+    EXPECT_NE(onlyPuk.err.find("no new PIN given"), std::string::npos) << onlyPuk.err;
+    // Not blocked yet: the daemon refuses to spend a PUK try.
+    auto notBlocked = ctl({"unblock-pin", "--card", path}, "12345678\n4321\n");
+    EXPECT_EQ(notBlocked.status, 1) << notBlocked.err;
+    EXPECT_NE(notBlocked.err.find("org.imsaka.Error.WrongState"), std::string::npos)
+        << notBlocked.err;
+
+    for (int i = 0; i < 3; ++i) ctl({"verify-pin", "--card", path}, "0000\n");
+    waitForCardState("Virtual PCD 00 00", "pin-blocked");
+    auto wrongPuk = ctl({"unblock-pin", "--card", path}, "87654321\n4321\n");
+    EXPECT_EQ(wrongPuk.status, 6) << wrongPuk.err;
+    EXPECT_NE(wrongPuk.err.find("org.imsaka.Error.WrongPuk"), std::string::npos) << wrongPuk.err;
+    EXPECT_EQ(ctlJson({"card", path})["puk_retries"], 9);
+
+    std::string file = environment("SANDBOX_DIR") + "/puk";
+    std::ofstream(file) << "12345678\n4321\n";
+    auto done = ctlJson({"unblock-pin", "--card", path, "--pin-file", file});
+    EXPECT_EQ(done["card"], path);
+    EXPECT_EQ(done["unblocked"], true);
+    auto ready = waitForCardState("Virtual PCD 00 00", "ready");
+    EXPECT_EQ(ready["pin_state"], "verified");
+    EXPECT_EQ(ready["puk_retries"], 10);
 }
 
 TEST(CtlWithoutDaemon, CommandsSayTheDaemonIsNotRunning) {

@@ -213,9 +213,16 @@ std::chrono::nanoseconds Daemon::start() {
         ~Closer() { close(fd); }
     } closer{notify};
 
+    std::vector<std::string> command;
+    if (fileLimit_ > 0) {
+        auto limit = std::to_string(fileLimit_);
+        command = {findInPath("prlimit"), "--nofile=" + limit + ":" + limit, "--"};
+    }
+    for (const auto& word : {buildProgram("daemon/imsakad"), std::string("--config"), configPath_,
+                             std::string("--log-level"), std::string("debug")})
+        command.push_back(word);
     auto started = Clock::now();
-    pid_ = spawn({buildProgram("daemon/imsakad"), "--config", configPath_, "--log-level", "debug"},
-                 logPath_, {"NOTIFY_SOCKET=" + notifyPath});
+    pid_ = spawn(command, logPath_, {"NOTIFY_SOCKET=" + notifyPath});
     auto deadline = started + std::chrono::seconds(10);
     while (true) {
         pollfd wait{notify, POLLIN, 0};
@@ -282,6 +289,19 @@ std::string Daemon::logTail(size_t lines) const {
     std::string text;
     for (const auto& kept : tail) text += "  imsakad| " + kept + "\n";
     return text;
+}
+
+size_t openFiles(pid_t pid) {
+    std::error_code error;
+    std::filesystem::directory_iterator entries("/proc/" + std::to_string(pid) + "/fd", error);
+    if (error) throw std::runtime_error("cannot list the open files of " + std::to_string(pid));
+    return static_cast<size_t>(std::distance(entries, std::filesystem::directory_iterator()));
+}
+
+void setUpTestAccounts(const WorkDir& dir) {
+    std::string command = IMSAKA_SOURCE_DIR "/tests/support/test-accounts.sh " + dir.path();
+    if (std::system(command.c_str()) != 0)
+        throw MissingPrerequisite("the test accounts could not be set up (" + command + ")");
 }
 
 bool nameHasOwner(const std::string& name) {

@@ -69,6 +69,8 @@ class Daemon {
     Daemon(const Daemon&) = delete;
     Daemon& operator=(const Daemon&) = delete;
 
+    // Runs imsakad with at most this many open files (RLIMIT_NOFILE), from the next start().
+    void limitFiles(unsigned count) { fileLimit_ = count; }
     // Starts imsakad and waits for READY=1 (and its name on the bus); returns the time from
     // just before exec to READY=1. Throws with the daemon's log when it exits or is silent.
     std::chrono::nanoseconds start();
@@ -89,7 +91,16 @@ class Daemon {
     std::string configPath_;
     std::string logPath_;
     pid_t pid_ = -1;
+    unsigned fileLimit_ = 0;
 };
+
+// The file descriptors a process has open now.
+size_t openFiles(pid_t pid);
+
+// Adds the user accounts of tests/support/test-accounts.sh (two members of group imsaka and
+// a non-member) inside pcsc-sandbox.sh's mount namespace; before PrivateBus, whose policy
+// names the group.
+void setUpTestAccounts(const WorkDir& dir);
 
 // Whether a name has an owner on the bus of DBUS_SYSTEM_BUS_ADDRESS.
 bool nameHasOwner(const std::string& name);

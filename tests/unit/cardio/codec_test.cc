@@ -53,16 +53,53 @@ TEST(Fcp, DescribesALinearFixedFile) {
     EXPECT_EQ(fcp.fileSize, 0x80u);
 }
 
+// The PIN an ADF's FCP names (TS 102 221 9.5.2), from its PIN status template.
+std::optional<PinReference> pinOf(const std::string& pinTemplate) {
+    return parseFcp(hex(tlv("62", tlv("82", "7821") + tlv("c6", pinTemplate)))).pin;
+}
+
 TEST(Fcp, ReadsTheAidAndPin1StateOfAnAdf) {
     std::string pinTemplate = tlv("90", "40") + tlv("83", "81") + tlv("83", "01") + tlv("83", "0a");
     auto fcp =
         parseFcp(hex(tlv("62", tlv("82", "7821") + tlv("84", kIsimAid) + tlv("c6", pinTemplate))));
     EXPECT_EQ(fcp.structure, FileControl::Structure::Dedicated);
     EXPECT_EQ(toHex(fcp.aid), kIsimAid);
-    EXPECT_EQ(fcp.pin1Enabled, true);  // second key reference, second bit
+    ASSERT_TRUE(fcp.pin);
+    EXPECT_EQ(fcp.pin->keyReference, 0x01);
+    EXPECT_TRUE(fcp.pin->enabled);  // second key reference, second bit
 
-    std::string disabled = tlv("90", "00") + tlv("83", "01");
-    EXPECT_EQ(parseFcp(hex(tlv("62", tlv("82", "7821") + tlv("c6", disabled)))).pin1Enabled, false);
+    auto disabled = pinOf(tlv("90", "00") + tlv("83", "01"));
+    ASSERT_TRUE(disabled);
+    EXPECT_FALSE(disabled->enabled);
+    EXPECT_FALSE(pinOf(tlv("83", "01")));  // no PS_DO: the card says nothing
+}
+
+TEST(Fcp, TheUniversalPinStandsInForADisabledApplicationPin) {
+    // PIN 01 disabled, the universal PIN enabled and marked for use (usage qualifier 08).
+    auto universal = pinOf(tlv("90", "40") + tlv("83", "01") + tlv("95", "08") + tlv("83", "11"));
+    ASSERT_TRUE(universal);
+    EXPECT_EQ(universal->keyReference, 0x11);
+    EXPECT_TRUE(universal->enabled);
+    // An enabled application PIN comes first.
+    auto application = pinOf(tlv("90", "c0") + tlv("83", "01") + tlv("95", "08") + tlv("83", "11"));
+    EXPECT_EQ(application->keyReference, 0x01);
+    // "Do not use" (00), or a disabled universal PIN: no PIN is needed.
+    auto unused = pinOf(tlv("90", "40") + tlv("83", "01") + tlv("95", "00") + tlv("83", "11"));
+    EXPECT_EQ(unused->keyReference, 0x01);
+    EXPECT_FALSE(unused->enabled);
+    auto off = pinOf(tlv("90", "00") + tlv("83", "01") + tlv("95", "08") + tlv("83", "11"));
+    EXPECT_FALSE(off->enabled);
+    // A second byte of PS_DO covers the ninth key reference and on; a universal PIN listed
+    // without a usage qualifier counts as used.
+    std::string many;
+    for (const char* reference : {"02", "03", "04", "05", "06", "07", "0a", "0b"})
+        many += tlv("83", reference);
+    auto none = pinOf(tlv("90", "0000") + many + tlv("83", "11"));
+    EXPECT_EQ(none->keyReference, 0x02);  // the application PIN, listed first, disabled
+    EXPECT_FALSE(none->enabled);
+    auto ninthUniversal = pinOf(tlv("90", "0080") + many + tlv("83", "11"));
+    EXPECT_EQ(ninthUniversal->keyReference, 0x11);
+    EXPECT_TRUE(ninthUniversal->enabled);
 }
 
 TEST(Fcp, TellsABerTlvEfFromADedicatedFile) {

@@ -112,6 +112,18 @@ void openIsim(ScriptedTransport& card, UiccSession& session, bool pinEnabled = f
     session.open();
 }
 
+// An ISIM guarded by the universal PIN: PIN 01 disabled, PIN 11 enabled and marked for use.
+void openIsimWithUniversalPin(ScriptedTransport& card, UiccSession& session) {
+    expectDir(card, {kIsimAid});
+    card.expect("0070000001", "029000");
+    card.expect("02a4040410" + kIsimAid + "00",
+                tlv("62", tlv("82", "7821") + tlv("84", kIsimAid) +
+                              tlv("c6", tlv("90", "40") + tlv("83", "01") + tlv("95", "08") +
+                                            tlv("83", "11"))) +
+                    "9000");
+    session.open();
+}
+
 TEST(UiccSession, ClosesItsLogicalChannelWhenTheApplicationCannotBeSelected) {
     ScriptedTransport card;
     expectDir(card, {kIsimAid});
@@ -216,17 +228,19 @@ TEST(UiccSession, DerivesIdentitiesFromAUsimAlone) {
     EXPECT_EQ(ids.homeDomain, "ims.mnc010.mcc001.3gppnetwork.org");  // 3-digit MNC from EF_AD
 }
 
-TEST(UiccSession, ReportsPinStateAndVerifies) {
+TEST(UiccSession, ReportsPinAndPukStateAndVerifies) {
     ScriptedTransport card;
     UiccSession session(card, {});
     openIsim(card, session, true);
-    card.expect("02200001", "63c3");
+    card.expect("02200001", "63c3").expect("022c0001", "63ca");
     auto status = session.pinStatus();
+    EXPECT_EQ(status.keyReference, 0x01);
     EXPECT_TRUE(status.enabled);
     EXPECT_FALSE(status.verified);
     EXPECT_EQ(status.retriesLeft, 3);
+    EXPECT_EQ(status.pukRetriesLeft, 10);
 
-    card.expect("022000010831323335ffffffff", "63c2");
+    card.expect("02200001", "63c3").expect("022000010831323335ffffffff", "63c2");
     try {
         session.verifyPin("1235");
         FAIL();
@@ -234,12 +248,90 @@ TEST(UiccSession, ReportsPinStateAndVerifies) {
         EXPECT_EQ(e.code(), CardErrc::WrongPin);
         EXPECT_EQ(e.statusWord(), 0x63C2);
     }
-    card.expect("022000010831323334ffffffff", "9000").expect("02200001", "9000");
-    EXPECT_TRUE(session.verifyPin("1234").verified);
+    card.expect("02200001", "63c2")
+        .expect("022000010831323334ffffffff", "9000")
+        .expect("02200001", "9000")
+        .expect("022c0001", "6d00");  // a card that does not report its PUK counter
+    auto verified = session.verifyPin("1234");
+    EXPECT_TRUE(verified.verified);
+    EXPECT_FALSE(verified.pukRetriesLeft);
 
-    card.expect("02200001", "6983");
+    card.expect("02200001", "6983").expect("022c0001", "63ca");
     EXPECT_TRUE(session.pinStatus().blocked);
-    EXPECT_THROW(session.verifyPin("12a4"), CardError);
+    EXPECT_EQ(errorOf([&] { session.verifyPin("12a4"); }), CardErrc::InvalidArgument);
+    EXPECT_TRUE(card.done());
+}
+
+TEST(UiccSession, SendsNoPinWhenTheCardDoesNotAskForOne) {
+    ScriptedTransport card;
+    UiccSession session(card, {});
+    openIsim(card, session, true);
+    // Verified already: a PIN sent now would only count down.
+    card.expect("02200001", "9000");
+    EXPECT_EQ(errorOf([&] { session.verifyPin("0000"); }), CardErrc::PinNotRequired);
+    card.expect("02200001", "6983");
+    EXPECT_EQ(errorOf([&] { session.verifyPin("1234"); }), CardErrc::PinBlocked);
+    card.expect("02200001", "63c0");  // some cards say blocked this way
+    EXPECT_EQ(errorOf([&] { session.verifyPin("1234"); }), CardErrc::PinBlocked);
+    EXPECT_TRUE(card.done());
+
+    ScriptedTransport disabledCard;
+    UiccSession disabled(disabledCard, {});
+    openIsim(disabledCard, disabled, false);
+    disabledCard.expect("02200001", "9000");
+    try {
+        disabled.verifyPin("0000");
+        FAIL();
+    } catch (const CardError& e) {
+        EXPECT_EQ(e.code(), CardErrc::PinNotRequired);
+        EXPECT_NE(std::string(e.what()).find("disabled"), std::string::npos) << e.what();
+    }
+    EXPECT_TRUE(disabledCard.done());
+}
+
+TEST(UiccSession, UnblocksABlockedPinWithThePuk) {
+    ScriptedTransport card;
+    UiccSession session(card, {});
+    openIsim(card, session, true);
+    std::string data =
+        "3132333435363738"
+        "34333231ffffffff";  // PUK, new PIN 4321
+    card.expect("02200001", "6983").expect("022c0001", "63ca").expect("022c000110" + data, "63c9");
+    EXPECT_EQ(errorOf([&] { session.unblockPin("12345678", "4321"); }), CardErrc::WrongPuk);
+    card.expect("02200001", "6983")
+        .expect("022c0001", "63c9")
+        .expect("022c000110" + data, "9000")
+        .expect("02200001", "9000")
+        .expect("022c0001", "63ca");
+    auto status = session.unblockPin("12345678", "4321");
+    EXPECT_TRUE(status.verified);
+    EXPECT_EQ(status.pukRetriesLeft, 10);
+
+    // Not blocked: no PUK try is spent.
+    card.expect("02200001", "63c3");
+    EXPECT_EQ(errorOf([&] { session.unblockPin("12345678", "4321"); }), CardErrc::PinNotBlocked);
+    // No PUK tries left: nothing is sent.
+    card.expect("02200001", "6983").expect("022c0001", "6983");
+    EXPECT_EQ(errorOf([&] { session.unblockPin("12345678", "4321"); }), CardErrc::PukBlocked);
+    EXPECT_EQ(errorOf([&] { session.unblockPin("1234567", "4321"); }), CardErrc::InvalidArgument);
+    EXPECT_EQ(errorOf([&] { session.unblockPin("12345678", "123"); }), CardErrc::InvalidArgument);
+    EXPECT_TRUE(card.done());
+}
+
+TEST(UiccSession, UsesTheUniversalPinWhenTheApplicationDoes) {
+    ScriptedTransport card;
+    UiccSession session(card, {});
+    openIsimWithUniversalPin(card, session);
+    card.expect("02200011", "63c3").expect("022c0011", "63ca");
+    auto status = session.pinStatus();
+    EXPECT_EQ(status.keyReference, 0x11);
+    EXPECT_TRUE(status.enabled);
+    EXPECT_EQ(status.retriesLeft, 3);
+    card.expect("02200011", "63c3")
+        .expect("022000110831323334ffffffff", "9000")
+        .expect("02200011", "9000")
+        .expect("022c0011", "63ca");
+    EXPECT_TRUE(session.verifyPin("1234").verified);
     EXPECT_TRUE(card.done());
 }
 

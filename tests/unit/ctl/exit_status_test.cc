@@ -19,6 +19,8 @@ TEST(ExitStatus, MapsTheDaemonsNamedErrors) {
     EXPECT_EQ(exitStatusFor("org.imsaka.Error.InvalidArguments"), kUsage);
     EXPECT_EQ(exitStatusFor("org.imsaka.Error.WrongPin"), kPin);
     EXPECT_EQ(exitStatusFor("org.imsaka.Error.PinBlocked"), kPin);
+    EXPECT_EQ(exitStatusFor("org.imsaka.Error.WrongPuk"), kPin);
+    EXPECT_EQ(exitStatusFor("org.imsaka.Error.PukBlocked"), kPin);
     EXPECT_EQ(exitStatusFor("org.imsaka.Error.CardAbsent"), kError);
     EXPECT_EQ(exitStatusFor("org.imsaka.Error.KernelError"), kError);
     EXPECT_EQ(exitStatusFor(""), kError);

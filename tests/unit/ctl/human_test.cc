@@ -48,11 +48,12 @@ TEST(PrintCards, OneAlignedRowPerCard) {
               "No cards (no reader the daemon uses).\n");
 }
 
-TEST(PrintCard, ListsIdentitiesOnePerLineAndPinWithRetries) {
+TEST(PrintCard, ListsIdentitiesOnePerLineAndPinAndPukWithRetries) {
     auto card = json::parse(R"({"path":"/org/imsaka/card/0","reader":"Virtual PCD 00 00",
         "state":"ready","application":"isim","impi":"user@ims.example.net",
         "impus":["sip:user@ims.example.net","tel:+15551234"],"home_domain":"ims.example.net",
-        "pcscf_addresses":[],"pin_state":"verified","pin_retries":3,"last_error":""})");
+        "pcscf_addresses":[],"pin_state":"verified","pin_kind":"application","pin_retries":3,
+        "puk_retries":10,"last_error":""})");
     EXPECT_EQ(render([&](std::ostream& out) { printCard(out, card); }),
               "Card /org/imsaka/card/0\n"
               "  Reader       Virtual PCD 00 00\n"
@@ -63,7 +64,17 @@ TEST(PrintCard, ListsIdentitiesOnePerLineAndPinWithRetries) {
               "               tel:+15551234\n"
               "  Home domain  ims.example.net\n"
               "  P-CSCFs      -\n"
-              "  PIN          verified, 3 tries left\n");
+              "  PIN          verified, 3 tries left\n"
+              "  PUK          10 tries left\n");
+}
+
+TEST(PrintCard, SaysWhenTheUniversalPinGuardsTheCard) {
+    auto card = json::parse(R"({"path":"/org/imsaka/card/0","state":"pin-required",
+        "pin_state":"required","pin_kind":"universal","pin_retries":1,"puk_retries":0})");
+    auto text = render([&](std::ostream& out) { printCard(out, card); });
+    EXPECT_NE(text.find("  PIN          required, 1 try left (universal PIN)\n"), std::string::npos)
+        << text;
+    EXPECT_NE(text.find("  PUK          -\n"), std::string::npos) << text;
 }
 
 TEST(PrintCard, ShowsTheLastErrorOnlyWhenThereIsOne) {

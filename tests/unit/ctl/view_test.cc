@@ -9,7 +9,7 @@ TEST(SnakeCase, SplitsPropertyNamesAtCapitals) {
     EXPECT_EQ(snakeCase("PcscfAddresses"), "pcscf_addresses");
     EXPECT_EQ(snakeCase("PortUc"), "port_uc");
     EXPECT_EQ(snakeCase("Impi"), "impi");
-    EXPECT_EQ(snakeCase("MaxRegistrationsPerClient"), "max_registrations_per_client");
+    EXPECT_EQ(snakeCase("MaxRegistrationsPerUser"), "max_registrations_per_user");
 }
 
 TEST(VariantToJson, KeepsStringsNumbersAndArrays) {

@@ -31,6 +31,18 @@ TEST(Access, GroupMembersMayAuthenticateWhenTheConfigurationSaysSo) {
     EXPECT_FALSE(mayAuthenticate(kNobody, config));
 }
 
+TEST(Access, ThePinIsRootsUnlessTheConfigurationOpensItToTheGroup) {
+    DaemonConfig config;
+    config.group = "nogroup";
+    EXPECT_TRUE(mayUsePin(0, config));
+    EXPECT_FALSE(mayUsePin(kNobody, config));
+    config.pin = AuthenticateAccess::Group;
+    EXPECT_TRUE(mayUsePin(kNobody, config));
+    EXPECT_FALSE(mayAuthenticate(kNobody, config));  // each switch on its own
+    config.group = "root";
+    EXPECT_FALSE(mayUsePin(kNobody, config));
+}
+
 TEST(Access, UnknownUsersAndGroupsAreNotMembers) {
     EXPECT_FALSE(userInGroup(kNobody, "no-such-group-imsaka-test"));
     EXPECT_FALSE(userInGroup(4000000000u, "nogroup"));

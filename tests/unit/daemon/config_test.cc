@@ -24,7 +24,9 @@ TEST(DaemonConfig, EmptyTextGivesTheDefaults) {
     EXPECT_EQ(config.application, ApplicationChoice::Auto);
     EXPECT_EQ(config.authenticate, AuthenticateAccess::Root);
     EXPECT_EQ(config.group, "imsaka");
-    EXPECT_EQ(config.maxRegistrationsPerClient, 4u);
+    EXPECT_EQ(config.pin, AuthenticateAccess::Root);
+    EXPECT_EQ(config.maxRegistrationsPerUser, 8u);
+    EXPECT_EQ(config.maxRegistrations, 64u);
     EXPECT_EQ(config.timers.regAwaitAuth, Seconds(240));
     EXPECT_EQ(config.timers.timerF, Seconds(128));
     EXPECT_TRUE(config.instanceId.empty());
@@ -64,8 +66,10 @@ sa_grace = 10
 [access]
 group = daemon
 authenticate = group
+pin = group
 [limits]
-max_registrations_per_client = 2
+max_registrations_per_user = 2
+max_registrations = 20
 [registration]
 instance_id = <urn:uuid:00000000-0000-1000-8000-000000000001>
 expires = 3600
@@ -93,7 +97,9 @@ expires = 3600
     EXPECT_EQ(config.timers.saGrace, Seconds(10));
     EXPECT_EQ(config.group, "daemon");
     EXPECT_EQ(config.authenticate, AuthenticateAccess::Group);
-    EXPECT_EQ(config.maxRegistrationsPerClient, 2u);
+    EXPECT_EQ(config.pin, AuthenticateAccess::Group);
+    EXPECT_EQ(config.maxRegistrationsPerUser, 2u);
+    EXPECT_EQ(config.maxRegistrations, 20u);
     EXPECT_EQ(config.instanceId, "<urn:uuid:00000000-0000-1000-8000-000000000001>");
     EXPECT_EQ(config.expires, 3600u);
 }
@@ -132,8 +138,10 @@ TEST(DaemonConfig, BadValuesAreNamed) {
              Case{"[timers]\nsa_grace = -1\n", "test.conf [timers] sa_grace"},
              Case{"[access]\nauthenticate = everyone\n", "test.conf [access] authenticate"},
              Case{"[access]\ngroup = a b\n", "test.conf [access] group"},
-             Case{"[limits]\nmax_registrations_per_client = 0\n",
-                  "test.conf [limits] max_registrations_per_client"},
+             Case{"[access]\npin = anyone\n", "test.conf [access] pin"},
+             Case{"[limits]\nmax_registrations_per_user = 0\n",
+                  "test.conf [limits] max_registrations_per_user"},
+             Case{"[limits]\nmax_registrations = 1025\n", "test.conf [limits] max_registrations"},
              Case{"[registration]\ninstance_id = urn:uuid:1\n",
                   "test.conf [registration] instance_id"},
          }) {
@@ -148,6 +156,8 @@ TEST(DaemonConfig, RangesThatDoNotFitAreInconsistent) {
               ConfigErrc::Inconsistent);
     EXPECT_EQ(errorOf("[security]\nport_min = 50000\nport_max = 50001\n").code(),
               ConfigErrc::Inconsistent);
+    EXPECT_EQ(errorOf("[limits]\nmax_registrations_per_user = 10\nmax_registrations = 9\n").code(),
+              ConfigErrc::Inconsistent);
 }
 
 TEST(DaemonConfig, LineWithoutEqualsIsASyntaxError) {
@@ -158,7 +168,7 @@ TEST(DaemonConfig, LineWithoutEqualsIsASyntaxError) {
 
 TEST(DaemonConfig, MissingDefaultFileMeansDefaultsButAMissingNamedFileIsAnError) {
     auto config = loadConfig("/nonexistent/imsakad.conf", true);
-    EXPECT_EQ(config.maxRegistrationsPerClient, 4u);
+    EXPECT_EQ(config.maxRegistrationsPerUser, 8u);
     try {
         loadConfig("/nonexistent/imsakad.conf", false);
         FAIL() << "no error";
@@ -172,13 +182,13 @@ TEST(DaemonConfig, FileErrorsNameTheFile) {
     int fd = mkstemp(path);
     ASSERT_GE(fd, 0);
     close(fd);
-    std::ofstream(path) << "[limits]\nmax_registrations_per_client = lots\n";
+    std::ofstream(path) << "[limits]\nmax_registrations_per_user = lots\n";
     try {
         loadConfig(path, false);
         ADD_FAILURE() << "no error";
     } catch (const ConfigError& e) {
         EXPECT_EQ(e.code(), ConfigErrc::BadValue);
-        EXPECT_EQ(e.where(), std::string(path) + " [limits] max_registrations_per_client");
+        EXPECT_EQ(e.where(), std::string(path) + " [limits] max_registrations_per_user");
     }
     std::remove(path);
 }

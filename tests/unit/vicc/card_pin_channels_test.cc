@@ -1,4 +1,5 @@
-// PIN 01 (VERIFY and what it guards) and logical channels (MANAGE CHANNEL).
+// The PIN (VERIFY and what it guards, UNBLOCK PIN with the PUK, the universal PIN) and
+// logical channels (MANAGE CHANNEL).
 #include "card_fixture.h"
 
 namespace imsaka::vicc::test {
@@ -70,9 +71,72 @@ TEST_F(Pin, CorrectPinRestoresTheCounter) {
 
 TEST_F(Pin, BadReferenceOrLength) {
     insert({{"pin.enabled", "yes"}});
-    EXPECT_EQ(tx("00200081"), "6a86");
+    EXPECT_EQ(tx("00200081"), "6a88");
+    EXPECT_EQ(tx("00200011"), "6a88");
+    EXPECT_EQ(tx("00200101"), "6a86");
     EXPECT_EQ(tx("0020000104313233"), "6700");
     EXPECT_EQ(card->pinRetriesLeft(), 3);
+}
+
+// "0020002C 10 <PUK> <new PIN padded>"
+std::string unblock(const std::string& puk, const std::string& pin, const std::string& p2 = "01") {
+    std::string block = textHex(pin);
+    while (block.size() < 16) block += "ff";
+    return "002c00" + p2 + "10" + textHex(puk) + block;
+}
+
+TEST_F(Pin, ThePukUnblocksTheBlockedPinWithANewOne) {
+    insert({{"pin.enabled", "yes"}});
+    EXPECT_EQ(tx("002c0001"), "63ca");  // PUK tries left
+    for (int i = 0; i < 3; ++i) tx(kVerify9999);
+    EXPECT_EQ(tx("00200001"), "6983");
+    EXPECT_EQ(tx(unblock("12345678", "4321")), "9000");
+    EXPECT_EQ(card->pinRetriesLeft(), 3);
+    EXPECT_EQ(tx("00200001"), "9000");  // verified by the unblocking
+    ASSERT_EQ(tx("00a4040c10" + kIsimAid), "9000");
+    EXPECT_EQ(tx("00a4000c026f02"), "9000");
+    EXPECT_EQ(sw(tx("00b0000000")), "9000");
+    card->reset();
+    EXPECT_EQ(tx(kVerify1234), "63c2");
+    EXPECT_EQ(tx("002000010834333231ffffffff"), "9000");
+}
+
+TEST_F(Pin, AWrongPukCountsDownAndBlocksTheCardForGood) {
+    insert({{"pin.enabled", "yes"}, {"pin.puk_retries", "2"}});
+    EXPECT_EQ(tx("002c0001"), "63c2");
+    EXPECT_EQ(tx(unblock("87654321", "4321")), "63c1");
+    card->powerOff();
+    card->powerOn();
+    EXPECT_EQ(tx("002c0001"), "63c1");
+    EXPECT_EQ(tx(unblock("87654321", "4321")), "6983");
+    EXPECT_EQ(card->pukRetriesLeft(), 0);
+    EXPECT_EQ(tx(unblock("12345678", "4321")), "6983");
+    EXPECT_EQ(tx("002c0001"), "6983");
+}
+
+TEST_F(Pin, UnblockChecksItsArguments) {
+    insert({{"pin.enabled", "yes"}});
+    EXPECT_EQ(tx(unblock("12345678", "12")), "6a80");          // a new PIN of two digits
+    EXPECT_EQ(tx(unblock("12345678", "12a4")), "6a80");        // not digits
+    EXPECT_EQ(tx(unblock("12345678", "4321", "11")), "6a88");  // no universal PIN here
+    EXPECT_EQ(tx("002c000108" + textHex("12345678")), "6700");
+    EXPECT_EQ(tx("002c0101"), "6a86");
+    EXPECT_EQ(card->pukRetriesLeft(), 10);
+}
+
+TEST_F(Pin, AUniversalPinCardVerifiesWithKeyReference11) {
+    insert({{"pin.enabled", "yes"}, {"pin.kind", "universal"}});
+    // PIN 01 listed, disabled; the universal PIN enabled and marked for use (95 01 08).
+    EXPECT_NE(tx("00a4040410" + kIsimAid).find("c60c900140830101950108830111"), std::string::npos);
+    EXPECT_EQ(tx("00200001"), "9000");   // PIN 01 is disabled ...
+    EXPECT_EQ(tx(kVerify1234), "6984");  // ... and cannot be verified
+    EXPECT_EQ(tx("00200011"), "63c3");
+    EXPECT_EQ(tx("00a4000c026f02"), "9000");
+    EXPECT_EQ(tx("00b0000000"), "6982");
+    EXPECT_EQ(tx("002000110831323334ffffffff"), "9000");
+    EXPECT_EQ(sw(tx("00b0000000")), "9000");
+    EXPECT_EQ(tx("002c0011"), "63ca");
+    EXPECT_EQ(tx("002c0001"), "6a88");
 }
 
 class Channels : public CardTest {};

@@ -41,6 +41,16 @@ TEST(Profile, DefaultProfileDescribesAnIsimAndUsimCard) {
     ASSERT_EQ(profile.pcscfs.size(), 1u);
     EXPECT_EQ(profile.pcscfs[0].type, PcscfAddress::Type::Fqdn);
     EXPECT_FALSE(profile.pinEnabled);
+    EXPECT_EQ(profile.pinKind, PinKind::Application);
+    EXPECT_EQ(profile.puk, "12345678");
+    EXPECT_EQ(profile.pukRetries, 10);
+}
+
+TEST(Profile, UniversalPinProfileUsesTheUniversalPin) {
+    Profile profile = loadProfile(IMSAKA_VICC_PROFILES "/universal-pin.ini");
+    EXPECT_TRUE(profile.pinEnabled);
+    EXPECT_EQ(profile.pinKind, PinKind::Universal);
+    EXPECT_EQ(profile.impi, "001010000000001@ims.mnc001.mcc001.3gppnetwork.org");
 }
 
 TEST(Profile, UsimOnlyProfileHasNoIsim) {
@@ -99,6 +109,10 @@ TEST(Profile, BadValuesAreRejectedWithTheirLine) {
         {{"pin.enabled", "sometimes"}},
         {{"pin.value", "12"}},
         {{"pin.retries", "0"}},
+        {{"pin.kind", "global"}},
+        {{"pin.puk", "1234567"}},
+        {{"pin.puk", "1234567x"}},
+        {{"pin.puk_retries", "16"}},
     };
     for (const auto& change : bad) {
         std::string text = profileText(change);

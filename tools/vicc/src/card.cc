@@ -13,6 +13,7 @@ constexpr uint8_t kInsSelect = 0xA4;
 constexpr uint8_t kInsReadBinary = 0xB0;
 constexpr uint8_t kInsReadRecord = 0xB2;
 constexpr uint8_t kInsVerify = 0x20;
+constexpr uint8_t kInsUnblock = 0x2C;
 constexpr uint8_t kInsManageChannel = 0x70;
 constexpr uint8_t kInsGetResponse = 0xC0;
 constexpr uint8_t kInsAuthenticate = 0x88;
@@ -36,12 +37,6 @@ std::unique_ptr<milenage::AkaAlgorithm> makeAlgorithm(const Profile& profile) {
     return std::make_unique<milenage::Milenage>(profile.k, profile.opc);
 }
 
-SecureBytes paddedPin(const std::string& digits) {
-    SecureBytes pin(digits.begin(), digits.end());
-    pin.resize(8, 0xFF);
-    return pin;
-}
-
 }  // namespace
 
 std::optional<Fault> parseFault(std::string_view name) {
@@ -61,9 +56,13 @@ Card::Impl::Impl(const Profile& profile, Fault faultKind)
       algorithm(makeAlgorithm(profile)),
       sqn(profile.sqn, profile.delta),
       pinEnabled(profile.pinEnabled),
+      pinKind(profile.pinKind),
       pin(paddedPin(profile.pin)),
       pinRetries(profile.pinRetries),
-      pinRetriesMax(profile.pinRetries) {}
+      pinRetriesMax(profile.pinRetries),
+      puk(profile.puk.begin(), profile.puk.end()),
+      pukRetries(profile.pukRetries),
+      pukRetriesMax(profile.pukRetries) {}
 
 void Card::Impl::powerCycle() {
     pinVerified = false;
@@ -94,6 +93,8 @@ SecureBytes Card::Impl::handle(ChannelState& channel, int number, const Command&
             return readRecord(channel, command);
         case kInsVerify:
             return verify(command);
+        case kInsUnblock:
+            return unblock(command);
         case kInsManageChannel:
             return manageChannel(channel, number, command);
         case kInsGetResponse:
@@ -150,7 +151,8 @@ SecureBytes Card::Impl::select(ChannelState& channel, const Command& command) {
     channel = std::move(next);
     if (command.p2 == 0x0C) return statusOnly(sw::kOk);
     Bytes fcp = channel.ef ? efFcp(*channel.ef)
-                           : dfFcp(files, channel.inAdf ? channel.adf : nullptr, pinEnabled);
+                           : dfFcp(files, channel.inAdf ? channel.adf : nullptr,
+                                   {pinEnabled, pinKind == PinKind::Universal});
     return answer(channel, command, fcp);
 }
 
@@ -200,27 +202,6 @@ SecureBytes Card::Impl::readRecord(ChannelState& channel, const Command& command
         record[1] = 0x7F;  // the template's length now runs past the end of the record
     }
     return answer(channel, command, record);
-}
-
-// VERIFY PIN (TS 102 221 11.1.9): with data, checks the PIN; without, reports its state.
-SecureBytes Card::Impl::verify(const Command& command) {
-    if (command.p1 != 0x00 || command.p2 != 0x01) return statusOnly(sw::kBadP1P2);
-    if (!command.hasData()) {
-        if (pinRetries == 0) return statusOnly(sw::kPinBlocked);
-        if (!pinRequired()) return statusOnly(sw::kOk);
-        return statusOnly(static_cast<uint16_t>(sw::kPinVerifyFailed | pinRetries));
-    }
-    if (command.data.size() != 8) return statusOnly(sw::kWrongLength);
-    if (pinRetries == 0) return statusOnly(sw::kPinBlocked);
-    if (CRYPTO_memcmp(command.data.data(), pin.data(), pin.size()) == 0) {
-        pinRetries = pinRetriesMax;
-        pinVerified = true;
-        return statusOnly(sw::kOk);
-    }
-    pinVerified = false;
-    --pinRetries;
-    if (pinRetries == 0) return statusOnly(sw::kPinBlocked);
-    return statusOnly(static_cast<uint16_t>(sw::kPinVerifyFailed | pinRetries));
 }
 
 SecureBytes Card::Impl::manageChannel(ChannelState& channel, int number, const Command& command) {
@@ -326,6 +307,10 @@ uint64_t Card::highestAcceptedSqn() const {
 
 int Card::pinRetriesLeft() const {
     return impl_->pinRetries;
+}
+
+int Card::pukRetriesLeft() const {
+    return impl_->pukRetries;
 }
 
 }  // namespace imsaka::vicc

@@ -17,6 +17,9 @@ namespace imsaka::vicc {
 
 inline constexpr size_t kChannelCount = 20;
 
+// A PIN as VERIFY carries it: the ASCII digits padded with FF to 8 bytes.
+SecureBytes paddedPin(const std::string& digits);
+
 struct ChannelState {
     const Application* adf = nullptr;    // the channel's current application
     bool inAdf = false;                  // current DF: the ADF, otherwise the MF
@@ -37,12 +40,14 @@ struct Card::Impl {
     SecureBytes readBinary(ChannelState& channel, const Command& command);
     SecureBytes readRecord(ChannelState& channel, const Command& command);
     SecureBytes verify(const Command& command);
+    SecureBytes unblock(const Command& command);
     SecureBytes manageChannel(ChannelState& channel, int number, const Command& command);
     SecureBytes getResponse(ChannelState& channel, const Command& command);
     SecureBytes authenticate(ChannelState& channel, const Command& command);
     SecureBytes faultyAuthenticate(ChannelState& channel, const Command& command);
 
     bool pinRequired() const { return pinEnabled && !pinVerified; }
+    uint8_t pinKeyReference() const { return pinKind == PinKind::Universal ? 0x11 : 0x01; }
     void powerCycle();
 
     Protocol protocol;
@@ -52,11 +57,17 @@ struct Card::Impl {
     std::unique_ptr<milenage::AkaAlgorithm> algorithm;
     SqnWindow sqn;
 
+    // The one PIN that protects the applications: PIN 01, or the universal PIN (11) with
+    // PIN 01 disabled.
     bool pinEnabled;
+    PinKind pinKind;
     SecureBytes pin;  // ASCII digits padded with FF to 8 bytes
     int pinRetries;
     int pinRetriesMax;
     bool pinVerified = false;
+    SecureBytes puk;  // 8 ASCII digits
+    int pukRetries;
+    int pukRetriesMax;
 
     bool powered = false;
     std::array<std::optional<ChannelState>, kChannelCount> channels;

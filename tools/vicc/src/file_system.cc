@@ -186,7 +186,7 @@ Bytes efFcp(const ElementaryFile& file) {
 
 // For a DF: the PIN status template (C6) says whether PIN 01 is enabled (bit 8 of
 // the PS_DO) and that it is the key reference 01 (83 01 01).
-Bytes dfFcp(const FileSystem& files, const Application* application, bool pinEnabled) {
+Bytes dfFcp(const FileSystem& files, const Application* application, PinTemplate pin) {
     const auto& children = application ? application->files : files.mfFiles;
     size_t total = std::accumulate(
         children.begin(), children.end(), size_t{0},
@@ -195,8 +195,18 @@ Bytes dfFcp(const FileSystem& files, const Application* application, bool pinEna
     appendTlv(body, 0x83, fid(application ? kCurrentAdfFid : kMfFid));
     if (application) appendTlv(body, 0x84, application->aid);
     appendTlv(body, 0x8A, Bytes{0x05});
-    appendTlv(body, 0xC6,
-              Bytes{0x90, 0x01, static_cast<uint8_t>(pinEnabled ? 0x80 : 0x00), 0x83, 0x01, 0x01});
+    // TS 102 221 9.5.2: PS_DO's bits, from the most significant, tell which of the key
+    // references that follow are enabled; usage qualifier 08 before the universal PIN says
+    // it replaces the application PIN.
+    if (pin.universal) {
+        appendTlv(body, 0xC6,
+                  Bytes{0x90, 0x01, static_cast<uint8_t>(pin.enabled ? 0x40 : 0x00), 0x83, 0x01,
+                        0x01, 0x95, 0x01, 0x08, 0x83, 0x01, 0x11});
+    } else {
+        appendTlv(
+            body, 0xC6,
+            Bytes{0x90, 0x01, static_cast<uint8_t>(pin.enabled ? 0x80 : 0x00), 0x83, 0x01, 0x01});
+    }
     appendTlv(body, 0x81, fid(static_cast<uint16_t>(total)));
     return tlv(0x62, body);
 }

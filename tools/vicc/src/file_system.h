@@ -46,7 +46,12 @@ FileSystem buildFileSystem(const Profile& profile);
 
 Bytes efFcp(const ElementaryFile& file);
 // The MF when `application` is null, otherwise that ADF.
-Bytes dfFcp(const FileSystem& files, const Application* application, bool pinEnabled);
+// What the PIN status template (tag C6) of a DF says.
+struct PinTemplate {
+    bool enabled = false;    // the PIN that protects the applications
+    bool universal = false;  // that PIN is the universal PIN (11), PIN 01 disabled
+};
+Bytes dfFcp(const FileSystem& files, const Application* application, PinTemplate pin);
 
 // BER-TLV with a one-byte length (every value here is shorter than 128 bytes, or
 // uses the 0x81 form up to 255).

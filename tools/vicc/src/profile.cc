@@ -286,6 +286,20 @@ class Loader {
         } else if (name == "retries") {
             profile_.pinRetries = static_cast<int>(parseUnsigned(value, 10, 15, "1 to 15"));
             if (profile_.pinRetries == 0) throw BadValue{"expected 1 to 15"};
+        } else if (name == "kind") {
+            if (value == "application") {
+                profile_.pinKind = PinKind::Application;
+            } else if (value == "universal") {
+                profile_.pinKind = PinKind::Universal;
+            } else {
+                throw BadValue{"expected application or universal"};
+            }
+        } else if (name == "puk") {
+            if (!allDigits(value) || value.size() != 8) throw BadValue{"expected 8 digits"};
+            profile_.puk = value;
+        } else if (name == "puk_retries") {
+            profile_.pukRetries = static_cast<int>(parseUnsigned(value, 10, 15, "1 to 15"));
+            if (profile_.pukRetries == 0) throw BadValue{"expected 1 to 15"};
         } else {
             unknownKey(name);
         }

@@ -193,7 +193,7 @@ int main(int argc, char** argv) {
     app.add_option("--protocol", options.protocol, "t0 or t1 (overrides the profile)")
         ->check(CLI::IsMember({"t0", "t1"}));
     app.add_flag("--usim-only", options.usimOnly, "no ISIM in EF_DIR");
-    app.add_flag("--pin-enabled", options.pinEnabled, "PIN 01 enabled");
+    app.add_flag("--pin-enabled", options.pinEnabled, "the PIN (pin.kind) enabled");
     app.add_flag("--no-logical-channels", options.noLogicalChannels, "refuse MANAGE CHANNEL");
     app.add_option("--fault", options.fault,
                    "garbage-auth, truncated-auth, unknown-sw or truncated-dir")

@@ -44,6 +44,7 @@ class Card {
     Identities identities();
     PinStatus pinStatus();
     PinStatus verifyPin(std::string_view pin);
+    PinStatus unblockPin(std::string_view puk, std::string_view newPin);
     AuthResult authenticate(ByteView rand, ByteView autn);
 
     // Closes the logical channel and the connection; the next call connects again.

@@ -34,7 +34,7 @@ struct FileControl {
     size_t recordCount = 0;
     std::optional<size_t> fileSize;
     Bytes aid;                        // tag 84, for an ADF
-    std::optional<bool> pin1Enabled;  // from the PIN status template (C6), for an ADF
+    std::optional<PinReference> pin;  // from the PIN status template (C6), for an ADF
 };
 FileControl parseFcp(ByteView data);
 

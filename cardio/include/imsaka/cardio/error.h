@@ -22,6 +22,10 @@ enum class CardErrc {
     PinRequired,          // 6982: security status not satisfied
     PinBlocked,           // 6983
     WrongPin,             // 63Cx after VERIFY with data
+    PinNotRequired,       // VERIFY refused here: the PIN is disabled or verified already
+    PinNotBlocked,        // UNBLOCK PIN refused here: the PIN is not blocked
+    WrongPuk,             // 63Cx after UNBLOCK PIN with data
+    PukBlocked,           // 6983 to UNBLOCK PIN: no PUK tries left
     MacFailure,           // 9862: the network failed authentication
     ContextNotSupported,  // 9864
     UnexpectedStatus,     // a status word this operation does not expect

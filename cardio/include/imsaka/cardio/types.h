@@ -35,11 +35,24 @@ struct Identities {
     std::string imsi;                  // USIM only
 };
 
+// Key references of the PINs an application may use (TS 102 221 table 9.3).
+inline constexpr uint8_t kApplicationPin1 = 0x01;
+inline constexpr uint8_t kUniversalPin = 0x11;
+
+// The PIN that guards the selected application, as its FCP names it: the application PIN,
+// or the universal PIN in its place (TS 102 221 9.5.2).
+struct PinReference {
+    uint8_t keyReference = kApplicationPin1;
+    bool enabled = false;
+};
+
 struct PinStatus {
+    uint8_t keyReference = kApplicationPin1;  // the PIN this status is about
     bool enabled = false;
     bool verified = false;  // or not needed: nothing requires it now
     bool blocked = false;
-    std::optional<int> retriesLeft;  // known when the card says it
+    std::optional<int> retriesLeft;     // known when the card says it
+    std::optional<int> pukRetriesLeft;  // UNBLOCK PIN's tries left, when the card says it
 };
 
 // The answer of AUTHENTICATE in the 3G/IMS context. A sync failure is a result, not an

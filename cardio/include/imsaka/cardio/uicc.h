@@ -40,9 +40,17 @@ class UiccSession {
     bool onBasicChannel() const { return channel_ == 0; }
 
     Identities readIdentities();
+    // The PIN that guards the application (its FCP says which: PIN 01 or the universal
+    // PIN), from VERIFY and UNBLOCK PIN without data, which count nothing down.
     PinStatus pinStatus();
-    // Verifies PIN1 (4 to 8 digits). A wrong PIN throws WrongPin; a blocked one PinBlocked.
+    // Verifies that PIN (4 to 8 digits), but only when the card says verification is
+    // needed: a disabled or verified PIN throws PinNotRequired and a blocked one PinBlocked
+    // before any PIN is sent. A wrong PIN throws WrongPin.
     PinStatus verifyPin(std::string_view pin);
+    // UNBLOCK PIN with the PUK (8 digits) and a new PIN (4 to 8 digits), only when the PIN is
+    // blocked (else PinNotBlocked, nothing sent). A wrong PUK throws WrongPuk; none left,
+    // PukBlocked. Success sets the new PIN and counts as its verification.
+    PinStatus unblockPin(std::string_view puk, std::string_view newPin);
     // AUTHENTICATE in the 3G/IMS context; RAND and AUTN must be 16 bytes each.
     AuthResult authenticate(ByteView rand, ByteView autn);
 
@@ -58,13 +66,16 @@ class UiccSession {
     uint8_t openChannel();
     Identities readIsimIdentities();
     Identities readUsimIdentities();
+    uint8_t pinReference() const;
+    // VERIFY (20) or UNBLOCK PIN (2C) without data: the state of the PIN or the PUK.
+    Response askCounter(uint8_t instruction);
 
     Transport& transport_;
     SessionOptions options_;
     std::vector<Application> applications_;
     Application application_;
     uint8_t channel_ = 0;
-    std::optional<bool> pin1Enabled_;
+    std::optional<PinReference> pin_;
     uint64_t exchanges_ = 0;
 };
 

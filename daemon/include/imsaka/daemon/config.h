@@ -43,8 +43,12 @@ struct DaemonConfig {
     // [access]
     std::string group = "imsaka";
     AuthenticateAccess authenticate = AuthenticateAccess::Root;
+    // Who may try the card's PIN and PUK (Card1.VerifyPin, UnblockPin): three wrong tries
+    // block the card for everyone.
+    AuthenticateAccess pin = AuthenticateAccess::Root;
     // [limits]
-    uint32_t maxRegistrationsPerClient = 4;
+    uint32_t maxRegistrationsPerUser = 8;  // per uid, however many bus connections it has
+    uint32_t maxRegistrations = 64;        // for everyone together
     // [registration]
     std::string instanceId;  // empty until resolved: from /etc/machine-id
     uint32_t expires = 600000;

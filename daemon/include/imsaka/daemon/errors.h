@@ -19,6 +19,8 @@ enum class DaemonErrc {
     PinRequired,
     PinBlocked,
     WrongPin,
+    WrongPuk,
+    PukBlocked,
     MacFailure,
     CardError,
     PcscUnavailable,
@@ -26,6 +28,7 @@ enum class DaemonErrc {
     KernelError,
     PortsUnavailable,
     ResolutionFailed,  // a P-CSCF name gave no usable address
+    FileDescriptorsExhausted,
     Failed,
 };
 
@@ -40,6 +43,9 @@ class DaemonError : public std::runtime_error {
   private:
     DaemonErrc code_;
 };
+
+// FileDescriptorsExhausted, for an errno of EMFILE or ENFILE while making `what`.
+DaemonError descriptorsExhausted(const std::string& what);
 
 // Classifies any exception of the project's parts (cardio::CardError, ipsec::XfrmError,
 // sip errors, EngineError, ConfigError, DaemonError); anything else becomes Failed.

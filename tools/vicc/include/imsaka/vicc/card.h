@@ -46,6 +46,7 @@ class Card {
     // State that survives power cycles, for tests and diagnostics.
     uint64_t highestAcceptedSqn() const;
     int pinRetriesLeft() const;
+    int pukRetriesLeft() const;
 
     struct Impl;
 

@@ -34,6 +34,9 @@ class ProfileError : public std::runtime_error {
 enum class Protocol { T0, T1 };
 enum class AlgorithmKind { Milenage, Xor };
 enum class PcscfEncoding { Binary, Text, Filler };
+// Which PIN protects the applications (TS 102 221 9.4): their application PIN (key
+// reference 01), or the universal PIN (key reference 11) in its place.
+enum class PinKind { Application, Universal };
 
 struct PcscfAddress {
     enum class Type : uint8_t { Fqdn = 0, Ipv4 = 1, Ipv6 = 2 };
@@ -64,8 +67,11 @@ struct Profile {
     PcscfEncoding pcscfEncoding = PcscfEncoding::Binary;
 
     bool pinEnabled = false;
+    PinKind pinKind = PinKind::Application;
     std::string pin = "1234";
     int pinRetries = 3;
+    std::string puk = "12345678";
+    int pukRetries = 10;
 };
 
 Profile loadProfile(const std::filesystem::path& path);
