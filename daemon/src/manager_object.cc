@@ -275,12 +275,28 @@ void ManagerObject::CreateRegistration(sdbus::Result<sdbus::ObjectPath>&& result
     }
 }
 
+bool ManagerObject::onBus(const std::string& name) {
+    auto bus = sdbus::createProxy(connection_, "org.freedesktop.DBus", "/org/freedesktop/DBus");
+    bool present = false;
+    bus->callMethod("NameHasOwner")
+        .onInterface("org.freedesktop.DBus")
+        .withArguments(name)
+        .storeResultsTo(present);
+    return present;
+}
+
 void ManagerObject::created(unsigned number, PcscfResolver::Result resolved) {
     auto it = creations_.find(number);
     if (it == creations_.end()) return;
     auto creation = std::move(it->second);
     creations_.erase(it);
     try {
+        // The owner may have left while the lookup ran, its NameOwnerChanged still queued
+        // behind the DNS answer: it gets no registration.
+        if (!onBus(creation.owner)) {
+            log::info("CreateRegistration for " + creation.owner + ": the client left");
+            return;
+        }
         if (auto* error = std::get_if<DaemonError>(&resolved)) throw *error;
         auto path = addRegistration(creation, std::get<PcscfResolver::Targets>(resolved));
         creation.reply.returnResults(path);

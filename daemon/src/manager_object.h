@@ -46,6 +46,7 @@ class ManagerObject final
     void CreateRegistration(sdbus::Result<sdbus::ObjectPath>&& result,
                             std::map<std::string, sdbus::Variant> options) override;
     void created(unsigned creation, PcscfResolver::Result resolved);
+    bool onBus(const std::string& name);  // whether a bus client is still connected
     sdbus::ObjectPath addRegistration(Creation& creation,
                                       const std::vector<resolver::Target>& resolved);
     std::string Version() override;

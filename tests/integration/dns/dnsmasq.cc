@@ -44,24 +44,25 @@ std::vector<std::string> testZone() {
         "--srv-host=_sip._udp.ims.test,pcscf1.ims.test,5060,10,0",
         "--srv-host=_sip._udp.ims.test,pcscf2.ims.test,5062,20,0",
         "--srv-host=_sip._tcp.ims.test,pcscf2.ims.test,5070,10,0",
-        "--host-record=pcscf1.ims.test,127.0.0.11,2001:db8::11",
-        "--host-record=pcscf2.ims.test,127.0.0.12",
-        "--host-record=pcscf9.ims.test,127.0.0.19",
+        "--host-record=pcscf1.ims.test,192.0.2.11,2001:db8:ff::11",
+        "--host-record=pcscf2.ims.test,192.0.2.12",
+        "--host-record=pcscf9.ims.test,192.0.2.19",
         "--srv-host=_sip._tcp.srv.test,pcscf3.ims.test,5080,0,0",
-        "--host-record=pcscf3.ims.test,127.0.0.13",
-        "--host-record=plain.test,127.0.0.14,2001:db8::14",
+        "--host-record=pcscf3.ims.test,192.0.2.13",
+        "--host-record=plain.test,192.0.2.14,2001:db8::14",
         "--srv-host=_sip._udp.weighted.test,light.ims.test,5060,10,1",
         "--srv-host=_sip._udp.weighted.test,heavy.ims.test,5060,10,99",
-        "--host-record=light.ims.test,127.0.0.21",
-        "--host-record=heavy.ims.test,127.0.0.22",
+        "--host-record=light.ims.test,192.0.2.21",
+        "--host-record=heavy.ims.test,192.0.2.22",
         "--naptr-record=" + card + ",10,10,s,SIP+D2U,,_sip._udp." + card,
         "--srv-host=_sip._udp." + card + ",pcscf5.ims.test,5090,0,0",
-        "--host-record=pcscf5.ims.test,127.0.0.15",
+        "--host-record=pcscf5.ims.test,192.0.2.15",
     };
 }
 
 void requirePrivateNetwork() {
-    // A namespace the test made holds loopback alone; the host's has its real interfaces.
+    // A namespace the test made holds loopback alone, or loopback and the daemon sandbox's
+    // test link (tests/support/daemon-sandbox.sh); the host's has its real interfaces.
     // (/proc/1/ns/net, the plain comparison, is unreadable in some containers.)
     std::ifstream devices("/proc/net/dev");
     std::string line;
@@ -70,11 +71,12 @@ void requirePrivateNetwork() {
         if (number < 2) continue;  // the two header lines
         auto name = line.substr(0, line.find(':'));
         name.erase(0, name.find_first_not_of(' '));
-        if (name != "lo") others.push_back(name);
+        if (name != "lo" && name != "imsaka-test" && name != "imsaka-peer") others.push_back(name);
     }
     if (!devices.eof() || !others.empty())
         throw std::runtime_error(
             "the DNS tests must run in a network namespace of their own, with loopback alone "
+            "(or the daemon sandbox's test link) "
             "(ctest runs them in unshare --net or the pcsc sandbox); this one has " +
             (others.empty() ? std::string("an unreadable /proc/net/dev") : others.front()));
 }

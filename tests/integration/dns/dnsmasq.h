@@ -18,13 +18,13 @@ inline constexpr const char* kDnsServer = "127.0.0.1:5353";
 //   ims.test     NAPTR: SIPS+D2T (order 5, to be ignored), SIP+D2U (10), SIP+D2T (20)
 //                SRV _sip._udp: pcscf1:5060 (priority 10), pcscf2:5062 (priority 20)
 //                SRV _sip._tcp: pcscf2:5070
-//                pcscf1 = 127.0.0.11 and 2001:db8::11, pcscf2 = 127.0.0.12
-//   srv.test     no NAPTR; SRV _sip._tcp: pcscf3:5080 (127.0.0.13)
-//   plain.test   no NAPTR, no SRV; A 127.0.0.14, AAAA 2001:db8::14
-//   weighted.test  SRV _sip._udp, one priority: light (weight 1, 127.0.0.21) and heavy
-//                (weight 99, 127.0.0.22)
+//                pcscf1 = 192.0.2.11 and 2001:db8:ff::11, pcscf2 = 192.0.2.12
+//   srv.test     no NAPTR; SRV _sip._tcp: pcscf3:5080 (192.0.2.13)
+//   plain.test   no NAPTR, no SRV; A 192.0.2.14, AAAA 2001:db8::14
+//   weighted.test  SRV _sip._udp, one priority: light (weight 1, 192.0.2.21) and heavy
+//                (weight 99, 192.0.2.22)
 //   pcscf.ims.mnc001.mcc001.3gppnetwork.org (the virtual card's EF_P-CSCF): NAPTR SIP+D2U
-//                to SRV _sip._udp.ims.mnc001...: pcscf5:5090 (127.0.0.15)
+//                to SRV _sip._udp.ims.mnc001...: pcscf5:5090 (192.0.2.15)
 std::vector<std::string> testZone();
 
 // Fails (throws) with a clear message unless the test is in a network namespace of its own

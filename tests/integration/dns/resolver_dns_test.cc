@@ -63,26 +63,26 @@ class ResolverDns : public DnsmasqSuite {
 };
 
 TEST_F(ResolverDns, NaptrThenSrvThenAddressesInOrderLeavingSipsOut) {
-    EXPECT_EQ(targets(lookup({"ims.test"})), (std::vector<Target>{{"2001:db8::11", 5060, kUdp},
-                                                                  {"127.0.0.11", 5060, kUdp},
-                                                                  {"127.0.0.12", 5062, kUdp},
-                                                                  {"127.0.0.12", 5070, kTcp}}));
+    EXPECT_EQ(targets(lookup({"ims.test"})), (std::vector<Target>{{"2001:db8:ff::11", 5060, kUdp},
+                                                                  {"192.0.2.11", 5060, kUdp},
+                                                                  {"192.0.2.12", 5062, kUdp},
+                                                                  {"192.0.2.12", 5070, kTcp}}));
 }
 
 TEST_F(ResolverDns, AnExplicitTransportAsksItsSrvNameOnly) {
     EXPECT_EQ(targets(lookup({"ims.test"}, std::nullopt, kTcp)),
-              (std::vector<Target>{{"127.0.0.12", 5070, kTcp}}));
+              (std::vector<Target>{{"192.0.2.12", 5070, kTcp}}));
 }
 
 TEST_F(ResolverDns, WithoutNaptrTheSrvRecordsOfEachTransport) {
-    EXPECT_EQ(targets(lookup({"srv.test"})), (std::vector<Target>{{"127.0.0.13", 5080, kTcp}}));
+    EXPECT_EQ(targets(lookup({"srv.test"})), (std::vector<Target>{{"192.0.2.13", 5080, kTcp}}));
 }
 
 TEST_F(ResolverDns, WithoutNaptrOrSrvTheNamesAddressesOnPort5060) {
     EXPECT_EQ(targets(lookup({"plain.test"})),
-              (std::vector<Target>{{"2001:db8::14", 5060, kUdp}, {"127.0.0.14", 5060, kUdp}}));
+              (std::vector<Target>{{"2001:db8::14", 5060, kUdp}, {"192.0.2.14", 5060, kUdp}}));
     EXPECT_EQ(targets(lookup({"plain.test"}, 5080)),
-              (std::vector<Target>{{"2001:db8::14", 5080, kUdp}, {"127.0.0.14", 5080, kUdp}}));
+              (std::vector<Target>{{"2001:db8::14", 5080, kUdp}, {"192.0.2.14", 5080, kUdp}}));
 }
 
 TEST_F(ResolverDns, SrvWeightsDrawFromTheInjectedRandomSource) {
@@ -90,16 +90,16 @@ TEST_F(ResolverDns, SrvWeightsDrawFromTheInjectedRandomSource) {
     auto low = [](uint32_t) { return 0u; };
     auto high = [](uint32_t bound) { return bound; };
     EXPECT_EQ(targets(lookup({"weighted.test"}, std::nullopt, std::nullopt, low)),
-              (std::vector<Target>{{"127.0.0.22", 5060, kUdp}, {"127.0.0.21", 5060, kUdp}}));
+              (std::vector<Target>{{"192.0.2.22", 5060, kUdp}, {"192.0.2.21", 5060, kUdp}}));
     EXPECT_EQ(targets(lookup({"weighted.test"}, std::nullopt, std::nullopt, high)),
-              (std::vector<Target>{{"127.0.0.21", 5060, kUdp}, {"127.0.0.22", 5060, kUdp}}));
+              (std::vector<Target>{{"192.0.2.21", 5060, kUdp}, {"192.0.2.22", 5060, kUdp}}));
 }
 
 TEST_F(ResolverDns, EntriesAreJoinedInOrderAndAFailingOneIsSkipped) {
     EXPECT_EQ(
-        targets(lookup({"192.0.2.10", "missing.test", "srv.test", "127.0.0.13"})),
+        targets(lookup({"192.0.2.10", "missing.test", "srv.test", "192.0.2.13"})),
         (std::vector<Target>{
-            {"192.0.2.10", 5060, kUdp}, {"127.0.0.13", 5080, kTcp}, {"127.0.0.13", 5060, kUdp}}));
+            {"192.0.2.10", 5060, kUdp}, {"192.0.2.13", 5080, kTcp}, {"192.0.2.13", 5060, kUdp}}));
 }
 
 TEST_F(ResolverDns, AnUnknownNameIsAResolutionFailureSayingWhatEachQueryGot) {
