@@ -122,22 +122,22 @@ RegistrationConfig ManagerObject::registrationConfig(
     if (config.impi.empty() || config.impu.empty() || config.homeDomain.empty())
         throw DaemonError(DaemonErrc::CardError, "the card gave no IMS identities");
 
+    const uint16_t pcscfPort = parsed.pcscfPort.value_or(5060);
     if (parsed.pcscf) {
-        config.pcscfs.push_back(*parsed.pcscf);
+        config.pcscfs.push_back({*parsed.pcscf, pcscfPort});
     } else {
         for (const auto& pcscf : identities.pcscfs)
             if (pcscf.kind != cardio::PcscfAddress::Kind::Fqdn)
-                config.pcscfs.push_back(pcscf.address);
+                config.pcscfs.push_back({pcscf.address, pcscfPort});
         if (config.pcscfs.empty())
             throw DaemonError(DaemonErrc::InvalidArguments,
                               "the card names no P-CSCF by address: pass pcscf");
     }
-    config.pcscfPort = parsed.pcscfPort.value_or(5060);
-    config.localAddress = parsed.localAddress
-                              ? *parsed.localAddress
-                              : sourceAddressTowards(config.pcscfs.front(), config.pcscfPort);
+    const auto& first = config.pcscfs.front();
+    config.localAddress = parsed.localAddress ? *parsed.localAddress
+                                              : sourceAddressTowards(first.address, first.port);
     if (ipsec::IpAddress::fromText(config.localAddress).family() !=
-        ipsec::IpAddress::fromText(config.pcscfs.front()).family())
+        ipsec::IpAddress::fromText(first.address).family())
         throw DaemonError(DaemonErrc::InvalidArguments,
                           "local_address and pcscf are of different families");
     config.transport = parsed.transport.value_or(Transport::Udp);
