@@ -127,7 +127,22 @@ const std::map<std::string, std::map<std::string, Setter>>& keys() {
                c.timers.refreshThreshold = parseSeconds(v);
            }},
           {"sa_grace",
-           [](DaemonConfig& c, std::string_view v) { c.timers.saGrace = parseSeconds(v); }}}},
+           [](DaemonConfig& c, std::string_view v) { c.timers.saGrace = parseSeconds(v); }},
+          {"retry_base",
+           [](DaemonConfig& c, std::string_view v) { c.timers.retryBase = parseSeconds(v); }},
+          {"retry_max",
+           [](DaemonConfig& c, std::string_view v) { c.timers.retryMax = parseSeconds(v); }}}},
+        {"interop",
+         {{"profile",
+           [](DaemonConfig& c, std::string_view v) {
+               v = trim(v);
+               if (v == "standard")
+                   c.interop = InteropProfile::Standard;
+               else if (v == "kamailio-5.6")
+                   c.interop = InteropProfile::Kamailio56;
+               else
+                   throw std::invalid_argument("expected standard or kamailio-5.6");
+           }}}},
         {"access",
          {{"group",
            [](DaemonConfig& c, std::string_view v) {
@@ -213,6 +228,9 @@ void checkConsistency(const DaemonConfig& config, const std::string& origin) {
     if (config.portMin > config.portMax || config.portMax - config.portMin < 3)
         throw ConfigError(ConfigErrc::Inconsistent, origin + " [security]",
                           "port_min..port_max must hold at least four ports");
+    if (config.timers.retryBase > config.timers.retryMax)
+        throw ConfigError(ConfigErrc::Inconsistent, origin + " [timers]",
+                          "retry_base is above retry_max");
 }
 
 }  // namespace
@@ -227,6 +245,10 @@ std::string_view toString(ApplicationChoice choice) {
             return "usim";
     }
     return "?";
+}
+
+std::string_view toString(InteropProfile profile) {
+    return profile == InteropProfile::Kamailio56 ? "kamailio-5.6" : "standard";
 }
 
 std::string_view toString(ConfigErrc code) {

@@ -6,6 +6,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "imsaka/ipsec/address.h"
@@ -122,9 +123,13 @@ RegistrationConfig ManagerObject::registrationConfig(
     if (config.impi.empty() || config.impu.empty() || config.homeDomain.empty())
         throw DaemonError(DaemonErrc::CardError, "the card gave no IMS identities");
 
+    // The P-CSCFs in order (24.229 5.1.1.2.1: a 305, timer F or a transport error moves to
+    // the next): the option's, else the card's EF_P-CSCF records that are IP literals.
     const uint16_t pcscfPort = parsed.pcscfPort.value_or(5060);
-    if (parsed.pcscf) {
-        config.pcscfs.push_back({*parsed.pcscf, pcscfPort});
+    const bool fromCard = !parsed.pcscfs;
+    if (parsed.pcscfs) {
+        for (const auto& entry : *parsed.pcscfs)
+            config.pcscfs.push_back({entry.address, entry.port.value_or(pcscfPort)});
     } else {
         for (const auto& pcscf : identities.pcscfs)
             if (pcscf.kind != cardio::PcscfAddress::Kind::Fqdn)
@@ -136,8 +141,15 @@ RegistrationConfig ManagerObject::registrationConfig(
     const auto& first = config.pcscfs.front();
     config.localAddress = parsed.localAddress ? *parsed.localAddress
                                               : sourceAddressTowards(first.address, first.port);
-    if (ipsec::IpAddress::fromText(config.localAddress).family() !=
-        ipsec::IpAddress::fromText(first.address).family())
+    // One local address serves the whole list: the card's entries of the other family are
+    // left out, an option naming one is refused.
+    auto family = ipsec::IpAddress::fromText(config.localAddress).family();
+    auto otherFamily = [&](const PcscfTarget& target) {
+        return ipsec::IpAddress::fromText(target.address).family() != family;
+    };
+    if (fromCard) std::erase_if(config.pcscfs, otherFamily);
+    if (config.pcscfs.empty() ||
+        std::any_of(config.pcscfs.begin(), config.pcscfs.end(), otherFamily))
         throw DaemonError(DaemonErrc::InvalidArguments,
                           "local_address and pcscf are of different families");
     config.transport = parsed.transport.value_or(Transport::Udp);
@@ -146,6 +158,7 @@ RegistrationConfig ManagerObject::registrationConfig(
     config.integrity = parsed.integrity.value_or(config_.integrity);
     config.encryption = parsed.encryption.value_or(config_.encryption);
     config.timers = config_.timers;
+    config.keepOfferAfterInvalidChallenge = config_.interop == InteropProfile::Kamailio56;
     config.instanceId = config_.instanceId;
     return config;
 }

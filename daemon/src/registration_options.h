@@ -14,10 +14,16 @@
 
 namespace imsaka::daemon {
 
+// One P-CSCF of the pcscf option: an IP literal, and a port when the entry names one.
+struct PcscfEntry {
+    std::string address;
+    std::optional<uint16_t> port;
+};
+
 struct RegistrationOptions {
     std::optional<std::string> card;  // object path or reader name
     std::optional<std::string> impu;
-    std::optional<std::string> pcscf;  // IP literal
+    std::optional<std::vector<PcscfEntry>> pcscfs;  // in order of preference, not empty
     std::optional<uint16_t> pcscfPort;
     std::optional<std::string> localAddress;  // IP literal
     std::optional<Transport> transport;
