@@ -159,6 +159,7 @@ RegistrationConfig ManagerObject::registrationConfig(
     config.encryption = parsed.encryption.value_or(config_.encryption);
     config.timers = config_.timers;
     config.keepOfferAfterInvalidChallenge = config_.interop == InteropProfile::Kamailio56;
+    config.deregisterWithTheSetsOffer = config_.interop == InteropProfile::Kamailio56;
     config.instanceId = config_.instanceId;
     return config;
 }

@@ -254,12 +254,12 @@ Actions RegistrationEngine::Impl::deregister(Time now) {
         cancel(out, TimerKind::Refresh);
         purpose_ = Purpose::Deregister;
         setState(out, RegistrationState::Deregistering);
-        if (findSet(established_)) {
+        if (findSet(established_) && !config.deregisterWithTheSetsOffer) {
             // 24.229 5.1.1.6 and 5.1.1.5.1: the network may challenge the de-REGISTER, and
             // the answer needs a new temporary set: the de-REGISTER offers new SPIs and ports.
             startAttempt(out, Purpose::Deregister);
         } else {
-            sendRegister(now, out, nullptr, lastAuthorization_);
+            sendRegister(now, out, findSet(established_), lastAuthorization_);
         }
         return out;
     }

@@ -171,6 +171,21 @@ TEST(DeregistrationChallenge, IsAnsweredOverANewTemporarySet) {
     EXPECT_TRUE(engine.saSets().empty());
 }
 
+// The Kamailio 5.6 profile: 5.6 answers a de-REGISTER to the port_us of its Security-Client,
+// so the de-REGISTER repeats the offer of the set in use.
+TEST(DeregistrationChallenge, WithTheKamailioProfileTheDeregisterRepeatsTheSetsOffer) {
+    auto config = testConfig();
+    config.deregisterWithTheSetsOffer = true;
+    RegistrationEngine engine(config);
+    Network network;
+    OutgoingRegister last = registerFully(engine, network, at(0), 3600);
+    Actions actions = engine.deregister(at(100));
+    EXPECT_FALSE(has<action::ReserveSecurity>(actions));
+    OutgoingRegister request = sent(actions);
+    EXPECT_TRUE(request.protectedBySa);
+    EXPECT_EQ(header(request, "Security-Client"), header(last, "Security-Client"));
+}
+
 TEST(DeregistrationChallenge, ForbiddenAfterItStillEndsTheRegistration) {
     RegistrationEngine engine(testConfig());
     Network network;

@@ -78,6 +78,10 @@ struct RegistrationConfig {
     // repeat the offer the challenge answered instead of offering new SPIs and ports as
     // 24.229 5.1.1.5.3 and 5.1.1.5.4 ask; 5.6 keeps a pending contact's first offer.
     bool keepOfferAfterInvalidChallenge = false;
+    // Interop (Kamailio 5.6): the de-REGISTER repeats the offer of the set in use instead of
+    // offering new SPIs and ports (24.229 5.1.1.6): 5.6 sends the 200 OK of a de-REGISTER
+    // to the port_us of its Security-Client, where no SA exists. A 401 to it then fails.
+    bool deregisterWithTheSetsOffer = false;
     // Source of Call-IDs, tags, branches and cnonces; empty means random (OpenSSL RAND).
     // Tests inject a deterministic one.
     std::function<std::string()> newToken;
