@@ -273,8 +273,8 @@ TEST_P(InvalidChallenge, WithTheKamailioProfileTheAnswerRepeatsTheOffer) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Card, InvalidChallenge, ::testing::Values(true, false),
-                         [](const auto& info) {
-                             return info.param ? "MacFailure" : "SyncFailure";
+                         [](const auto& test) {
+                             return test.param ? "MacFailure" : "SyncFailure";
                          });
 
 }  // namespace

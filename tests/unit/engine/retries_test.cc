@@ -8,24 +8,7 @@ namespace {
 
 using ::testing::ElementsAre;
 
-EngineErrc errorOf(const std::function<void()>& call) {
-    try {
-        call();
-    } catch (const EngineError& error) {
-        return error.code();
-    }
-    ADD_FAILURE() << "expected an EngineError";
-    return EngineErrc::InvalidConfig;
-}
-
-class Retries : public ::testing::Test {
-  protected:
-    OutgoingRegister start(const SecurityOffer& offer = kOfferA) {
-        return startInitial(engine_, at(0), offer);
-    }
-    RegistrationEngine engine_{testConfig()};
-    Network network_;
-};
+class Retries : public OneEngine {};
 
 // 24.228 6.9.3: "On receiving the 403 Forbidden response the UE ceases registration and
 // authentication attempts"; 24.229 5.1.1.5.1 removes the temporary set.
