@@ -169,7 +169,22 @@ const std::map<std::string, std::map<std::string, Setter>>& keys() {
                c.timers.refreshThreshold = parseSeconds(v);
            }},
           {"sa_grace",
-           [](DaemonConfig& c, std::string_view v) { c.timers.saGrace = parseSeconds(v); }}}},
+           [](DaemonConfig& c, std::string_view v) { c.timers.saGrace = parseSeconds(v); }},
+          {"retry_base",
+           [](DaemonConfig& c, std::string_view v) { c.timers.retryBase = parseSeconds(v); }},
+          {"retry_max",
+           [](DaemonConfig& c, std::string_view v) { c.timers.retryMax = parseSeconds(v); }}}},
+        {"interop",
+         {{"profile",
+           [](DaemonConfig& c, std::string_view v) {
+               v = trim(v);
+               if (v == "standard")
+                   c.interop = InteropProfile::Standard;
+               else if (v == "kamailio-5.6")
+                   c.interop = InteropProfile::Kamailio56;
+               else
+                   throw std::invalid_argument("expected standard or kamailio-5.6");
+           }}}},
         {"access",
          {{"group",
            [](DaemonConfig& c, std::string_view v) {
@@ -311,6 +326,9 @@ void checkConsistency(const Parser& parsed) {
     if (config.maxRegistrationsPerUser > config.maxRegistrations)
         throw ConfigError(ConfigErrc::Inconsistent, origin + " [limits]",
                           "max_registrations_per_user is above max_registrations");
+    if (config.timers.retryBase > config.timers.retryMax)
+        throw ConfigError(ConfigErrc::Inconsistent, origin + " [timers]",
+                          "retry_base is above retry_max");
 }
 
 }  // namespace
@@ -325,6 +343,10 @@ std::string_view toString(ApplicationChoice choice) {
             return "usim";
     }
     return "?";
+}
+
+std::string_view toString(InteropProfile profile) {
+    return profile == InteropProfile::Kamailio56 ? "kamailio-5.6" : "standard";
 }
 
 std::string_view toString(ConfigErrc code) {

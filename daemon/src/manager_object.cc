@@ -42,26 +42,29 @@ void requireReady(CardObject& card) {
     throw DaemonError(DaemonErrc::InvalidArguments, what + ": " + address + " " + problem);
 }
 
-// The P-CSCFs to look up: the option's, or the card's entries (TS 31.103 EF_P-CSCF holds
-// names and addresses alike). An address that cannot be a peer is refused in the option and
+// The P-CSCFs to look up, in order (24.229 5.1.1.2.1: a 305, timer F or a transport error
+// moves to the next): the option's, or the card's entries (TS 31.103 EF_P-CSCF holds names
+// and addresses alike). An address that cannot be a peer is refused in the option and
 // skipped on the card; names are checked once resolved.
-std::vector<std::string> pcscfEntries(const std::optional<std::string>& option,
-                                      const cardio::Identities& identities,
-                                      const HostAddresses& host) {
+std::vector<PcscfEntry> pcscfEntries(const std::optional<std::vector<PcscfEntry>>& option,
+                                     const cardio::Identities& identities,
+                                     const HostAddresses& host) {
     auto problemOf = [&](const std::string& entry) -> std::optional<std::string> {
         if (!resolver::isIpLiteral(entry)) return std::nullopt;
         return pcscfAddressProblem(ipsec::IpAddress::fromText(entry), host);
     };
     if (option) {
-        if (auto problem = problemOf(*option)) refuseAddress("option pcscf", *option, *problem);
-        return {*option};
+        for (const auto& entry : *option)
+            if (auto problem = problemOf(entry.address))
+                refuseAddress("option pcscf", entry.address, *problem);
+        return *option;
     }
-    std::vector<std::string> usable;
+    std::vector<PcscfEntry> usable;
     std::string refused;
     for (const auto& pcscf : identities.pcscfs) {
         auto problem = problemOf(pcscf.address);
         if (!problem) {
-            usable.push_back(pcscf.address);
+            usable.push_back({pcscf.address, std::nullopt});
             continue;
         }
         log::warning("the card's P-CSCF " + pcscf.address + " " + *problem + ": skipped");
@@ -164,7 +167,7 @@ void ManagerObject::reportStatus() {
 
 RegistrationConfig ManagerObject::registrationConfig(const RegistrationOptions& parsed,
                                                      std::string& cardPath,
-                                                     std::vector<std::string>& entries) {
+                                                     std::vector<PcscfEntry>& entries) {
     CardObject* card = nullptr;
     if (parsed.card) {
         card = cards_.find(*parsed.card);
@@ -192,12 +195,14 @@ RegistrationConfig ManagerObject::registrationConfig(const RegistrationOptions& 
     if (config.impi.empty() || config.impu.empty() || config.homeDomain.empty())
         throw DaemonError(DaemonErrc::CardError, "the card gave no IMS identities");
 
-    entries = pcscfEntries(parsed.pcscf, identities, hostAddresses());
+    entries = pcscfEntries(parsed.pcscfs, identities, hostAddresses());
     config.regId = parsed.regId;
     config.expires = parsed.expires.value_or(config_.expires);
     config.integrity = parsed.integrity.value_or(config_.integrity);
     config.encryption = parsed.encryption.value_or(config_.encryption);
     config.timers = config_.timers;
+    config.keepOfferAfterInvalidChallenge = config_.interop == InteropProfile::Kamailio56;
+    config.deregisterWithTheSetsOffer = config_.interop == InteropProfile::Kamailio56;
     config.instanceId = config_.instanceId;
     return config;
 }
@@ -244,12 +249,16 @@ void ManagerObject::CreateRegistration(sdbus::Result<sdbus::ObjectPath>&& result
         checkQuota(uid);
         auto parsed = parseRegistrationOptions(options);
         std::string cardPath;
-        std::vector<std::string> entries;
+        std::vector<PcscfEntry> entries;
         auto config = registrationConfig(parsed, cardPath, entries);
-        auto transport = parsed.transport;
-        auto port = parsed.pcscfPort;
+        auto transport =
+            parsed.transport ? std::optional(toResolver(*parsed.transport)) : std::nullopt;
+        std::vector<resolver::Request> requests;
+        for (const auto& entry : entries)
+            requests.push_back(
+                {entry.address, entry.port ? entry.port : parsed.pcscfPort, transport});
         bool literalsOnly = std::all_of(entries.begin(), entries.end(), [](const auto& entry) {
-            return resolver::isIpLiteral(entry);
+            return resolver::isIpLiteral(entry.address);
         });
         unsigned number = nextCreation_++;
         auto& creation =
@@ -259,12 +268,10 @@ void ManagerObject::CreateRegistration(sdbus::Result<sdbus::ObjectPath>&& result
                 .first->second;
         try {
             // The reply waits for the lookup; the loop goes on serving meanwhile.
-            creation.lookup =
-                resolver_.lookup(std::move(entries), port,
-                                 transport ? std::optional(toResolver(*transport)) : std::nullopt,
-                                 [this, number](PcscfResolver::Result resolved) {
-                                     created(number, std::move(resolved));
-                                 });
+            creation.lookup = resolver_.lookup(std::move(requests),
+                                               [this, number](PcscfResolver::Result resolved) {
+                                                   created(number, std::move(resolved));
+                                               });
         } catch (...) {
             created(number, classify(std::current_exception()));
         }
@@ -313,7 +320,12 @@ sdbus::ObjectPath ManagerObject::addRegistration(Creation& creation,
                                                  const std::vector<resolver::Target>& resolved) {
     auto& config = creation.config;
     const auto& options = creation.options;
-    std::string what = options.pcscf ? *options.pcscf : "of the card";
+    std::string what = "of the card";
+    if (options.pcscfs) {
+        what.clear();
+        for (const auto& entry : *options.pcscfs)
+            what += (what.empty() ? "" : ", ") + entry.address;
+    }
     auto host = hostAddresses();
     auto peers = peerTargets(resolved, host, what);
     if (options.localAddress) {
@@ -336,10 +348,19 @@ sdbus::ObjectPath ManagerObject::addRegistration(Creation& creation,
             options.localAddress ? "option local_address" : "the local address towards the P-CSCF",
             config.localAddress, *problem);
     int family = ipsec::IpAddress::fromText(config.localAddress).family();
-    bool sameFamily = std::any_of(peers.begin(), peers.end(), [&](const auto& target) {
-        return ipsec::IpAddress::fromText(target.address).family() == family;
-    });
-    if (!sameFamily && creation.literalsOnly)
+    auto ofFamily = [&](const std::string& address) {
+        return ipsec::IpAddress::fromText(address).family() == family;
+    };
+    bool sameFamily = std::any_of(peers.begin(), peers.end(),
+                                  [&](const auto& target) { return ofFamily(target.address); });
+    // One local address serves the whole list: an address the option names must be of its
+    // family (names may resolve to both).
+    bool optionMixes =
+        options.pcscfs &&
+        std::any_of(options.pcscfs->begin(), options.pcscfs->end(), [&](const auto& entry) {
+            return resolver::isIpLiteral(entry.address) && !ofFamily(entry.address);
+        });
+    if ((!sameFamily && creation.literalsOnly) || optionMixes)
         throw DaemonError(DaemonErrc::InvalidArguments,
                           "local_address and pcscf are of different families");
     auto targets = usableTargets(peers, family, options.transport, what);

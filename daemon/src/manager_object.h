@@ -64,7 +64,7 @@ class ManagerObject final
     // Everything but the P-CSCF, the local address and the transport, which wait for the
     // lookup; entries gets the P-CSCFs to resolve (the option's, or the card's).
     RegistrationConfig registrationConfig(const RegistrationOptions& parsed, std::string& cardPath,
-                                          std::vector<std::string>& entries);
+                                          std::vector<PcscfEntry>& entries);
 
     sdbus::IConnection& connection_;
     EventLoop& loop_;

@@ -48,12 +48,18 @@ PcscfResolver::~PcscfResolver() {
 PcscfResolver::Id PcscfResolver::lookup(std::vector<std::string> entries,
                                         std::optional<uint16_t> port,
                                         std::optional<resolver::Transport> transport, Done done) {
+    std::vector<resolver::Request> requests;
+    for (auto& entry : entries) requests.push_back({std::move(entry), port, transport});
+    return lookup(std::move(requests), std::move(done));
+}
+
+PcscfResolver::Id PcscfResolver::lookup(std::vector<resolver::Request> requests, Done done) {
     if (lookups_.empty()) renew();
     Id id = nextId_++;
-    size_t count = entries.size();
+    size_t count = requests.size();
     {
         auto& lookup = lookups_[id];
-        lookup.entries = std::move(entries);
+        lookup.requests = std::move(requests);
         lookup.running.resize(count);
         lookup.finished.resize(count);
         lookup.targets.resize(count);
@@ -70,8 +76,7 @@ PcscfResolver::Id PcscfResolver::lookup(std::vector<std::string> entries,
         // An entry may finish inside resolve() (an IP literal), and with it the lookup.
         auto it = lookups_.find(id);
         if (it == lookups_.end()) break;
-        resolver::Request request{it->second.entries[index], port, transport};
-        auto running = resolver_->resolve(std::move(request),
+        auto running = resolver_->resolve(it->second.requests[index],
                                           [this, id, index](const resolver::Procedure& procedure) {
                                               entryDone(id, index, procedure);
                                           });
@@ -111,14 +116,15 @@ void PcscfResolver::finish(Id id, std::optional<std::string> timeout) {
     Result result = joined;
     if (joined.empty()) {
         std::string names;
-        for (const auto& entry : lookup.entries) names += (names.empty() ? "" : ", ") + entry;
+        for (const auto& request : lookup.requests)
+            names += (names.empty() ? "" : ", ") + request.name;
         std::string why;
-        for (size_t index = 0; index < lookup.entries.size(); ++index) {
+        for (size_t index = 0; index < lookup.requests.size(); ++index) {
             const auto& failure =
                 lookup.finished[index] ? lookup.failures[index] : timeout.value_or("no answer");
             why += (why.empty() ? "" : "; ") + failure;
         }
-        if (lookup.entries.empty()) why = "no P-CSCF to resolve";
+        if (lookup.requests.empty()) why = "no P-CSCF to resolve";
         result = DaemonError(DaemonErrc::ResolutionFailed,
                              "cannot resolve the P-CSCF " + names + ": " + why);
     } else if (!lookup.failures.empty()) {

@@ -40,12 +40,14 @@ class PcscfResolver {
     // the loop, never before lookup() returns.
     Id lookup(std::vector<std::string> entries, std::optional<uint16_t> port,
               std::optional<resolver::Transport> transport, Done done);
+    // The same with a port (or transport) of each entry's own.
+    Id lookup(std::vector<resolver::Request> requests, Done done);
     // Forgets a lookup; its done never runs.
     void cancel(Id id);
 
   private:
     struct Lookup {
-        std::vector<std::string> entries;
+        std::vector<resolver::Request> requests;
         std::vector<std::optional<resolver::AresResolver::Id>> running;  // per entry
         std::vector<bool> finished;                                      // per entry
         std::vector<Targets> targets;                                    // per entry

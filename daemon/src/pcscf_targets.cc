@@ -41,12 +41,12 @@ std::vector<resolver::Target> usableTargets(const std::vector<resolver::Target>&
 
 void applyTargets(RegistrationConfig& config, const std::vector<resolver::Target>& targets) {
     config.transport = fromResolver(targets.front().transport);
-    config.pcscfPort = targets.front().port;
     config.pcscfs.clear();
-    for (const auto& target : targets)
-        if (target.port == config.pcscfPort && std::find(config.pcscfs.begin(), config.pcscfs.end(),
-                                                         target.address) == config.pcscfs.end())
-            config.pcscfs.push_back(target.address);
+    for (const auto& target : targets) {
+        PcscfTarget pcscf{target.address, target.port};
+        if (std::find(config.pcscfs.begin(), config.pcscfs.end(), pcscf) == config.pcscfs.end())
+            config.pcscfs.push_back(std::move(pcscf));
+    }
 }
 
 }  // namespace imsaka::daemon

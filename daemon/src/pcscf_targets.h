@@ -21,8 +21,8 @@ std::vector<resolver::Target> usableTargets(const std::vector<resolver::Target>&
                                             int family, std::optional<Transport> transport,
                                             const std::string& what);
 
-// Puts the targets into the engine's settings: the transport, the first target's port and,
-// in order, the addresses of the targets on that port (the engine holds one port).
+// Puts the targets into the engine's settings: the transport, and the targets (address and
+// port) in order, which the engine fails over along.
 void applyTargets(RegistrationConfig& config, const std::vector<resolver::Target>& targets);
 
 }  // namespace imsaka::daemon

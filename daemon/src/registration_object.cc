@@ -136,9 +136,15 @@ void RegistrationObject::perform(Action& action, Actions& more) {
                     auto error = classify(std::current_exception());
                     log::warning(path_ + ": " + error.what());
                     lastError_ = error.what();
-                    failure_ = error;
                     more = engine_.securityUnavailable(now, error.what());
+                    // A de-REGISTER goes out anyway (with the set's own offer): no error then.
+                    bool sends = std::any_of(more.begin(), more.end(), [](const Action& next) {
+                        return std::holds_alternative<action::Send>(next);
+                    });
+                    if (!sends) failure_ = error;
                 }
+            } else if constexpr (std::is_same_v<A, action::ReclaimSecurity>) {
+                reclaim(a.id, more);
             } else if constexpr (std::is_same_v<A, action::ReleaseSecurity>) {
                 context_.security.release(a.offer);
                 if (lastOffer_ && lastOffer_->spiUc == a.offer.spiUc) lastOffer_.reset();
@@ -229,6 +235,34 @@ void RegistrationObject::perform(Action& action, Actions& more) {
             }
         },
         action);
+}
+
+// A second challenge to the REGISTER a temporary set protected: the set goes, its ports
+// and SPIs stay reserved for the set of the new challenge (same offer, new keys).
+void RegistrationObject::reclaim(SaSetId id, Actions& more) {
+    auto now = Clock::now();
+    inboundWatch_.erase(id);
+    std::unique_ptr<InstalledSet> installed;
+    if (auto it = sets_.find(id); it != sets_.end()) {
+        installed = it->second->release();
+        sets_.erase(it);
+    }
+    try {
+        if (!installed)
+            throw DaemonError(DaemonErrc::Failed,
+                              "SA set " + std::to_string(id) + " is not installed");
+        auto offer = context_.security.reclaim(std::move(installed));
+        lastOffer_ = offer;
+        log::debug(path_ + ": SA set " + std::to_string(id) +
+                   " removed; its ports and SPIs wait for the next challenge's set");
+        more = engine_.securityReserved(now, offer);
+    } catch (...) {
+        auto error = classify(std::current_exception());
+        log::warning(path_ + ": reclaiming SA set " + std::to_string(id) + ": " + error.what());
+        lastError_ = error.what();
+        failure_ = error;
+        more = engine_.securityUnavailable(now, error.what());
+    }
 }
 
 void RegistrationObject::signalLater() {

@@ -95,6 +95,7 @@ class RegistrationObject final
     void startAuthentication(const action::Authenticate& request);
     void authenticationDone(std::variant<cardio::AuthResult, DaemonError> outcome);
     void watchInbound(SaSetId id);
+    void reclaim(SaSetId id, Actions& more);
     Reply takeReply();
     void answerPending();
     Reply call(const std::function<Actions(Time)>& event);

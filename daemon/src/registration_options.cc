@@ -25,6 +25,38 @@ std::string ipLiteral(const std::string& key, const sdbus::Variant& value) {
     return text;
 }
 
+// "192.0.2.1", "192.0.2.1:5060", "2001:db8::1", "[2001:db8::1]", "[2001:db8::1]:5060",
+// "pcscf.example.net" or "pcscf.example.net:5060".
+PcscfEntry pcscfEntry(const std::string& key, const std::string& text) {
+    auto isAddress = [](const std::string& address) {
+        return ipsec::IpAddress::parse(address).has_value() || resolver::isHostName(address);
+    };
+    if (isAddress(text)) return {text, std::nullopt};
+    std::string address = text;
+    std::string port;
+    if (text.starts_with('[')) {
+        auto close = text.find(']');
+        if (close == std::string::npos) bad(key, "unclosed [ in " + text);
+        address = text.substr(1, close - 1);
+        if (close + 1 < text.size()) {
+            if (text[close + 1] != ':') bad(key, "expected :port after ] in " + text);
+            port = text.substr(close + 2);
+            if (port.empty()) bad(key, "no port after : in " + text);
+        }
+    } else if (auto colon = text.find(':');
+               colon != std::string::npos && text.find(':', colon + 1) == std::string::npos) {
+        address = text.substr(0, colon);
+        port = text.substr(colon + 1);
+    }
+    if (!isAddress(address)) bad(key, "neither an IPv4 or IPv6 address nor a host name: " + text);
+    if (port.empty()) return {address, std::nullopt};
+    unsigned long number = 0;
+    if (port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5 ||
+        (number = std::stoul(port)) == 0 || number > 65535)
+        bad(key, "bad port in " + text);
+    return {address, static_cast<uint16_t>(number)};
+}
+
 }  // namespace
 
 RegistrationOptions parseRegistrationOptions(const std::map<std::string, sdbus::Variant>& options) {
@@ -42,10 +74,14 @@ RegistrationOptions parseRegistrationOptions(const std::map<std::string, sdbus::
                 bad(key, "expected a sip:, sips: or tel: URI");
             parsed.impu = impu;
         } else if (key == "pcscf") {
-            auto pcscf = get<std::string>(key, value, "s");
-            if (!ipsec::IpAddress::parse(pcscf) && !resolver::isHostName(pcscf))
-                bad(key, "neither an IPv4 or IPv6 address nor a host name: " + pcscf);
-            parsed.pcscf = pcscf;
+            std::vector<std::string> entries;
+            if (value.containsValueOfType<std::string>())
+                entries.push_back(value.get<std::string>());
+            else
+                entries = get<std::vector<std::string>>(key, value, "s or as");
+            if (entries.empty()) bad(key, "an empty list");
+            parsed.pcscfs.emplace();
+            for (const auto& entry : entries) parsed.pcscfs->push_back(pcscfEntry(key, entry));
         } else if (key == "pcscf_port") {
             auto port = get<uint16_t>(key, value, "q");
             if (port == 0) bad(key, "port 0");

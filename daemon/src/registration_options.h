@@ -14,11 +14,18 @@
 
 namespace imsaka::daemon {
 
+// One P-CSCF of the pcscf option: an IP literal or a host name (resolved as RFC 3263 says),
+// and a port when the entry names one.
+struct PcscfEntry {
+    std::string address;
+    std::optional<uint16_t> port;
+};
+
 struct RegistrationOptions {
     std::optional<std::string> card;  // object path or reader name
     std::optional<std::string> impu;
-    std::optional<std::string> pcscf;         // IP literal or host name (resolved as RFC 3263 says)
-    std::optional<uint16_t> pcscfPort;        // given: a name's A/AAAA records only, on this port
+    std::optional<std::vector<PcscfEntry>> pcscfs;  // in order of preference, not empty
+    std::optional<uint16_t> pcscfPort;  // for entries without one; a name's A/AAAA records only
     std::optional<std::string> localAddress;  // IP literal
     std::optional<Transport> transport;       // given: a name's SRV records of it only
     std::optional<uint32_t> regId;

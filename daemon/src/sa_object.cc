@@ -26,7 +26,7 @@ void SaObject::announce() {
 }
 
 SaObject::~SaObject() {
-    security_.remove(*set_);
+    if (set_) security_.remove(*set_);
     if (announced_)
         emitQuietly("InterfacesRemoved", [&] { emitInterfacesRemovedSignal({kInterface}); });
     unregisterAdaptor();

@@ -18,11 +18,13 @@ class SaObject final
   public:
     SaObject(sdbus::IConnection& connection, std::string path, SecurityManager& security,
              std::unique_ptr<InstalledSet> set, SaSetState state);
-    ~SaObject();  // removes the set from the kernel
+    ~SaObject();  // removes the set from the kernel, unless released
 
     // InterfacesAdded; the owner calls it once the call that installed the set is answered.
     void announce();
     InstalledSet& set() { return *set_; }
+    // Hands the installed set over (to be reclaimed): the object no longer removes it.
+    std::unique_ptr<InstalledSet> release() { return std::move(set_); }
     void setState(SaSetState state);
     void setLifetime(Seconds lifetime);
     // Packets received on either inbound SA so far.

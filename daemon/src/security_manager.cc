@@ -165,6 +165,17 @@ void SecurityManager::release(const SecurityOffer& offer) noexcept {
     pending_.erase(it);
 }
 
+SecurityOffer SecurityManager::reclaim(std::unique_ptr<InstalledSet> set) {
+    const auto& spec = set->sa.spec();
+    remove(*set);
+    Pending pending{xfrm_.reserveSpis(spec.ue, spec.pcscf, spec.spiUc, spec.spiUs),
+                    std::move(set->client), std::move(set->server)};
+    SecurityOffer offer{pending.client.port(), pending.server.port(), pending.spis.spiClient,
+                        pending.spis.spiServer};
+    pending_.emplace(offer.spiUc, std::move(pending));
+    return offer;
+}
+
 std::unique_ptr<InstalledSet> SecurityManager::install(const SaSetView& set,
                                                        const std::string& local, ByteView ck,
                                                        ByteView ik) {

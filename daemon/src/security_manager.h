@@ -63,6 +63,10 @@ class SecurityManager {
     // Throws DaemonError(PortsUnavailable) or an ipsec::XfrmError.
     SecurityOffer reserve(const std::string& local, const std::string& remote);
     void release(const SecurityOffer& offer) noexcept;
+    // Removes an installed set's SAs and policies but keeps its ports, and its SPIs reserved
+    // again, for a new set made from the same offer (a second challenge to the REGISTER it
+    // protected). Throws when the SPIs cannot be had again; the set is gone either way.
+    SecurityOffer reclaim(std::unique_ptr<InstalledSet> set);
     // Takes the reservation of set.ours; ck and ik are 16 bytes.
     std::unique_ptr<InstalledSet> install(const SaSetView& set, const std::string& local,
                                           ByteView ck, ByteView ik);

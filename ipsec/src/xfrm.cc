@@ -221,14 +221,25 @@ uint32_t Xfrm::nextReqid() {
 }
 
 SpiReservation Xfrm::reserveSpis(const IpAddress& local, const IpAddress& remote) {
+    return reserveSpis(local, remote, 0, 0);
+}
+
+SpiReservation Xfrm::reserveSpis(const IpAddress& local, const IpAddress& remote,
+                                 uint32_t spiClient, uint32_t spiServer) {
     if (local.family() != remote.family())
         invalid("allocate SPI", "local and remote addresses are of different families");
+    for (uint32_t spi : {spiClient, spiServer})
+        if (spi != 0 && (spi < options_.minSpi || spi > options_.maxSpi))
+            invalid("allocate SPI", "SPI " + std::to_string(spi) + " is outside our range");
     SpiReservation reservation{local, remote, 0, 0, nextReqid(), nextReqid()};
+    // ALLOCSPI with min = max asks for that SPI and nothing else.
+    auto allocate = [&](uint32_t reqid, uint32_t spi) {
+        return detail::allocSpiMessage(remote, local, reqid, spi ? spi : options_.minSpi,
+                                       spi ? spi : options_.maxSpi);
+    };
     std::vector<Message> requests;
-    requests.push_back(detail::allocSpiMessage(remote, local, reservation.reqidClient,
-                                               options_.minSpi, options_.maxSpi));
-    requests.push_back(detail::allocSpiMessage(remote, local, reservation.reqidServer,
-                                               options_.minSpi, options_.maxSpi));
+    requests.push_back(allocate(reservation.reqidClient, spiClient));
+    requests.push_back(allocate(reservation.reqidServer, spiServer));
     auto replies = channel_->exchange(requests);
     std::array<uint32_t*, 2> targets{&reservation.spiClient, &reservation.spiServer};
     for (size_t i = 0; i < 2; ++i) {

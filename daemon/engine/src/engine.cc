@@ -5,6 +5,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "impl.h"
 
@@ -45,14 +46,15 @@ void validate(const RegistrationConfig& config) {
     if (!isIpLiteral(config.localAddress)) invalid("localAddress is not an IP literal");
     if (config.pcscfs.empty()) invalid("no P-CSCF address");
     for (const auto& pcscf : config.pcscfs) {
-        if (!isIpLiteral(pcscf)) invalid("a P-CSCF address is not an IP literal");
+        if (!isIpLiteral(pcscf.address)) invalid("a P-CSCF address is not an IP literal");
+        if (pcscf.port == 0) invalid("a P-CSCF port is zero");
     }
     if (config.expires == 0) invalid("expires must be positive");
     if (config.integrity.empty() || config.encryption.empty()) {
         invalid("no integrity or encryption algorithm to offer");
     }
     if (config.timers.maxInitialAttempts == 0) invalid("maxInitialAttempts must be at least 1");
-    if (config.pcscfPort == 0 || config.unprotectedPort == 0) invalid("a port is zero");
+    if (config.unprotectedPort == 0) invalid("the unprotected port is zero");
 }
 
 }  // namespace
@@ -128,48 +130,8 @@ void RegistrationEngine::Impl::endTransaction(Actions& out) {
     awaiting_ = Awaiting::Nothing;
     challenge_.reset();
     answer_.reset();
-}
-
-// One place for every failed attempt (error responses, timer F, transport errors,
-// reg-await-auth, unusable 401s, card and SA failures), 24.229 5.1.1.2.1 and 5.1.1.5.1.
-void RegistrationEngine::Impl::failAttempt(Time now, Actions& out, std::string reason,
-                                           std::optional<uint32_t> retryAfter, Trigger trigger) {
-    endTransaction(out);
-    if (temporary_) removeSet(out, *temporary_);  // the old set, if any, stays in use
-    releaseOffer(out);
-    setError(std::move(reason));
-    switch (purpose_) {
-        case Purpose::Deregister:
-            finishDeregistration(out);
-            return;
-        case Purpose::Refresh:
-            // The registration holds until it expires: keep its set, and if nothing
-            // refreshes it by then, the Refresh timer finds it lapsed.
-            followsFailedReregistration_ = true;
-            setState(out, RegistrationState::Registered);
-            if (info.expiresAt) arm(out, TimerKind::Refresh, *info.expiresAt);
-            return;
-        case Purpose::Initial:
-            break;
-    }
-    if (++failedInitialAttempts_ < config.timers.maxInitialAttempts) {
-        if (trigger == Trigger::Timer) {
-            // A timer has nobody to hand a REGISTER to: ask for registerNow instead.
-            setState(out, RegistrationState::Unregistered);
-            out.push_back(action::RefreshDue{RefreshReason::Retry});
-            return;
-        }
-        // Below the limit the engine retries at once (a new offer, then a new Call-ID),
-        // and the REGISTER goes back with the answer to the event that failed.
-        setState(out, RegistrationState::Registering);
-        startAttempt(out, Purpose::Initial);
-        return;
-    }
-    Seconds wait = retryAfter                     ? Seconds(*retryAfter)
-                   : followsFailedReregistration_ ? config.timers.backoffAfterReregistration
-                                                  : config.timers.backoffAfterInitial;
-    setState(out, RegistrationState::Backoff);
-    arm(out, TimerKind::Backoff, now + wait);
+    invalidChallengeAnswer_.reset();
+    reclaimed_.reset();
 }
 
 void RegistrationEngine::Impl::releaseOffer(Actions& out) {
@@ -233,8 +195,21 @@ void RegistrationEngine::Impl::dropRegistration(Actions& out) {
 void RegistrationEngine::Impl::finishDeregistration(Actions& out) {
     dropRegistration(out);
     followsFailedReregistration_ = false;
+    refusedRefresh_ = false;
     failedInitialAttempts_ = 0;
     setState(out, RegistrationState::Unregistered);
+}
+
+RegistrationState RegistrationEngine::Impl::attemptState() const {
+    switch (purpose_) {
+        case Purpose::Refresh:
+            return RegistrationState::Reregistering;
+        case Purpose::Deregister:
+            return RegistrationState::Deregistering;
+        case Purpose::Initial:
+            break;
+    }
+    return RegistrationState::Registering;
 }
 
 // 24.229 5.1.1.4.1: 600 s before expiry when the registration lasts more than 1200 s,
@@ -251,9 +226,8 @@ Actions RegistrationEngine::Impl::registerNow(Time) {
     Actions out;
     switch (state) {
         case RegistrationState::Failed:
-            failedInitialAttempts_ = 0;  // told to try again
-            pcscfIndex_ = 0;
-            [[fallthrough]];
+            throwWrongState("the registration failed (" + info.lastError +
+                            "): close it, and create a new one to try again");
         case RegistrationState::Idle:
         case RegistrationState::Unregistered:
             setState(out, RegistrationState::Registering);
@@ -280,7 +254,13 @@ Actions RegistrationEngine::Impl::deregister(Time now) {
         cancel(out, TimerKind::Refresh);
         purpose_ = Purpose::Deregister;
         setState(out, RegistrationState::Deregistering);
-        sendRegister(now, out, findSet(established_), lastAuthorization_);
+        if (findSet(established_) && !config.deregisterWithTheSetsOffer) {
+            // 24.229 5.1.1.6 and 5.1.1.5.1: the network may challenge the de-REGISTER, and
+            // the answer needs a new temporary set: the de-REGISTER offers new SPIs and ports.
+            startAttempt(out, Purpose::Deregister);
+        } else {
+            sendRegister(now, out, findSet(established_), lastAuthorization_);
+        }
         return out;
     }
     bool initialInProgress =
@@ -310,7 +290,7 @@ Actions RegistrationEngine::Impl::transportError(Time now) {
     requireOpen();
     if (!outstanding_) throwWrongState("a transport error with no REGISTER outstanding");
     Actions out;
-    failAttempt(now, out, "transport error");
+    failAttempt(now, out, "transport error", Failure::NoAnswer);
     return out;
 }
 
@@ -323,12 +303,13 @@ Actions RegistrationEngine::Impl::timerFired(Time now, TimerKind kind) {
     switch (kind) {
         case TimerKind::TimerF:
             if (outstanding_) {
-                failAttempt(now, out, "no final response before timer F", {}, Trigger::Timer);
+                failAttempt(now, out, "no final response before timer F", Failure::NoAnswer, {},
+                            Trigger::Timer);
             }
             break;
         case TimerKind::RegAwaitAuth:
             if (temporary_) {
-                failAttempt(now, out, "no 200 OK before reg-await-auth expired", {},
+                failAttempt(now, out, "no 200 OK before reg-await-auth expired", Failure::Other, {},
                             Trigger::Timer);
             }
             break;
@@ -336,18 +317,17 @@ Actions RegistrationEngine::Impl::timerFired(Time now, TimerKind kind) {
             if (!registered_) break;
             removeExpiredRetiringSets(now, out);
             if (info.expiresAt && now >= *info.expiresAt) {
-                dropRegistration(out);
-                setError("the registration expired before it could be refreshed");
-                setState(out, RegistrationState::Unregistered);
-                out.push_back(action::RefreshDue{RefreshReason::RegisterAgain});
+                lapse(out);
             } else if (state == RegistrationState::Registered) {
-                out.push_back(action::RefreshDue{RefreshReason::Expiry});
+                out.push_back(
+                    action::RefreshDue{std::exchange(nextRefresh_, RefreshReason::Expiry)});
             }
             break;
         case TimerKind::Backoff:
-            failedInitialAttempts_ = 0;
+            // The five-attempt back-off ends the count; a pacing wait does not.
+            if (std::exchange(countEndsWithWait_, false)) failedInitialAttempts_ = 0;
             setState(out, RegistrationState::Unregistered);
-            out.push_back(action::RefreshDue{RefreshReason::Retry});
+            out.push_back(action::RefreshDue{waitReason_});
             break;
     }
     return out;

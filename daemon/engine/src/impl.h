@@ -35,13 +35,23 @@ struct Challenge {
     sip::DigestChallenge digest;
     sip::IpsecParameters server;
     std::string securityVerify;
+    sip::AkaNonce nonce;  // RAND and AUTN for the card
 };
 
 // What noticed a failure: an event with a caller to hand a REGISTER to, or a timer.
 enum class Trigger { Event, Timer };
 
+// How an attempt failed, as far as what follows depends on it.
+enum class Failure {
+    Forbidden,  // 403: no further attempt (24.228 6.9.3)
+    Lost,       // 408, 500, 504, a 200 without our Contact: the registration is gone
+    NoAnswer,   // timer F or a transport error: try the next P-CSCF (24.229 5.1.1.2.1)
+    Unusable,   // a 401 that cannot be answered: a new REGISTER at once (5.1.1.5.1 3)
+    Other,      // other error responses, reg-await-auth, card, SA and port failures
+};
+
 // The asynchronous result the engine waits for, if any.
-enum class Awaiting { Nothing, Reservation, Authentication, Installation };
+enum class Awaiting { Nothing, Reservation, Reclaim, Authentication, Installation };
 
 class RegistrationEngine::Impl {
   public:
@@ -66,7 +76,7 @@ class RegistrationEngine::Impl {
     Actions finish(Actions out);
     std::vector<SaSetView> saSetViews() const;
     std::optional<SaSetView> currentSetView() const;
-    const std::string& pcscfAddress() const noexcept { return config.pcscfs[pcscfIndex_]; }
+    const std::string& pcscfAddress() const noexcept { return config.pcscfs[pcscfIndex_].address; }
 
     RegistrationConfig config;
     RegistrationState state = RegistrationState::Idle;
@@ -80,9 +90,7 @@ class RegistrationEngine::Impl {
     void arm(Actions& out, TimerKind kind, Time at);
     void cancel(Actions& out, TimerKind kind);
     void startAttempt(Actions& out, Purpose purpose);
-    void failAttempt(Time now, Actions& out, std::string reason,
-                     std::optional<uint32_t> retryAfter = std::nullopt,
-                     Trigger trigger = Trigger::Event);
+    RegistrationState attemptState() const;  // registering, reregistering or deregistering
     void endTransaction(Actions& out);
     void releaseOffer(Actions& out);
     void removeSet(Actions& out, SaSetId id);
@@ -92,6 +100,17 @@ class RegistrationEngine::Impl {
     void armRefresh(Time now, Actions& out, Seconds duration);
     void setError(std::string reason);
     std::string newToken();
+
+    // failures.cc: failed attempts, pacing and back-off.
+    void failAttempt(Time now, Actions& out, std::string reason, Failure failure,
+                     std::optional<uint32_t> retryAfter = std::nullopt,
+                     Trigger trigger = Trigger::Event);
+    void failRefresh(Time now, Actions& out, Failure failure, std::optional<uint32_t> retryAfter,
+                     Trigger trigger);
+    void retryNow(Actions& out, Trigger trigger, RefreshReason reason);
+    void wait(Time now, Actions& out, Seconds duration, RefreshReason reason, bool endsCount);
+    void lapse(Actions& out);
+    Seconds pacingWait(unsigned failures) const;
 
     // requests.cc: the REGISTER requests.
     void sendRegister(Time now, Actions& out, const SaSet* over,
@@ -108,6 +127,7 @@ class RegistrationEngine::Impl {
     void finishDeregistration(Actions& out);
 
     // security.cc helpers.
+    Actions reclaimDone(const SecurityOffer& ports);
     SaSet* findSet(std::optional<SaSetId> id);
     const SaSet* findSet(std::optional<SaSetId> id) const;
     Offer makeOffer(const SecurityOffer& ports) const;
@@ -121,9 +141,12 @@ class RegistrationEngine::Impl {
     Purpose purpose_ = Purpose::Initial;
     bool outstanding_ = false;  // a REGISTER awaits its final response
     Awaiting awaiting_ = Awaiting::Nothing;
-    std::optional<Offer> offer_;  // reserved, not part of any set yet
+    std::optional<Offer> offer_;      // reserved, not part of any set yet
+    std::optional<Offer> reclaimed_;  // a temporary set's offer, until its reservation is back
     std::optional<Challenge> challenge_;
-    std::optional<sip::DigestCredentials> answer_;             // to the challenge in progress
+    std::optional<sip::DigestCredentials> answer_;  // to the challenge in progress
+    // The answer to a challenge the card found invalid, until its new offer is reserved.
+    std::optional<sip::DigestCredentials> invalidChallengeAnswer_;
     std::optional<sip::DigestCredentials> lastAuthorization_;  // after the last AKA success
     std::string lastContact_;                                  // Contact URI of the last REGISTER
     std::string registeredContact_;  // Contact URI the last 200 OK accepted
@@ -133,7 +156,13 @@ class RegistrationEngine::Impl {
     std::optional<SaSetId> temporary_;
     std::set<TimerKind> armed_;
     unsigned failedInitialAttempts_ = 0;
+    unsigned failedRefreshes_ = 0;  // consecutive, for the pacing of refresh retries
+    size_t silentPcscfs_ = 0;       // consecutive P-CSCFs that did not answer
     bool followsFailedReregistration_ = false;
+    bool refusedRefresh_ = false;                        // a 403 to a refresh: no further attempt
+    RefreshReason nextRefresh_ = RefreshReason::Expiry;  // what the Refresh timer says
+    RefreshReason waitReason_ = RefreshReason::Retry;    // what the Backoff timer says
+    bool countEndsWithWait_ = false;                     // the wait is the five-attempt back-off
     bool changed_ = false;  // info or SA sets changed during the current event
 };
 

@@ -76,8 +76,8 @@ Actions RegistrationEngine::Impl::notify(Time now, std::string_view reginfoXml) 
             setError("the network ended the registration (" +
                      std::string(sip::toString(contact->event)) + ")");
             if (contact->event == sip::ContactEvent::Probation && contact->retryAfter) {
-                setState(out, RegistrationState::Backoff);
-                arm(out, TimerKind::Backoff, now + Seconds(*contact->retryAfter));
+                // RFC 3680 5.3: register again, after retry-after.
+                wait(now, out, Seconds(*contact->retryAfter), RefreshReason::RegisterAgain, false);
             } else {
                 setState(out, RegistrationState::Unregistered);
                 out.push_back(action::RefreshDue{RefreshReason::RegisterAgain});

@@ -67,8 +67,8 @@ void RegistrationEngine::Impl::sendRegister(
                              ? registeredContact_
                              : contactUri(offer_ ? offer_->ports.portUs : config.unprotectedPort);
         request.localPort = config.unprotectedPort;
-        request.remoteAddress = config.pcscfs[pcscfIndex_];
-        request.remotePort = config.pcscfPort;
+        request.remoteAddress = config.pcscfs[pcscfIndex_].address;
+        request.remotePort = config.pcscfs[pcscfIndex_].port;
     }
 
     auto& headers = request.headers;
@@ -105,7 +105,10 @@ void RegistrationEngine::Impl::sendRegister(
         headers.emplace_back("Require", "sec-agree");
         headers.emplace_back("Proxy-Require", "sec-agree");
     }
-    headers.emplace_back("Supported", config.regId ? "path, gruu, outbound" : "path, gruu");
+    std::string supported = config.regId ? "path, gruu, outbound" : "path, gruu";
+    // 24.229 5.1.1.2.2: with a Security-Client, "sec-agree" in Supported too.
+    if (client) supported += ", sec-agree";
+    headers.emplace_back("Supported", supported);
 
     out.push_back(action::Send{std::move(request)});
     arm(out, TimerKind::TimerF, now + config.timers.timerF);

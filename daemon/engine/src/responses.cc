@@ -67,6 +67,20 @@ std::optional<uint32_t> retryAfter(const SipResponse& response) {
     return parseHeader("Retry-After", *value, parseRetryAfter);
 }
 
+// 24.228 6.9.3 (403) and 24.229 5.1.1.4.1 (408, 500, 504 to a refresh).
+Failure failureOf(uint16_t status) {
+    switch (status) {
+        case 403:
+            return Failure::Forbidden;
+        case 408:
+        case 500:
+        case 504:
+            return Failure::Lost;
+        default:
+            return Failure::Other;
+    }
+}
+
 std::string unquoteInstance(std::string_view text) {
     if (text.size() >= 2 && text.front() == '<' && text.back() == '>') {
         text = text.substr(1, text.size() - 2);
@@ -103,8 +117,9 @@ Actions RegistrationEngine::Impl::response(Time now, const SipResponse& response
     }
     Actions out;
     if (response.status < 200) return out;  // provisional: timer F keeps running
+    silentPcscfs_ = 0;                      // this P-CSCF answers
 
-    if (purpose_ == Purpose::Deregister) {
+    if (purpose_ == Purpose::Deregister && response.status != 401) {
         // 24.229 5.1.1.6: whatever the answer, the registration is given up.
         if (response.status >= 300) {
             setError("deregistration answered " + std::to_string(response.status));
@@ -122,15 +137,19 @@ Actions RegistrationEngine::Impl::response(Time now, const SipResponse& response
         onUseProxy(now, out);
     } else {
         auto wait = retryAfter(response);
-        failAttempt(now, out, "REGISTER answered " + std::to_string(response.status), wait);
+        failAttempt(now, out, "REGISTER answered " + std::to_string(response.status),
+                    failureOf(response.status), wait);
     }
     return out;
 }
 
 void RegistrationEngine::Impl::onChallenge(Time now, Actions& out, const SipResponse& response) {
-    if (temporary_ || !offer_) {
-        // Challenged again after answering, or a request without a Security-Client.
-        failAttempt(now, out, "a 401 to an already authenticated REGISTER");
+    // The offer this 401 challenges: the one waiting for a challenge or, for a 401 to the
+    // REGISTER protected by the temporary set, the offer that set was made from.
+    SaSet* temporary = findSet(temporary_);
+    const Offer* offer = offer_ ? &*offer_ : temporary ? &temporary->offer : nullptr;
+    if (!offer) {
+        failAttempt(now, out, "a 401 to a REGISTER without a Security-Client", Failure::Other);
         return;
     }
     auto authenticate = headerValues(response, "WWW-Authenticate");
@@ -138,7 +157,8 @@ void RegistrationEngine::Impl::onChallenge(Time now, Actions& out, const SipResp
     try {
         digest = sip::selectAkaChallenge(authenticate);
     } catch (const sip::DigestError& error) {
-        failAttempt(now, out, std::string("401 without an AKA challenge: ") + error.message());
+        failAttempt(now, out, std::string("401 without an AKA challenge: ") + error.message(),
+                    Failure::Unusable);
         return;
     }
     sip::AkaNonce nonce;
@@ -150,7 +170,7 @@ void RegistrationEngine::Impl::onChallenge(Time now, Actions& out, const SipResp
     // 24.229 5.1.1.5.1 3): no usable Security-Server means abandoning this attempt.
     auto serverValues = headerValues(response, "Security-Server");
     if (serverValues.empty()) {
-        failAttempt(now, out, "401 without Security-Server");
+        failAttempt(now, out, "401 without Security-Server", Failure::Unusable);
         return;
     }
     std::vector<sip::SecurityMechanism> server;
@@ -163,15 +183,31 @@ void RegistrationEngine::Impl::onChallenge(Time now, Actions& out, const SipResp
     }
     sip::SelectedMechanism selected;
     try {
-        selected = sip::selectMechanism(offer_->client, server);
+        selected = sip::selectMechanism(offer->client, server);
     } catch (const sip::SecAgreeError& error) {
-        failAttempt(now, out, std::string("Security-Server unusable: ") + error.message());
+        failAttempt(now, out, std::string("Security-Server unusable: ") + error.message(),
+                    Failure::Unusable);
         return;
     }
 
     cancel(out, TimerKind::TimerF);
     outstanding_ = false;
-    challenge_ = Challenge{std::move(digest), selected.server, std::move(verify)};
+    challenge_ = Challenge{std::move(digest), selected.server, std::move(verify), nonce};
+    if (temporary) {
+        // 24.229 5.1.1.5.1: the answer repeats the challenged REGISTER's Security-Client, so
+        // the new temporary set has this one's SPIs and ports on our side. This set, keyed
+        // for a challenge the network dropped, goes first and hands its reservation on.
+        cancel(out, TimerKind::RegAwaitAuth);
+        SaSetId id = temporary->view.id;
+        reclaimed_ = std::move(temporary->offer);
+        std::erase_if(sets_, [&](const SaSet& set) { return set.view.id == id; });
+        temporary_.reset();
+        changed_ = true;
+        out.push_back(action::ReclaimSecurity{id});
+        awaiting_ = Awaiting::Reclaim;
+        setState(out, RegistrationState::Authenticating);
+        return;
+    }
     awaiting_ = Awaiting::Authentication;
     setState(out, RegistrationState::Authenticating);
     out.push_back(action::Authenticate{nonce.rand, nonce.autn});
@@ -213,6 +249,13 @@ void RegistrationEngine::Impl::onSuccess(Time now, Actions& out, const SipRespon
         return value && *value ? **value : std::string();
     };
 
+    if (!contact || expires == 0) {
+        // 24.229 5.1.1.2.1 e): the Contact "that matches the one included in the REGISTER
+        // request". Without it (or with it expiring now) our binding is not registered.
+        failAttempt(now, out, "200 OK without our Contact", Failure::Lost);
+        return;
+    }
+
     auto answer = std::move(answer_);  // endTransaction forgets it
     endTransaction(out);
     const Seconds duration{expires};
@@ -248,7 +291,10 @@ void RegistrationEngine::Impl::onSuccess(Time now, Actions& out, const SipRespon
     registered_ = true;
     registeredContact_ = lastContact_;
     failedInitialAttempts_ = 0;
+    failedRefreshes_ = 0;
     followsFailedReregistration_ = false;
+    refusedRefresh_ = false;
+    nextRefresh_ = RefreshReason::Expiry;
     info.expiresAt = now + duration;
     // 24.229 5.1.1.2.1 c): an identity the 200 OK does not list is barred.
     auto& barred = info.barredUris;
@@ -271,22 +317,22 @@ void RegistrationEngine::Impl::onIntervalTooBrief(Time now, Actions& out,
                                                   const SipResponse& response) {
     auto value = singleValue(response, "Min-Expires");
     if (!value) {
-        failAttempt(now, out, "423 without Min-Expires");
+        failAttempt(now, out, "423 without Min-Expires", Failure::Other);
         return;
     }
     uint32_t minimum = parseHeader("Min-Expires", *value, parseDeltaSeconds);
     if (minimum <= expires_) {
-        failAttempt(now, out, "423 with a Min-Expires not above what was asked");
+        failAttempt(now, out, "423 with a Min-Expires not above what was asked", Failure::Other);
         return;
     }
     // A new attempt of the same kind, asking for at least Min-Expires; not a failure.
     endTransaction(out);
     expires_ = minimum;
-    setState(out, purpose_ == Purpose::Refresh ? RegistrationState::Reregistering
-                                               : RegistrationState::Registering);
+    setState(out, attemptState());
     if (offer_ && !temporary_) {
-        // The offer no SA set was made from is offered again: Kamailio 5.6 keeps the first
-        // offer of a pending contact for the SAs of its next 401, so a new one never matches.
+        // The offer no SA set was made from is offered again. 24.229 5.1.1.2.1 asks only for
+        // the new expiry, and SPIs that protect nothing are no one's (33.203 7.1); Kamailio
+        // 5.6 also needs it: it keeps a pending contact's first offer for the SAs of its 401.
         if (purpose_ == Purpose::Initial) {
             sendInitial(now, out);
         } else {

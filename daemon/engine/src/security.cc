@@ -26,6 +26,7 @@ Offer RegistrationEngine::Impl::makeOffer(const SecurityOffer& ports) const {
 
 Actions RegistrationEngine::Impl::securityReserved(Time now, const SecurityOffer& ports) {
     requireOpen();
+    if (awaiting_ == Awaiting::Reclaim) return reclaimDone(ports);
     if (awaiting_ != Awaiting::Reservation) throwWrongState("no SPI reservation was asked for");
     if (ports.portUc == 0 || ports.portUs == 0 || ports.spiUc == 0 || ports.spiUs == 0) {
         throw EngineError(EngineErrc::InvalidConfig, "a reserved port or SPI is zero");
@@ -34,20 +35,55 @@ Actions RegistrationEngine::Impl::securityReserved(Time now, const SecurityOffer
     Actions out;
     awaiting_ = Awaiting::Nothing;
     offer_ = std::move(offer);
-    if (purpose_ == Purpose::Initial) {
+    const SaSet* established = findSet(established_);
+    if (invalidChallengeAnswer_) {
+        // The answer to a challenge the card found invalid, with its new offer.
+        auto answer = std::move(*invalidChallengeAnswer_);
+        invalidChallengeAnswer_.reset();
+        setState(out, attemptState());
+        sendRegister(now, out, purpose_ == Purpose::Initial ? nullptr : established, answer);
+    } else if (purpose_ == Purpose::Initial) {
         sendInitial(now, out);
     } else {
-        // Re-registration: over the set in use, same Call-ID, the new Security-Client.
-        sendRegister(now, out, findSet(established_), lastAuthorization_);
+        // Re-registration or deregistration: over the set in use, same Call-ID, the new
+        // Security-Client.
+        sendRegister(now, out, established, lastAuthorization_);
     }
+    return out;
+}
+
+// The temporary set's ports and SPIs are reserved again: on to the card.
+Actions RegistrationEngine::Impl::reclaimDone(const SecurityOffer& ports) {
+    const auto& mine = reclaimed_->ports;
+    if (ports.portUc != mine.portUc || ports.portUs != mine.portUs || ports.spiUc != mine.spiUc ||
+        ports.spiUs != mine.spiUs) {
+        throw EngineError(EngineErrc::InvalidConfig, "a reclaimed set came back with other ports");
+    }
+    Actions out;
+    offer_ = std::move(*reclaimed_);
+    reclaimed_.reset();
+    awaiting_ = Awaiting::Authentication;
+    out.push_back(action::Authenticate{challenge_->nonce.rand, challenge_->nonce.autn});
     return out;
 }
 
 Actions RegistrationEngine::Impl::securityUnavailable(Time now, std::string_view reason) {
     requireOpen();
-    if (awaiting_ != Awaiting::Reservation) throwWrongState("no SPI reservation was asked for");
+    if (awaiting_ != Awaiting::Reservation && awaiting_ != Awaiting::Reclaim) {
+        throwWrongState("no SPI reservation was asked for");
+    }
     Actions out;
-    failAttempt(now, out, "no SPIs or ports for a new SA set: " + std::string(reason));
+    const SaSet* established = findSet(established_);
+    if (purpose_ == Purpose::Deregister && awaiting_ == Awaiting::Reservation &&
+        !invalidChallengeAnswer_ && established) {
+        // The de-REGISTER goes anyway, with the set's own offer: a challenge to it cannot be
+        // answered with SAs, but the network learns that the registration ends.
+        awaiting_ = Awaiting::Nothing;
+        sendRegister(now, out, established, lastAuthorization_);
+        return out;
+    }
+    failAttempt(now, out, "no SPIs or ports for a new SA set: " + std::string(reason),
+                Failure::Other);
     return out;
 }
 
@@ -65,23 +101,32 @@ Actions RegistrationEngine::Impl::authenticated(Time now, const sip::AkaResult& 
     try {
         answer = sip::answerAkaChallenge(challenge_->digest, request, result);
     } catch (const sip::DigestError& error) {
-        failAttempt(now, out, std::string("cannot answer the challenge: ") + error.message());
+        failAttempt(now, out, std::string("cannot answer the challenge: ") + error.message(),
+                    Failure::Other);
         return out;
     }
 
     const auto* success = std::get_if<sip::AkaSuccess>(&result);
     if (!success) {
         // 24.229 5.1.1.5.3 (MAC failure: empty response, no auts) and 5.1.1.5.4 (SQN
-        // failure: auts): no SA set. The reserved offer stays, since this REGISTER repeats
-        // its Security-Client and the network's next 401 answers it.
+        // failure: auts): no SA set, and a Security-Client with "new parameter values" for
+        // new SAs: the P-CSCF may hold SAs keyed for the rejected challenge under the old
+        // ones. The Kamailio 5.6 profile repeats the offer instead (a pending contact keeps
+        // its first one there).
         setError(std::holds_alternative<sip::AkaMacFailure>(result)
                      ? "the network failed authentication (MAC mismatch)"
                      : "the card asked for resynchronisation (SQN out of range)");
         awaiting_ = Awaiting::Nothing;
         challenge_.reset();
-        setState(out, purpose_ == Purpose::Refresh ? RegistrationState::Reregistering
-                                                   : RegistrationState::Registering);
-        sendRegister(now, out, purpose_ == Purpose::Refresh ? findSet(established_) : nullptr,
+        if (!config.keepOfferAfterInvalidChallenge) {
+            invalidChallengeAnswer_ = std::move(answer);
+            releaseOffer(out);
+            awaiting_ = Awaiting::Reservation;
+            out.push_back(action::ReserveSecurity{});
+            return out;
+        }
+        setState(out, attemptState());
+        sendRegister(now, out, purpose_ == Purpose::Initial ? nullptr : findSet(established_),
                      answer);
         return out;
     }
@@ -91,7 +136,7 @@ Actions RegistrationEngine::Impl::authenticated(Time now, const sip::AkaResult& 
     set.view.state = SaSetState::Temporary;
     set.view.ours = offer_->ports;
     set.view.theirs = challenge_->server;
-    set.view.pcscfAddress = config.pcscfs[pcscfIndex_];
+    set.view.pcscfAddress = pcscfAddress();
     set.view.lifetime = config.timers.regAwaitAuth;
     set.offer = std::move(*offer_);
     set.securityVerify = challenge_->securityVerify;
@@ -110,7 +155,7 @@ Actions RegistrationEngine::Impl::authenticationFailed(Time now, std::string_vie
     requireOpen();
     if (awaiting_ != Awaiting::Authentication) throwWrongState("no authentication was asked for");
     Actions out;
-    failAttempt(now, out, "authentication failed: " + std::string(reason));
+    failAttempt(now, out, "authentication failed: " + std::string(reason), Failure::Other);
     return out;
 }
 
@@ -123,8 +168,7 @@ Actions RegistrationEngine::Impl::saSetInstalled(Time now, SaSetId id) {
     Actions out;
     awaiting_ = Awaiting::Nothing;
     arm(out, TimerKind::RegAwaitAuth, now + config.timers.regAwaitAuth);
-    setState(out, purpose_ == Purpose::Refresh ? RegistrationState::Reregistering
-                                               : RegistrationState::Registering);
+    setState(out, attemptState());
     sendRegister(now, out, set, answer_);
     return out;
 }
@@ -136,7 +180,7 @@ Actions RegistrationEngine::Impl::saSetFailed(Time now, SaSetId id, std::string_
     }
     Actions out;
     // failAttempt removes the temporary set: whatever part of it was installed goes too.
-    failAttempt(now, out, "SA set could not be installed: " + std::string(reason));
+    failAttempt(now, out, "SA set could not be installed: " + std::string(reason), Failure::Other);
     return out;
 }
 

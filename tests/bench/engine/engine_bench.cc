@@ -21,7 +21,7 @@ RegistrationConfig benchConfig() {
     config.homeDomain = "ims.mnc001.mcc001.3gppnetwork.org";
     config.instanceId = "<urn:gsma:imei:35209900-176148-1>";
     config.localAddress = "10.0.0.2";
-    config.pcscfs = {"10.0.0.1"};
+    config.pcscfs = {{"10.0.0.1", 5060}};
     auto counter = std::make_shared<unsigned>(0);
     config.newToken = [counter] { return "b" + std::to_string(++*counter); };
     return config;

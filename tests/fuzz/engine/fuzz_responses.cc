@@ -70,7 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     config.homeDomain = "home1.net";
     config.instanceId = "<urn:gsma:imei:35209900-176148-1>";
     config.localAddress = "10.0.0.2";
-    config.pcscfs = {"10.0.0.1", "10.0.0.9"};
+    config.pcscfs = {{"10.0.0.1", 5060}, {"10.0.0.9", 5060}};
     int counter = 0;
     config.newToken = [&counter] { return "t" + std::to_string(++counter); };
     RegistrationEngine engine(config);

@@ -33,7 +33,9 @@ std::string commandOutput(const std::string& command);
 
 // Everything one scenario runs against, started in this order and ended in reverse.
 struct Sandbox {
-    explicit Sandbox(const testing::CardProfile& profile = {}, const std::string& extraPolicy = "");
+    // extraConfig is appended to testConfig() (sections of imsakad.conf).
+    explicit Sandbox(const testing::CardProfile& profile = {}, const std::string& extraPolicy = "",
+                     const std::string& extraConfig = "");
     ~Sandbox();
 
     // Options for CreateRegistration: this card, the test P-CSCF, a local address.

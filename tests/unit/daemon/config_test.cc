@@ -63,6 +63,10 @@ backoff_after_reregistration = 200
 refresh_margin = 300
 refresh_threshold = 900
 sa_grace = 10
+retry_base = 5
+retry_max = 600
+[interop]
+profile = kamailio-5.6
 [access]
 group = daemon
 authenticate = group
@@ -95,6 +99,9 @@ expires = 3600
     EXPECT_EQ(config.timers.refreshMargin, Seconds(300));
     EXPECT_EQ(config.timers.refreshThreshold, Seconds(900));
     EXPECT_EQ(config.timers.saGrace, Seconds(10));
+    EXPECT_EQ(config.timers.retryBase, Seconds(5));
+    EXPECT_EQ(config.timers.retryMax, Seconds(600));
+    EXPECT_EQ(config.interop, InteropProfile::Kamailio56);
     EXPECT_EQ(config.group, "daemon");
     EXPECT_EQ(config.authenticate, AuthenticateAccess::Group);
     EXPECT_EQ(config.pin, AuthenticateAccess::Group);
@@ -102,6 +109,19 @@ expires = 3600
     EXPECT_EQ(config.maxRegistrations, 20u);
     EXPECT_EQ(config.instanceId, "<urn:uuid:00000000-0000-1000-8000-000000000001>");
     EXPECT_EQ(config.expires, 3600u);
+}
+
+// Where Kamailio 5.6 needs what a conformant UE would not do, the switch is the interop
+// profile, and the default is the standard behaviour.
+TEST(DaemonConfig, InteropProfileIsStandardByDefault) {
+    EXPECT_EQ(parseConfig("").interop, InteropProfile::Standard);
+    EXPECT_EQ(parseConfig("[interop]\nprofile = standard\n").interop, InteropProfile::Standard);
+    EXPECT_EQ(toString(InteropProfile::Kamailio56), "kamailio-5.6");
+}
+
+TEST(DaemonConfig, RetryPacingCannotWaitLessThanItsBase) {
+    EXPECT_EQ(errorOf("[timers]\nretry_base = 60\nretry_max = 30\n").code(),
+              ConfigErrc::Inconsistent);
 }
 
 TEST(DaemonConfig, UnknownKeyIsNamedWithItsSection) {
@@ -137,6 +157,7 @@ TEST(DaemonConfig, BadValuesAreNamed) {
              Case{"[timers]\nreg_await_auth = 4m\n", "test.conf [timers] reg_await_auth"},
              Case{"[timers]\nsa_grace = -1\n", "test.conf [timers] sa_grace"},
              Case{"[access]\nauthenticate = everyone\n", "test.conf [access] authenticate"},
+             Case{"[interop]\nprofile = kamailio\n", "test.conf [interop] profile"},
              Case{"[access]\ngroup = a b\n", "test.conf [access] group"},
              Case{"[access]\npin = anyone\n", "test.conf [access] pin"},
              Case{"[limits]\nmax_registrations_per_user = 0\n",

@@ -41,16 +41,16 @@ TEST(PcscfTargets, NoTargetOfTheFamilyOrTransportIsAResolutionFailureNamingThePc
     EXPECT_EQ(dbusErrorName(DaemonErrc::ResolutionFailed), "org.imsaka.Error.ResolutionFailed");
 }
 
-TEST(PcscfTargets, TheEngineGetsTheTransportThePortAndTheAddressesOnThatPort) {
+TEST(PcscfTargets, TheEngineGetsTheTransportAndEveryTargetInOrderOnce) {
     RegistrationConfig config;
-    config.pcscfs = {"198.51.100.1"};
+    config.pcscfs = {{"198.51.100.1", 5060}};
     applyTargets(config, {{"192.0.2.1", 5070, kTcp},
                           {"192.0.2.2", 5080, kTcp},
                           {"192.0.2.3", 5070, kTcp},
                           {"192.0.2.1", 5070, kTcp}});
     EXPECT_EQ(config.transport, Transport::Tcp);
-    EXPECT_EQ(config.pcscfPort, 5070);
-    EXPECT_EQ(config.pcscfs, (std::vector<std::string>{"192.0.2.1", "192.0.2.3"}));
+    EXPECT_EQ(config.pcscfs, (std::vector<PcscfTarget>{
+                                 {"192.0.2.1", 5070}, {"192.0.2.2", 5080}, {"192.0.2.3", 5070}}));
 }
 
 }  // namespace

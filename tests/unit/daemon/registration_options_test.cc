@@ -22,7 +22,7 @@ DaemonError errorOf(const Options& options) {
 TEST(RegistrationOptions, NoOptionsLeaveEverythingToTheDefaults) {
     auto parsed = parseRegistrationOptions({});
     EXPECT_FALSE(parsed.card);
-    EXPECT_FALSE(parsed.pcscf);
+    EXPECT_FALSE(parsed.pcscfs);
     EXPECT_FALSE(parsed.transport);
 }
 
@@ -41,7 +41,10 @@ TEST(RegistrationOptions, EveryOptionIsRead) {
     });
     EXPECT_EQ(parsed.card, "/org/imsaka/card/1");
     EXPECT_EQ(parsed.impu, "tel:+15550000001");
-    EXPECT_EQ(parsed.pcscf, "2001:db8::10");
+    ASSERT_TRUE(parsed.pcscfs);
+    ASSERT_EQ(parsed.pcscfs->size(), 1u);
+    EXPECT_EQ(parsed.pcscfs->front().address, "2001:db8::10");
+    EXPECT_FALSE(parsed.pcscfs->front().port);
     EXPECT_EQ(parsed.pcscfPort, 5062);
     EXPECT_EQ(parsed.localAddress, "2001:db8::1");
     EXPECT_EQ(parsed.transport, Transport::Tcp);
@@ -53,6 +56,24 @@ TEST(RegistrationOptions, EveryOptionIsRead) {
     EXPECT_EQ(parsed.encryption->size(), 2u);
 }
 
+// An ordered list of P-CSCFs to fail over along (24.229 5.1.1.2.1), each an IP literal with
+// an optional port ("[v6]:port" for IPv6); entries without one use pcscf_port.
+TEST(RegistrationOptions, PcscfMayBeAnOrderedListWithPorts) {
+    auto parsed = parseRegistrationOptions(
+        {{"pcscf", sdbus::Variant(std::vector<std::string>{
+                       "192.0.2.10", "192.0.2.11:5070", "[2001:db8::10]:5080", "2001:db8::11"})}});
+    ASSERT_TRUE(parsed.pcscfs);
+    ASSERT_EQ(parsed.pcscfs->size(), 4u);
+    EXPECT_EQ((*parsed.pcscfs)[0].address, "192.0.2.10");
+    EXPECT_FALSE((*parsed.pcscfs)[0].port);
+    EXPECT_EQ((*parsed.pcscfs)[1].address, "192.0.2.11");
+    EXPECT_EQ((*parsed.pcscfs)[1].port, 5070);
+    EXPECT_EQ((*parsed.pcscfs)[2].address, "2001:db8::10");
+    EXPECT_EQ((*parsed.pcscfs)[2].port, 5080);
+    EXPECT_EQ((*parsed.pcscfs)[3].address, "2001:db8::11");
+    EXPECT_FALSE((*parsed.pcscfs)[3].port);
+}
+
 TEST(RegistrationOptions, CardMayBeAReaderName) {
     auto parsed =
         parseRegistrationOptions({{"card", sdbus::Variant(std::string("Virtual PCD 00 00"))}});
@@ -61,9 +82,16 @@ TEST(RegistrationOptions, CardMayBeAReaderName) {
 
 TEST(RegistrationOptions, PcscfIsAnAddressOrAHostName) {
     for (const char* pcscf :
-         {"192.0.2.1", "2001:db8::1", "pcscf.ims.mnc001.mcc001.3gppnetwork.org"})
-        EXPECT_EQ(parseRegistrationOptions({{"pcscf", sdbus::Variant(std::string(pcscf))}}).pcscf,
-                  pcscf);
+         {"192.0.2.1", "2001:db8::1", "pcscf.ims.mnc001.mcc001.3gppnetwork.org"}) {
+        auto parsed = parseRegistrationOptions({{"pcscf", sdbus::Variant(std::string(pcscf))}});
+        ASSERT_TRUE(parsed.pcscfs);
+        ASSERT_EQ(parsed.pcscfs->size(), 1u);
+        EXPECT_EQ(parsed.pcscfs->front().address, pcscf);
+    }
+    auto named = parseRegistrationOptions(
+        {{"pcscf", sdbus::Variant(std::string("pcscf.example.net:5070"))}});
+    EXPECT_EQ(named.pcscfs->front().address, "pcscf.example.net");
+    EXPECT_EQ(named.pcscfs->front().port, 5070);
 }
 
 TEST(RegistrationOptions, BadOptionsAreInvalidArgumentsNamingTheKey) {
@@ -75,8 +103,15 @@ TEST(RegistrationOptions, BadOptionsAreInvalidArgumentsNamingTheKey) {
     cases.push_back({"pcsfc", sdbus::Variant(std::string("192.0.2.1"))});
     cases.push_back({"pcscf", sdbus::Variant(std::string("pcscf..example.org"))});
     cases.push_back({"pcscf", sdbus::Variant(std::string("pcscf_1.example.org"))});
-    cases.push_back({"pcscf", sdbus::Variant(std::string("192.0.2.1:5060"))});
+    cases.push_back({"pcscf", sdbus::Variant(std::string("192.0.2.1:0"))});
+    cases.push_back({"pcscf", sdbus::Variant(std::string("pcscf.example.net:99999"))});
     cases.push_back({"pcscf", sdbus::Variant(uint32_t{1})});
+    cases.push_back({"pcscf", sdbus::Variant(std::vector<std::string>{})});
+    cases.push_back({"pcscf", sdbus::Variant(std::vector<std::string>{"192.0.2.1", "x..example"})});
+    cases.push_back({"pcscf", sdbus::Variant(std::string("192.0.2.1:0"))});
+    cases.push_back({"pcscf", sdbus::Variant(std::string("192.0.2.1:99999"))});
+    cases.push_back({"pcscf", sdbus::Variant(std::string("[2001:db8::1]:"))});
+    cases.push_back({"pcscf", sdbus::Variant(std::string("2001:db8::1:5060x"))});
     cases.push_back({"pcscf_port", sdbus::Variant(uint32_t{5060})});
     cases.push_back({"pcscf_port", sdbus::Variant(uint16_t{0})});
     cases.push_back({"local_address", sdbus::Variant(std::string("192.0.2.300"))});

@@ -22,6 +22,9 @@ struct Describer {
     std::string operator()(const action::ReleaseSecurity& a) const {
         return "ReleaseSecurity(" + std::to_string(a.offer.portUc) + ")";
     }
+    std::string operator()(const action::ReclaimSecurity& a) const {
+        return "ReclaimSecurity(" + std::to_string(a.id) + ")";
+    }
     std::string operator()(const action::Authenticate&) const { return "Authenticate"; }
     std::string operator()(const action::InstallSaSet& a) const {
         return "InstallSaSet(" + std::to_string(a.set.id) + ")";
@@ -64,10 +67,11 @@ RegistrationConfig testConfig(std::string localAddress, std::optional<uint32_t> 
     config.instanceId = kInstance;
     config.regId = regId;
     config.localAddress = std::move(localAddress);
-    config.pcscfs = {"10.0.0.1", "10.0.0.9"};
+    config.pcscfs = {{"10.0.0.1", 5060}, {"10.0.0.9", 5060}};
     config.expires = 600000;
     auto counter = std::make_shared<int>(0);
     config.newToken = [counter, tokenPrefix] { return tokenPrefix + std::to_string(++*counter); };
+    config.jitter = [] { return 1.0; };  // pacing waits their whole length
     return config;
 }
 
@@ -182,6 +186,16 @@ OutgoingRegister registerFully(RegistrationEngine& engine, Network& network, Tim
     engine.response(now, network.ok(protectedRegister, expires));
     EXPECT_EQ(engine.state(), RegistrationState::Registered);
     return protectedRegister;
+}
+
+EngineErrc errorOf(const std::function<void()>& call) {
+    try {
+        call();
+    } catch (const EngineError& error) {
+        return error.code();
+    }
+    ADD_FAILURE() << "expected an EngineError";
+    return EngineErrc::InvalidConfig;
 }
 
 std::string expectedResponse(const OutgoingRegister& request, const sip::DigestCredentials& sent,

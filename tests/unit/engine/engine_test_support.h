@@ -118,6 +118,20 @@ OutgoingRegister authenticateInitial(RegistrationEngine& engine, Network& networ
 OutgoingRegister registerFully(RegistrationEngine& engine, Network& network, Time now,
                                uint32_t expires = 3600, const SecurityOffer& offer = kOfferA);
 
+// The code of the EngineError that call throws (a test failure when it throws none).
+EngineErrc errorOf(const std::function<void()>& call);
+
+// A fixture with one engine of testConfig() and its network.
+class OneEngine : public ::testing::Test {
+  protected:
+    // registerNow + securityReserved at t = 0: the unprotected REGISTER.
+    OutgoingRegister start(const SecurityOffer& offer = kOfferA) {
+        return startInitial(engine_, at(0), offer);
+    }
+    RegistrationEngine engine_{testConfig()};
+    Network network_;
+};
+
 // The digest response an independent computation expects for this request and vector.
 std::string expectedResponse(const OutgoingRegister& request, const sip::DigestCredentials& sent,
                              ByteView password);

@@ -39,7 +39,8 @@ TEST(InitialRegistration, UnprotectedRegisterCarriesTheHeadersOf24229) {
     EXPECT_EQ(header(request, "Expires"), "600000");
     EXPECT_EQ(header(request, "Require"), "sec-agree");
     EXPECT_EQ(header(request, "Proxy-Require"), "sec-agree");
-    EXPECT_EQ(header(request, "Supported"), "path, gruu");
+    // 24.229 5.1.1.2.2: "sec-agree" in Supported too, beside Require and Proxy-Require.
+    EXPECT_EQ(header(request, "Supported"), "path, gruu, sec-agree");
     EXPECT_TRUE(headers(request, "Security-Verify").empty());
 
     auto authorization = sip::parseAuthorization(header(request, "Authorization"));
@@ -68,7 +69,7 @@ TEST(InitialRegistration, UnprotectedRegisterCarriesTheHeadersOf24229) {
 TEST(InitialRegistration, UnprotectedRegisterLeavesFromTheConfiguredUnprotectedPort) {
     auto config = testConfig("2001:db8::2");
     config.unprotectedPort = 5070;
-    config.pcscfPort = 5080;
+    config.pcscfs = {{"2001:db8::1", 5080}};
     config.transport = Transport::Tcp;
     RegistrationEngine engine(config);
     OutgoingRegister request = startInitial(engine, at(0));
@@ -203,7 +204,7 @@ TEST(InitialRegistration, AnotherBindingOfOurInstanceIsNotOurs) {
         200, request,
         {{"Contact",
           "<sip:10.0.0.7:6101>;expires=50;+sip.instance=\"<urn:gsma:imei:35209900-176148-1>\""
-          ";temp-gruu=\"sip:old@home1.net;gr\""},
+          ";temp-gruu=\"sip:old@home1.net;gr\", <sip:10.0.0.2:6101>"},
          {"Expires", "1000"}});
     engine.response(at(0), ok);
     EXPECT_EQ(engine.info().expiresAt, at(1000));
@@ -215,7 +216,8 @@ TEST(InitialRegistration, IdentityMissingFromPAssociatedUriIsBarred) {
     Network network;
     OutgoingRegister request = authenticateInitial(engine, network, at(0));
     engine.response(at(0), Network::answer(200, request,
-                                           {{"Expires", "3600"},
+                                           {{"Contact", header(request, "Contact")},
+                                            {"Expires", "3600"},
                                             {"P-Associated-URI", "<sip:other@home1.net>"}}));
     EXPECT_THAT(engine.info().barredUris, ElementsAre(std::string(kImpu)));
     EXPECT_THAT(engine.info().associatedUris, ElementsAre("sip:other@home1.net"));
@@ -232,7 +234,9 @@ TEST(InitialRegistration, RefreshTimerAsksForARefreshBeforeExpiry) {
 TEST(InitialRegistration, OkWithoutChallengeRegistersWithoutSaSets) {
     RegistrationEngine engine(testConfig());
     OutgoingRegister request = startInitial(engine, at(0));
-    Actions actions = engine.response(at(1), Network::answer(200, request, {{"Expires", "600"}}));
+    Actions actions = engine.response(
+        at(1),
+        Network::answer(200, request, {{"Contact", "<sip:10.0.0.2:6101>"}, {"Expires", "600"}}));
     EXPECT_THAT(describe(actions),
                 ElementsAre("CancelTimer(timer-f)", "ReleaseSecurity(6100)",
                             "ArmTimer(refresh@301)", "StateChanged(registered)", "InfoChanged"));
@@ -244,6 +248,28 @@ TEST(InitialRegistration, OkWithoutChallengeRegistersWithoutSaSets) {
     EXPECT_FALSE(refresh.protectedBySa);
     EXPECT_EQ(header(refresh, "Call-ID"), header(request, "Call-ID"));
     EXPECT_EQ(header(refresh, "CSeq"), "2 REGISTER");
+}
+
+// 24.229 5.1.1.2.1 e): the UE finds, in the 200 OK, the Contact matching the one it sent.
+// Without it (or with it expired) the network bound something else: not registered.
+TEST(InitialRegistration, OkWithoutOurContactIsAFailedAttempt) {
+    for (std::string contact :
+         {"", "<sip:10.0.0.7:5060>;expires=3600", "<sip:10.0.0.2:6101>;expires=0"}) {
+        RegistrationEngine engine(testConfig());
+        Network network;
+        OutgoingRegister request = authenticateInitial(engine, network, at(0));
+        std::vector<Header> extra{{"Expires", "3600"}};
+        if (!contact.empty()) extra.emplace_back("Contact", contact);
+        Actions actions = engine.response(at(1), Network::answer(200, request, extra));
+        EXPECT_THAT(
+            describe(actions),
+            ElementsAre("CancelTimer(timer-f)", "CancelTimer(reg-await-auth)", "RemoveSaSet(1)",
+                        "StateChanged(backoff)", "ArmTimer(backoff@61)", "InfoChanged"))
+            << contact;
+        EXPECT_EQ(engine.info().lastError, "200 OK without our Contact") << contact;
+        EXPECT_FALSE(engine.info().expiresAt);
+        EXPECT_TRUE(engine.saSets().empty());
+    }
 }
 
 TEST(InitialRegistration, ProvisionalResponsesChangeNothing) {

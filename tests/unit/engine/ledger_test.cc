@@ -154,11 +154,27 @@ class Ledger {
                     return engine.authenticated(t, Network::success(*vector_));
             }
         }
+        if (const auto* reclaim = std::get_if<action::ReclaimSecurity>(&action)) {
+            if (sets.erase(reclaim->id) == 0) {
+                errors.push_back("reclaimed a set not held: " + std::to_string(reclaim->id));
+                return {};
+            }
+            SecurityOffer offer = offerOfSet_.at(reclaim->id);
+            if (pick(8) == 0) return engine.securityUnavailable(t, "SPI taken");
+            offers.insert(offer.spiUc);
+            try {
+                return engine.securityReserved(t, offer);
+            } catch (const EngineError&) {
+                offers.erase(offer.spiUc);
+                return {};
+            }
+        }
         if (const auto* install = std::get_if<action::InstallSaSet>(&action)) {
             if (offers.erase(install->set.ours.spiUc) == 0) {
                 errors.push_back("installed a set from an offer not held");
             }
             sets.insert(install->set.id);
+            offerOfSet_[install->set.id] = install->set.ours;
             if (pick(8) == 0) return engine.saSetFailed(t, install->set.id, "EPERM");
             return engine.saSetInstalled(t, install->set.id);
         }
@@ -180,6 +196,7 @@ class Ledger {
     Network network_;
     std::optional<milenage::AuthVector> vector_;
     std::optional<std::pair<OutgoingRegister, std::string>> pending_;
+    std::map<SaSetId, SecurityOffer> offerOfSet_;
     int64_t clock_ = 0;
     uint32_t next_ = 0;
 };

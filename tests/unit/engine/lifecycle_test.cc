@@ -12,29 +12,46 @@ TEST(Deregistration, SendsExpiresZeroOverTheEstablishedSet) {
     RegistrationEngine engine(testConfig());
     Network network;
     OutgoingRegister last = registerFully(engine, network, at(0), 3600);
-    Actions actions = engine.deregister(at(100));
-    EXPECT_THAT(describe(actions),
-                ElementsAre("CancelTimer(refresh)", "StateChanged(deregistering)", "Send",
-                            "ArmTimer(timer-f@228)"));
+    // The de-REGISTER offers new SPIs and ports: a 401 to it needs a new temporary set.
+    EXPECT_THAT(
+        describe(engine.deregister(at(100))),
+        ElementsAre("CancelTimer(refresh)", "StateChanged(deregistering)", "ReserveSecurity"));
+    Actions actions = engine.securityReserved(at(100), kOfferB);
+    EXPECT_THAT(describe(actions), ElementsAre("Send", "ArmTimer(timer-f@228)"));
     OutgoingRegister request = sent(actions);
     EXPECT_TRUE(request.protectedBySa);
     EXPECT_EQ(request.localPort, kOfferA.portUc);
     EXPECT_EQ(header(request, "Expires"), "0");
+    EXPECT_THAT(header(request, "Contact"), HasSubstr("<sip:10.0.0.2:6101>;"));
     EXPECT_THAT(header(request, "Contact"), HasSubstr(";expires=0"));
     EXPECT_EQ(header(request, "Call-ID"), header(last, "Call-ID"));
     EXPECT_EQ(header(request, "CSeq"), "3 REGISTER");
-    EXPECT_EQ(header(request, "Security-Client"), header(last, "Security-Client"));
+    EXPECT_NE(header(request, "Security-Client"), header(last, "Security-Client"));
     EXPECT_EQ(header(request, "Security-Verify"), header(last, "Security-Verify"));
+}
+
+TEST(Deregistration, WithoutPortsForANewOfferStillGoesOutWithTheSetsOwn) {
+    RegistrationEngine engine(testConfig());
+    Network network;
+    OutgoingRegister last = registerFully(engine, network, at(0), 3600);
+    engine.deregister(at(100));
+    OutgoingRegister request = sent(engine.securityUnavailable(at(100), "no free port"));
+    EXPECT_TRUE(request.protectedBySa);
+    EXPECT_EQ(header(request, "Expires"), "0");
+    EXPECT_EQ(header(request, "Security-Client"), header(last, "Security-Client"));
+    EXPECT_EQ(engine.state(), RegistrationState::Deregistering);
 }
 
 TEST(Deregistration, OkRemovesEverySetAndEndsUnregistered) {
     RegistrationEngine engine(testConfig());
     Network network;
     registerFully(engine, network, at(0), 3600);
-    OutgoingRegister request = sent(engine.deregister(at(100)));
+    engine.deregister(at(100));
+    OutgoingRegister request = sent(engine.securityReserved(at(100), kOfferB));
     Actions actions = engine.response(at(101), Network::answer(200, request));
-    EXPECT_THAT(describe(actions), ElementsAre("CancelTimer(timer-f)", "RemoveSaSet(1)",
-                                               "StateChanged(unregistered)", "InfoChanged"));
+    EXPECT_THAT(describe(actions),
+                ElementsAre("CancelTimer(timer-f)", "RemoveSaSet(1)", "ReleaseSecurity(6200)",
+                            "StateChanged(unregistered)", "InfoChanged"));
     EXPECT_TRUE(engine.saSets().empty());
     EXPECT_FALSE(engine.info().expiresAt);
     EXPECT_TRUE(engine.info().serviceRoute.empty());
@@ -45,9 +62,10 @@ TEST(Deregistration, TimeoutAlsoRemovesEverySet) {
     Network network;
     registerFully(engine, network, at(0), 3600);
     engine.deregister(at(100));
+    engine.securityReserved(at(100), kOfferB);
     Actions actions = engine.timerFired(at(228), TimerKind::TimerF);
-    EXPECT_THAT(describe(actions),
-                ElementsAre("RemoveSaSet(1)", "StateChanged(unregistered)", "InfoChanged"));
+    EXPECT_THAT(describe(actions), ElementsAre("ReleaseSecurity(6200)", "RemoveSaSet(1)",
+                                               "StateChanged(unregistered)", "InfoChanged"));
 }
 
 TEST(Deregistration, WithoutSaSetsRemovesTheContactThatWasRegistered) {
@@ -55,14 +73,18 @@ TEST(Deregistration, WithoutSaSetsRemovesTheContactThatWasRegistered) {
     // named the offer's port_us, and that binding is the one to refresh and to remove.
     RegistrationEngine engine(testConfig());
     OutgoingRegister initial = startInitial(engine, at(0));
-    engine.response(at(1), Network::answer(200, initial, {{"Expires", "600"}}));
+    engine.response(at(1),
+                    Network::answer(200, initial,
+                                    {{"Contact", header(initial, "Contact")}, {"Expires", "600"}}));
     const std::string registered = "<sip:10.0.0.2:6101>";
     ASSERT_EQ(header(initial, "Contact").substr(0, registered.size()), registered);
 
     engine.registerNow(at(301));
     OutgoingRegister refresh = sent(engine.securityReserved(at(301), kOfferB));
     EXPECT_EQ(header(refresh, "Contact").substr(0, registered.size()), registered);
-    engine.response(at(302), Network::answer(200, refresh, {{"Expires", "600"}}));
+    engine.response(at(302),
+                    Network::answer(200, refresh,
+                                    {{"Contact", header(refresh, "Contact")}, {"Expires", "600"}}));
 
     OutgoingRegister request = sent(engine.deregister(at(400)));
     EXPECT_FALSE(request.protectedBySa);
@@ -72,6 +94,7 @@ TEST(Deregistration, WithoutSaSetsRemovesTheContactThatWasRegistered) {
     EXPECT_TRUE(headers(request, "Security-Client").empty());
     EXPECT_TRUE(headers(request, "Require").empty());
     EXPECT_TRUE(headers(request, "Proxy-Require").empty());
+    EXPECT_EQ(header(request, "Supported"), "path, gruu");
 }
 
 TEST(Deregistration, WithNothingRegisteredIsWrongStateAndAbandonsAnInitialAttempt) {
@@ -130,7 +153,7 @@ TEST(MultipleRegistrations, EachEngineHasItsOwnRegIdCallIdAndSaSets) {
     EXPECT_THAT(contactOne, HasSubstr(";reg-id=1;"));
     EXPECT_THAT(contactTwo, HasSubstr("<sip:10.0.0.3:6201>;+sip.instance=\"<urn:gsma:imei:"));
     EXPECT_THAT(contactTwo, HasSubstr(";reg-id=2;"));
-    EXPECT_EQ(header(one, "Supported"), "path, gruu, outbound");
+    EXPECT_EQ(header(one, "Supported"), "path, gruu, outbound, sec-agree");
     EXPECT_NE(first.callId(), second.callId());
     EXPECT_EQ(header(one, "Call-ID"), first.callId());
     EXPECT_EQ(header(two, "Call-ID"), second.callId());

@@ -83,14 +83,24 @@ TEST(RegEventWhileDeregistering, DeactivatedDoesNotAskToRegisterAgain) {
     }
 }
 
+// RFC 3680 5.3: probation asks the UA to register again after retry-after; the reason
+// says so ("register-again", as for deactivated), after the wait.
 TEST_F(RegEvent, ProbationWaitsForItsRetryAfterBeforeRegisteringAgain) {
     Actions actions = engine_.notify(
         at(100), reginfo({contact("terminated", "probation", "retry-after=\"60\"")}));
     EXPECT_THAT(describe(actions),
                 ElementsAre("RemoveSaSet(1)", "CancelTimer(refresh)", "StateChanged(backoff)",
                             "ArmTimer(backoff@160)", "InfoChanged"));
+    EXPECT_THROW(engine_.registerNow(at(120)), EngineError);
     EXPECT_THAT(describe(engine_.timerFired(at(160), TimerKind::Backoff)),
-                ElementsAre("StateChanged(unregistered)", "RefreshDue(retry)"));
+                ElementsAre("StateChanged(unregistered)", "RefreshDue(register-again)"));
+}
+
+TEST_F(RegEvent, ProbationWithoutRetryAfterAsksToRegisterAgainAtOnce) {
+    Actions actions = engine_.notify(at(100), reginfo({contact("terminated", "probation")}));
+    EXPECT_THAT(describe(actions),
+                ElementsAre("RemoveSaSet(1)", "CancelTimer(refresh)", "StateChanged(unregistered)",
+                            "RefreshDue(register-again)", "InfoChanged"));
 }
 
 TEST_F(RegEvent, RejectedRemovesEverySetAndStopsRegistering) {

@@ -129,21 +129,31 @@ TEST_F(Reregistration, ForbiddenRemovesTheTemporarySetAndKeepsTheOldOne) {
     EXPECT_EQ(engine_.currentSet()->id, 1u);
     EXPECT_EQ(engine_.currentSet()->state, SaSetState::Established);
     EXPECT_EQ(engine_.info().lastError, "REGISTER answered 403");
+    // 24.228 6.9.3: no further attempt. The old set serves until the registration expires,
+    // then the registration has failed.
+    EXPECT_THAT(describe(engine_.timerFired(at(3600), TimerKind::Refresh)),
+                ElementsAre("RemoveSaSet(1)", "StateChanged(failed)", "InfoChanged"));
 }
 
 TEST_F(Reregistration, RegAwaitAuthExpiryRemovesTheTemporarySetAndKeepsTheOldOne) {
     reauthenticate(refresh());
     Actions actions = engine_.timerFired(at(3243), TimerKind::RegAwaitAuth);
+    // The refresh is tried again after the pacing wait, still before expiry.
     EXPECT_THAT(describe(actions),
                 ElementsAre("CancelTimer(timer-f)", "RemoveSaSet(2)", "StateChanged(registered)",
-                            "ArmTimer(refresh@3600)", "InfoChanged"));
+                            "ArmTimer(refresh@3303)", "InfoChanged"));
     EXPECT_EQ(engine_.currentSet()->id, 1u);
     EXPECT_EQ(engine_.info().lastError, "no 200 OK before reg-await-auth expired");
 }
 
 TEST_F(Reregistration, RegistrationLapsesWhenNoRefreshSucceedsBeforeExpiry) {
-    OutgoingRegister request = refresh();
-    engine_.response(at(3000), Network::answer(500, request));
+    engine_.registerNow(at(3550));
+    OutgoingRegister request = sent(engine_.securityReserved(at(3550), kOfferB));
+    // A failure 24.229 does not name for refreshes: the registration holds until it expires,
+    // and a paced retry would come after that: none.
+    EXPECT_THAT(describe(engine_.response(at(3550), Network::answer(480, request))),
+                ElementsAre("CancelTimer(timer-f)", "ReleaseSecurity(6200)",
+                            "StateChanged(registered)", "ArmTimer(refresh@3600)", "InfoChanged"));
     EXPECT_EQ(engine_.state(), RegistrationState::Registered);
     Actions actions = engine_.timerFired(at(3600), TimerKind::Refresh);
     EXPECT_THAT(describe(actions), ElementsAre("RemoveSaSet(1)", "StateChanged(unregistered)",
@@ -152,14 +162,82 @@ TEST_F(Reregistration, RegistrationLapsesWhenNoRefreshSucceedsBeforeExpiry) {
     EXPECT_FALSE(engine_.info().expiresAt);
 }
 
-TEST_F(Reregistration, TimerFOnARefreshKeepsTheRegistrationUntilItExpires) {
+TEST_F(Reregistration, OtherFailuresRetryTheRefreshAfterTheirRetryAfterOrThePacingWait) {
+    OutgoingRegister request = refresh();
+    Actions actions =
+        engine_.response(at(3000), Network::answer(503, request, {{"Retry-After", "100"}}));
+    EXPECT_EQ(one<action::ArmTimer>(actions).at, at(3100));
+    EXPECT_EQ(engine_.currentSet()->id, 1u);
+    EXPECT_THAT(describe(engine_.timerFired(at(3100), TimerKind::Refresh)),
+                ElementsAre("RefreshDue(retry)"));
+    engine_.registerNow(at(3100));
+    request = sent(engine_.securityReserved(at(3100), kOfferB));
+    // The second failure in a row: 30 s * 2^2.
+    EXPECT_EQ(one<action::ArmTimer>(engine_.response(at(3100), Network::answer(480, request))).at,
+              at(3220));
+    engine_.registerNow(at(3220));
+    request = sent(engine_.securityReserved(at(3220), kOfferB));
+    engine_.response(at(3220), network_.ok(request, 3600));
+    EXPECT_EQ(engine_.state(), RegistrationState::Registered);
+    EXPECT_TRUE(engine_.info().lastError.empty());
+}
+
+// 24.229 5.1.1.4.1: "On receiving a 408 (Request Timeout) response or 500 (Server Internal
+// Error) response or 504 (Server Time-Out) response for a reregistration, the UE shall
+// perform the procedures for initial registration as described in subclause 5.1.1.2."
+class RefreshFailure : public Reregistration, public ::testing::WithParamInterface<uint16_t> {};
+
+TEST_P(RefreshFailure, StartsAnInitialRegistrationAtOnce) {
+    OutgoingRegister request = refresh();
+    Actions actions = engine_.response(at(3000), Network::answer(GetParam(), request));
+    EXPECT_THAT(describe(actions),
+                ElementsAre("CancelTimer(timer-f)", "ReleaseSecurity(6200)", "RemoveSaSet(1)",
+                            "CancelTimer(refresh)", "StateChanged(registering)", "ReserveSecurity",
+                            "InfoChanged"));
+    EXPECT_TRUE(engine_.saSets().empty());
+    EXPECT_FALSE(engine_.info().expiresAt);
+    OutgoingRegister initial = sent(engine_.securityReserved(at(3000), kOfferA));
+    EXPECT_FALSE(initial.protectedBySa);
+    EXPECT_EQ(initial.remoteAddress, "10.0.0.1");
+    EXPECT_NE(header(initial, "Call-ID"), header(request, "Call-ID"));
+    EXPECT_EQ(header(initial, "CSeq"), "1 REGISTER");
+    EXPECT_EQ(sip::parseAuthorization(header(initial, "Authorization")).response, "");
+}
+
+INSTANTIATE_TEST_SUITE_P(Status, RefreshFailure, ::testing::Values(408, 500, 504));
+
+// 24.229 5.1.1.4.1: when timer F expires the UE may select a different P-CSCF and performs
+// the procedures for initial registration; the set it used is considered inactive.
+TEST_F(Reregistration, TimerFOnARefreshRegistersAgainThroughTheNextPcscf) {
     refresh();
     Actions actions = engine_.timerFired(at(3128), TimerKind::TimerF);
-    EXPECT_THAT(describe(actions), ElementsAre("ReleaseSecurity(6200)", "StateChanged(registered)",
-                                               "ArmTimer(refresh@3600)", "InfoChanged"));
-    EXPECT_EQ(engine_.currentSet()->id, 1u);
-    // The application may try again before the registration lapses.
-    EXPECT_TRUE(has<action::ReserveSecurity>(engine_.registerNow(at(3200))));
+    EXPECT_THAT(describe(actions), ElementsAre("ReleaseSecurity(6200)", "RemoveSaSet(1)",
+                                               "CancelTimer(refresh)", "StateChanged(unregistered)",
+                                               "RefreshDue(register-again)", "InfoChanged"));
+    EXPECT_EQ(engine_.pcscfAddress(), "10.0.0.9");
+    EXPECT_TRUE(engine_.saSets().empty());
+    OutgoingRegister initial = startInitial(engine_, at(3130), kOfferA);
+    EXPECT_FALSE(initial.protectedBySa);
+    EXPECT_EQ(initial.remoteAddress, "10.0.0.9");
+}
+
+TEST_F(Reregistration, TransportErrorOnARefreshRegistersAgainThroughTheNextPcscfAtOnce) {
+    refresh();
+    Actions actions = engine_.transportError(at(3001));
+    EXPECT_TRUE(has<action::ReserveSecurity>(actions));
+    EXPECT_EQ(engine_.state(), RegistrationState::Registering);
+    OutgoingRegister initial = sent(engine_.securityReserved(at(3001), kOfferA));
+    EXPECT_EQ(initial.remoteAddress, "10.0.0.9");
+    EXPECT_EQ(header(initial, "CSeq"), "1 REGISTER");
+}
+
+TEST_F(Reregistration, OkWithoutOurContactRegistersAgain) {
+    OutgoingRegister request = refresh();
+    Actions actions = engine_.response(
+        at(3000), Network::answer(200, request, {{"Contact", "<sip:10.0.0.7:5060>;expires=600"}}));
+    EXPECT_TRUE(has<action::ReserveSecurity>(actions));
+    EXPECT_TRUE(engine_.saSets().empty());
+    EXPECT_EQ(engine_.info().lastError, "200 OK without our Contact");
 }
 
 TEST_F(Reregistration, RegisterNowWhileARefreshIsOutstandingIsWrongState) {

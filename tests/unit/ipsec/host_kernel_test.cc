@@ -82,6 +82,21 @@ TEST_F(HostKernel, AllocatesDistinctKernelSpisInsideTheConfiguredRange) {
     EXPECT_EQ(ranged.countState().ownSas, 0u);
 }
 
+// A set made again from the same offer (a second challenge) needs the SPIs of the set just
+// removed: they can be asked for by value, and not while another SA holds them.
+TEST_F(HostKernel, GivenSpisCanBeReservedAgainOnceFreeAndNotWhileHeld) {
+    auto first = xfrm.reserveSpis(ue, pcscf);
+    // (The kernel keeps the refused request's acquire state, without an SPI, until
+    // net.core.xfrm_acq_expires: nothing can use it.)
+    EXPECT_THROW(xfrm.reserveSpis(ue, pcscf, first.spiClient, 0), XfrmError);
+    xfrm.release(first);
+    auto again = xfrm.reserveSpis(ue, pcscf, first.spiClient, first.spiServer);
+    EXPECT_EQ(again.spiClient, first.spiClient);
+    EXPECT_EQ(again.spiServer, first.spiServer);
+    xfrm.release(again);
+    EXPECT_THROW(xfrm.reserveSpis(ue, pcscf, 0x10, 0), XfrmError);  // below the range
+}
+
 TEST_F(HostKernel, AllocatesIpv6SpisOfAtLeast256) {
     auto reservation =
         xfrm.reserveSpis(IpAddress::fromText("fd45::1"), IpAddress::fromText("fd45::2"));

@@ -23,6 +23,14 @@ std::string_view toString(ApplicationChoice choice);
 
 enum class AuthenticateAccess { Root, Group };
 
+// How to deal with peers that need what TS 24.229 / 33.203 would not do (doc/imsakad.conf.md
+// lists what each profile changes and why).
+enum class InteropProfile {
+    Standard,    // the specifications' behaviour
+    Kamailio56,  // Kamailio 5.6's ims_ipsec_pcscf as P-CSCF
+};
+std::string_view toString(InteropProfile profile);
+
 struct DaemonConfig {
     // [card]
     std::vector<std::string> readers;  // empty: every reader
@@ -40,6 +48,8 @@ struct DaemonConfig {
     uint16_t portMax = 40999;
     // [timers]
     EngineTimers timers;
+    // [interop]
+    InteropProfile interop = InteropProfile::Standard;
     // [access]
     std::string group = "imsaka";
     AuthenticateAccess authenticate = AuthenticateAccess::Root;

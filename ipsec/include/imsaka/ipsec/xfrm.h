@@ -119,6 +119,10 @@ class Xfrm {
 
     // Asks the kernel for two new inbound SPIs (XFRM_MSG_ALLOCSPI) in the configured range.
     SpiReservation reserveSpis(const IpAddress& local, const IpAddress& remote);
+    // The same for two given SPIs of the range (0: any), e.g. those of a set just removed
+    // whose offer a new set repeats; fails when another SA holds one of them.
+    SpiReservation reserveSpis(const IpAddress& local, const IpAddress& remote, uint32_t spiClient,
+                               uint32_t spiServer);
     // Gives reserved SPIs back before they expire by themselves.
     void release(const SpiReservation& reservation);
 

@@ -42,6 +42,17 @@ struct EngineTimers {
     Seconds refreshThreshold{
         1200};            // ... when the registration lasts longer than this, else at half
     Seconds saGrace{30};  // established SA lifetime = expires + this
+    // Pacing of the attempts below the limit (RFC 5626 4.5): the n-th consecutive failure
+    // waits min(retryMax, retryBase * 2^n), less up to half of it (jitter).
+    Seconds retryBase{30};
+    Seconds retryMax{1800};
+};
+
+// A P-CSCF to register through: an IP literal and the port for unprotected REGISTERs.
+struct PcscfTarget {
+    std::string address;
+    uint16_t port = 5060;
+    bool operator==(const PcscfTarget&) const = default;
 };
 
 struct RegistrationConfig {
@@ -51,9 +62,10 @@ struct RegistrationConfig {
     std::string instanceId;         // +sip.instance value, e.g. "<urn:uuid:...>"
     std::optional<uint32_t> regId;  // set for an additional registration (RFC 5626 reg-id)
     Transport transport = Transport::Udp;
-    std::string localAddress;         // IP literal of the UE
-    std::vector<std::string> pcscfs;  // IP literals; the first is used, a 305 moves to the next
-    uint16_t pcscfPort = 5060;        // where unprotected REGISTERs go
+    std::string localAddress;  // IP literal of the UE
+    // In order of preference: the first is used; a 305, timer F or a transport error moves
+    // to the next (24.229 5.1.1.2.1, 5.1.1.4.1).
+    std::vector<PcscfTarget> pcscfs;
     uint16_t unprotectedPort = 5060;  // our port for unprotected REGISTERs (Via sent-by)
     uint32_t expires = 600000;        // requested registration lifetime in seconds
     std::vector<sip::IntegrityAlgorithm> integrity{sip::IntegrityAlgorithm::HmacMd5_96,
@@ -62,9 +74,20 @@ struct RegistrationConfig {
                                                      sip::EncryptionAlgorithm::DesEde3Cbc,
                                                      sip::EncryptionAlgorithm::AesCbc};
     EngineTimers timers;
+    // Interop (Kamailio 5.6): after a challenge answered without SAs (MAC or SQN failure)
+    // repeat the offer the challenge answered instead of offering new SPIs and ports as
+    // 24.229 5.1.1.5.3 and 5.1.1.5.4 ask; 5.6 keeps a pending contact's first offer.
+    bool keepOfferAfterInvalidChallenge = false;
+    // Interop (Kamailio 5.6): the de-REGISTER repeats the offer of the set in use instead of
+    // offering new SPIs and ports (24.229 5.1.1.6): 5.6 sends the 200 OK of a de-REGISTER
+    // to the port_us of its Security-Client, where no SA exists. A 401 to it then fails.
+    bool deregisterWithTheSetsOffer = false;
     // Source of Call-IDs, tags, branches and cnonces; empty means random (OpenSSL RAND).
     // Tests inject a deterministic one.
     std::function<std::string()> newToken;
+    // The share of a pacing wait actually waited, in [0.5, 1]; empty means random. Tests
+    // inject a fixed one.
+    std::function<double()> jitter;
 };
 
 enum class RegistrationState {
@@ -74,9 +97,9 @@ enum class RegistrationState {
     Registered,
     Reregistering,  // registered, and a refresh REGISTER is outstanding
     Deregistering,  // REGISTER with Expires: 0 outstanding
-    Backoff,        // waiting before the next initial attempt
+    Backoff,        // waiting before the next initial attempt (RefreshDue says when)
     Unregistered,   // deregistered, or the network ended it; may register again
-    Failed,         // will not register again without being told (rejected, 403 limit, ...)
+    Failed,         // ended for good (403, rejected, no P-CSCF left after a 305)
 };
 std::string_view toString(RegistrationState state);
 
@@ -106,7 +129,7 @@ struct OutgoingRegister {
     std::string localAddress;
     uint16_t localPort = 0;  // send from here (5060-style port when unprotected, port_uc)
     std::string remoteAddress;
-    uint16_t remotePort = 0;  // P-CSCF port (pcscfPort unprotected, port_ps protected)
+    uint16_t remotePort = 0;  // P-CSCF port (the target's port unprotected, port_ps protected)
     bool protectedBySa = false;
 };
 
@@ -142,6 +165,12 @@ namespace action {
 struct ReserveSecurity {};  // answer with securityReserved() or securityUnavailable()
 struct ReleaseSecurity {
     SecurityOffer offer;  // reserved but never installed
+};
+// Remove the set's SAs and policies but keep its ports and SPIs reserved for a set made
+// from the same offer (a new challenge to the REGISTER the set protected); answer with
+// securityReserved() (that offer) or securityUnavailable().
+struct ReclaimSecurity {
+    SaSetId id;
 };
 struct Authenticate {  // answer with authenticated() or authenticationFailed()
     std::array<uint8_t, 16> rand;
@@ -183,11 +212,11 @@ struct StateChanged {
 struct InfoChanged {};  // RegistrationInfo or the SA sets changed
 }  // namespace action
 
-using Action =
-    std::variant<action::ReserveSecurity, action::ReleaseSecurity, action::Authenticate,
-                 action::InstallSaSet, action::SetSaLifetime, action::RemoveSaSet,
-                 action::WatchInbound, action::Send, action::ArmTimer, action::CancelTimer,
-                 action::RefreshDue, action::StateChanged, action::InfoChanged>;
+using Action = std::variant<action::ReserveSecurity, action::ReleaseSecurity,
+                            action::ReclaimSecurity, action::Authenticate, action::InstallSaSet,
+                            action::SetSaLifetime, action::RemoveSaSet, action::WatchInbound,
+                            action::Send, action::ArmTimer, action::CancelTimer, action::RefreshDue,
+                            action::StateChanged, action::InfoChanged>;
 using Actions = std::vector<Action>;
 
 enum class EngineErrc {
@@ -213,16 +242,27 @@ class EngineError : public std::runtime_error {
 //   it. A timer that fires after it was cancelled (by close() too) is ignored (empty
 //   result).
 // - A failed initial attempt (error response, unusable 401, timer F, transport error, card
-//   or SA failure) counts towards maxInitialAttempts. Below the limit, an event retries at
-//   once (ReleaseSecurity, ReserveSecurity, then a REGISTER with a new Call-ID), since its
-//   caller is there to send; a timer ends in Unregistered with RefreshDue(Retry), since
-//   nobody waits for its result. At the limit: Backoff, then RefreshDue(Retry); registerNow
-//   is refused while backing off.
-// - A failed re-registration keeps the registration and its SA set until it expires; if
-//   nothing refreshes it by then, the Refresh timer drops it (Unregistered,
-//   RefreshDue(RegisterAgain)), and the back-off that follows is the 30-minute one.
-// - After a MAC or SQN failure the REGISTER goes out without SAs but with the same
-//   Security-Client, so the reserved offer is kept for the network's next 401.
+//   or SA failure, a 200 OK without our Contact) counts towards maxInitialAttempts. A 403
+//   ends it all (Failed, 24.228 6.9.3). Below the limit the next attempt goes at once only
+//   when there is a P-CSCF not yet tried after timer F or a transport error, or a 401 to
+//   abandon (new Call-ID); an event hands it over (ReserveSecurity), a timer asks for it
+//   (Unregistered, RefreshDue(Retry)). Anything else waits: Backoff for the response's
+//   Retry-After, else the pacing wait (timers.retryBase/retryMax, RFC 5626 4.5), then
+//   RefreshDue(Retry). At the limit: Backoff for Retry-After, 30 minutes after a failed
+//   re-registration, else 5 minutes. registerNow is refused while backing off.
+// - A refresh answered 408, 500 or 504, or ended by timer F or a transport error (then at
+//   the next P-CSCF), becomes an initial registration at once (24.229 5.1.1.4.1): the
+//   registration and its sets are dropped. A 403 keeps the set until expiry, then Failed.
+//   Other failures keep the registration and ask for the refresh again
+//   (RefreshDue(Retry)) after Retry-After or the pacing wait if that comes before expiry;
+//   a registration that expires unrefreshed is dropped (Unregistered,
+//   RefreshDue(RegisterAgain)), and the back-off that may follow is the 30-minute one.
+// - A 401 to the REGISTER protected by a temporary set replaces that set: ReclaimSecurity
+//   frees it and keeps its offer, which the new set reuses (the answer repeats the
+//   challenged Security-Client). The de-REGISTER offers new SPIs and ports, so that a 401
+//   to it is answered over a temporary set like any other.
+// - After a MAC or SQN failure the REGISTER goes out without SAs and with a new offer
+//   (24.229 5.1.1.5.3, 5.1.1.5.4), or, with keepOfferAfterInvalidChallenge, the same one.
 // - A 200 OK to deregistration, any final response to it, or its timeout all end in
 //   Unregistered with every SA set removed.
 // - Our binding in a 200 OK or a reg-event body is the one with the Contact URI we sent;
@@ -235,18 +275,20 @@ class RegistrationEngine {
     explicit RegistrationEngine(RegistrationConfig config);  // throws EngineError(InvalidConfig)
 
     // Application-driven events.
-    Actions registerNow(Time now);  // initial registration or refresh; starts with
-                                    // ReserveSecurity (every REGISTER offers new SPIs)
-    // Send(REGISTER Expires: 0) over the established set. During an initial attempt it
-    // abandons the attempt; WrongState while a refresh is outstanding or nothing is
-    // registered (Backoff included: close() ends that).
+    // Initial registration or refresh; starts with ReserveSecurity (every REGISTER offers
+    // new SPIs). WrongState while an attempt is outstanding, in Backoff and once Failed.
+    Actions registerNow(Time now);
+    // REGISTER Expires: 0 over the established set, with a new offer (ReserveSecurity
+    // first). During an initial attempt it abandons the attempt; WrongState while a refresh
+    // is outstanding or nothing is registered (Backoff included: close() ends that).
     Actions deregister(Time now);
     Actions response(Time now, const SipResponse& response);
     Actions transportError(Time now);  // a failed attempt, like timer F firing
     // reg-event NOTIFY body: shortened => RefreshDue(Reauthenticate); deactivated, expired
-    // => Unregistered + RefreshDue(RegisterAgain) (probation: Backoff for its retry-after;
-    // during a deregistration: only Unregistered); rejected => Failed, unregistered =>
-    // Unregistered, with every SA set removed.
+    // => Unregistered + RefreshDue(RegisterAgain) (probation: Backoff for its retry-after,
+    // then the same; during a deregistration: only Unregistered); rejected => Failed,
+    // unregistered => Unregistered, with every SA set removed. Not registered: only the
+    // barred identities change.
     Actions notify(Time now, std::string_view reginfoXml);
     Actions close(Time now);  // drop everything: RemoveSaSet for each set, no message
 
@@ -267,7 +309,8 @@ class RegistrationEngine {
     std::optional<SaSetView> currentSet() const;  // the set protected requests use now
     const std::string& callId() const noexcept;
     // The P-CSCF in use: where the next REGISTER goes and the peer of the SA set that
-    // ReserveSecurity prepares for. pcscfs[0] at first; a 305 moves it to the next.
+    // ReserveSecurity prepares for. pcscfs[0] at first; a 305, timer F or a transport
+    // error moves it to the next (round the list).
     const std::string& pcscfAddress() const noexcept;
 
   private:
