@@ -124,10 +124,16 @@ void RegistrationObject::perform(Action& action, Actions& more) {
             using A = std::decay_t<decltype(a)>;
             if constexpr (std::is_same_v<A, action::ReserveSecurity>) {
                 const auto& config = engine_.config();
+                std::optional<SecurityOffer> reserved;
                 try {
-                    auto offer = context_.security.reserve(config.localAddress, PcscfAddress());
-                    lastOffer_ = offer;
-                    more = engine_.securityReserved(now, offer);
+                    reserved = context_.security.reserve(config.localAddress, PcscfAddress());
+                    lastOffer_ = reserved;
+                    more = engine_.securityReserved(now, *reserved);
+                } catch (const EngineError&) {
+                    // The engine refused the offer and changed nothing: it is still ours.
+                    context_.security.release(*reserved);
+                    lastOffer_.reset();
+                    throw;
                 } catch (...) {
                     auto error = classify(std::current_exception());
                     log::warning(path_ + ": " + error.what());
@@ -217,9 +223,10 @@ void RegistrationObject::perform(Action& action, Actions& more) {
                 for (const auto& view : engine_.saSets())
                     if (auto it = sets_.find(view.id); it != sets_.end())
                         it->second->setState(view.state);
-                for (const char* name : {"PcscfAddress", "PortUc", "PortUs", "PortPc", "PortPs",
-                                         "Expires", "AssociatedUris", "BarredUris", "ServiceRoute",
-                                         "PublicGruu", "TemporaryGruu", "LastError"})
+                for (const char* name :
+                     {"PcscfAddress", "PortUc", "PortUs", "PortPc", "PortPs", "Expires",
+                      "AssociatedUris", "BarredUris", "DeregisteredUris", "ServiceRoute",
+                      "PublicGruu", "TemporaryGruu", "LastError"})
                     changed_.insert(name);
                 signalLater();
             }

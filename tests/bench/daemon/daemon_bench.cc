@@ -9,6 +9,8 @@
 // user-mode Linux cost many times what they cost on a real kernel:
 // - idle resident memory (target < 8 MB) and start-to-ready without a card (< 100 ms);
 // - the card paths again, for figures with a real kernel's scheduling.
+// "notify" runs in user-mode Linux (a registration needs its SAs): HandleNotify with hostile
+// reg-event bodies (1 MiB, and the largest accepted), per call, with the daemon's memory.
 #include <signal.h>
 
 #include <algorithm>
@@ -153,6 +155,64 @@ void roundTrips(int runs) {
     }
 }
 
+// A reg-event body of about `bytes` full of terminated registrations of strangers.
+std::string hostileReginfo(size_t bytes, unsigned version) {
+    std::string body = "<reginfo xmlns=\"urn:ietf:params:xml:ns:reginfo\" version=\"" +
+                       std::to_string(version) + "\" state=\"partial\">";
+    for (unsigned i = 0; body.size() + 100 < bytes; ++i)
+        body += "<registration aor=\"sip:u" + std::to_string(i) + "_" + std::to_string(version) +
+                "@ims.example.net\" id=\"r" + std::to_string(i) + "\" state=\"terminated\"/>";
+    return body + "</reginfo>";
+}
+
+// HandleNotify with hostile bodies on a registered registration: the time of each call as
+// its caller sees it, the daemon's memory before and after, and what BarredUris and
+// DeregisteredUris hold at the end.
+void hostileNotifies(int calls) {
+    Sandbox sandbox;
+    testing::ImsNetwork network;
+    auto registration =
+        createAndChallenge(*sandbox.connection, network, sandbox.registrationOptions());
+    auto ok = network.ok(registration.answer.headers(), 3600, {kImpu}, {});
+    step(registration.registration->HandleResponse(200, toDbus(ok)));
+    if (registration.registration->State() != "registered")
+        throw std::runtime_error("the registration did not register");
+    ManagerProxy manager(*sandbox.connection, "/org/imsaka");
+    std::this_thread::sleep_for(1s);
+    long rssBefore = sandbox.daemon->residentKb();
+    unsigned version = 0;
+    for (auto [what, bytes] : {std::pair{"1 MiB (refused: over 256 KiB)", size_t{1} << 20},
+                               std::pair{"256 KiB (parsed and walked)", size_t{255} << 10}}) {
+        std::vector<double> perCall, otherCall;
+        int refused = 0;
+        for (int call = 0; call < calls; ++call) {
+            std::string body = hostileReginfo(bytes, ++version);
+            auto begin = Clock::now();
+            try {
+                registration.registration->HandleNotify(body);
+            } catch (const sdbus::Error&) {
+                ++refused;
+            }
+            perCall.push_back(millis(Clock::now() - begin));
+            // Another client's call right after: what the event loop makes it wait.
+            begin = Clock::now();
+            manager.Version();
+            otherCall.push_back(millis(Clock::now() - begin));
+        }
+        std::string label = std::string("HandleNotify, hostile body of ") + what;
+        print(label.c_str(), perCall);
+        std::printf("%-52s %d of %d refused\n", "", refused, calls);
+        print("  Manager1.Version right after each", otherCall);
+    }
+    std::printf("%-52s %ld kB before, %ld kB after %d calls of each\n",
+                "VmRSS around the hostile NOTIFYs", rssBefore, sandbox.daemon->residentKb(), calls);
+    std::printf("%-52s BarredUris %zu, DeregisteredUris %zu, state %s\n", "afterwards",
+                registration.registration->BarredUris().size(),
+                registration.registration->DeregisteredUris().size(),
+                registration.registration->State().c_str());
+    registration.registration->Close();
+}
+
 // On the host: idle memory with a card, then the card paths with a real kernel's scheduling
 // (no SAs are needed).
 void cardOnHost(int runs) {
@@ -169,8 +229,8 @@ void cardOnHost(int runs) {
 int main(int argc, char** argv) {
     std::string mode = argc > 1 ? argv[1] : "";
     int runs = argc > 2 ? std::atoi(argv[2]) : 200;
-    if ((mode != "host" && mode != "uml") || runs < 1) {
-        std::fprintf(stderr, "usage: daemon_bench host|uml [runs]\n");
+    if ((mode != "host" && mode != "uml" && mode != "notify") || runs < 1) {
+        std::fprintf(stderr, "usage: daemon_bench host|uml|notify [runs]\n");
         return 2;
     }
     try {
@@ -178,6 +238,9 @@ int main(int argc, char** argv) {
         if (mode == "host") {
             imsaka::daemontest::startWithoutCard(20);
             imsaka::daemontest::cardOnHost(runs);
+        } else if (mode == "notify") {
+            imsaka::daemontest::setUpTestNetwork();
+            imsaka::daemontest::hostileNotifies(runs);
         } else {
             imsaka::daemontest::setUpTestNetwork();
             imsaka::daemontest::roundTrips(runs);

@@ -100,4 +100,48 @@ void RefreshWithoutChallenge(benchmark::State& state) {
 }
 BENCHMARK(RefreshWithoutChallenge);
 
+// A reg-event body of `bytes` full of terminated registrations of strangers, the hostile
+// NOTIFY that once grew BarredUris without bound (the version goes up with `version`).
+std::string hostileReginfo(size_t bytes, unsigned version) {
+    std::string body = "<reginfo xmlns=\"urn:ietf:params:xml:ns:reginfo\" version=\"" +
+                       std::to_string(version) + "\" state=\"partial\">";
+    for (unsigned i = 0; body.size() + 100 < bytes; ++i)
+        body += "<registration aor=\"sip:u" + std::to_string(i) + "_" + std::to_string(version) +
+                "@ims.example.net\" id=\"r" + std::to_string(i) + "\" state=\"terminated\"/>";
+    return body + "</reginfo>";
+}
+
+// HandleNotify's work in the engine for a hostile body of state.range(0) bytes: 1 MiB is
+// refused unread, 256 KiB (the most accepted) is parsed and walked.
+void HostileNotify(benchmark::State& state) {
+    RegistrationEngine engine(benchConfig());
+    Time now{};
+    registerOnce(engine, now);
+    auto bytes = static_cast<size_t>(state.range(0));
+    std::string body = hostileReginfo(bytes, 1);
+    unsigned version = 1;
+    size_t refused = 0;
+    for (auto _ : state) {
+        // Each body a new version, as a network sending it over and over would number it.
+        std::string text = body;
+        auto at = text.find("version=\"") + 9;
+        text.replace(at, text.find('"', at) - at, std::to_string(++version));
+        try {
+            benchmark::DoNotOptimize(engine.notify(now, text));
+        } catch (const EngineError&) {
+            ++refused;
+        }
+    }
+    if (engine.state() != RegistrationState::Registered) state.SkipWithError("not registered");
+    state.counters["refused"] = static_cast<double>(refused);
+    state.counters["deregistered_uris"] =
+        static_cast<double>(engine.info().deregisteredUris.size());
+    state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(bytes));
+}
+BENCHMARK(HostileNotify)
+    ->Arg(1 << 20)
+    ->Arg(256 << 10)
+    ->Arg(64 << 10)
+    ->Unit(benchmark::kMicrosecond);
+
 }  // namespace
