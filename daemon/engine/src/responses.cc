@@ -168,6 +168,10 @@ void RegistrationEngine::Impl::onChallenge(Time now, Actions& out, const SipResp
         failAttempt(now, out, std::string("Security-Server unusable: ") + error.message());
         return;
     }
+    if (auto why = unusableServer(selected.server)) {
+        failAttempt(now, out, "Security-Server unusable: " + *why);
+        return;
+    }
 
     cancel(out, TimerKind::TimerF);
     outstanding_ = false;
