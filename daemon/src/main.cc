@@ -27,7 +27,7 @@ int serve(imsaka::daemon::DaemonConfig& config) {
     using namespace imsaka::daemon;
     EventLoop loop;
     auto connection = sdbus::createSystemBusConnection();
-    SecurityManager security(config);
+    SecurityManager security(config, loop);
     security.removeLeftovers();
     CardManager cards(*connection, loop, config);
     ManagerObject manager(*connection, loop, config, security, cards);

@@ -25,7 +25,7 @@ void SaObject::announce() {
 }
 
 SaObject::~SaObject() {
-    security_.remove(*set_);
+    security_.retire(std::move(set_));
     if (announced_) emitInterfacesRemovedSignal({kInterface});
     unregisterAdaptor();
 }
