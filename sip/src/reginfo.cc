@@ -16,9 +16,10 @@ namespace imsaka::sip {
 namespace {
 
 constexpr std::string_view kNamespace = "urn:ietf:params:xml:ns:reginfo";
-// The whole state of a registration set with dozens of identities and contacts, each with
-// its feature tags, fits in a few tens of kB; anything beyond this is refused unread.
-constexpr size_t kMaxDocument = 256 << 10;
+// The state of a registration (a few identities, each with a few contacts and their feature
+// tags) takes a few kB; 64 KiB, the most one UDP datagram carries, leaves wide room. Anything
+// larger is refused unread, which bounds the work of a hostile body to about a millisecond.
+constexpr size_t kMaxDocument = 64 << 10;
 // Namespace lookups scan an element's attributes and those of its ancestors once per child:
 // capping the count keeps the work linear in the document's size.
 constexpr size_t kMaxAttributes = 64;

@@ -111,7 +111,7 @@ class RegistrationEngine::Impl {
     // reg_event.cc helpers.
     enum class VersionCheck { InOrder, Gap, Stale };
     VersionCheck checkVersion(const sip::Reginfo& reginfo);
-    void noteIdentityStates(const sip::Reginfo& reginfo);
+    std::vector<const sip::ReginfoRegistration*> noteIdentityStates(const sip::Reginfo& reginfo);
     void endedByNetwork(Time now, Actions& out, sip::ContactAction action, const std::string& why,
                         bool rejected, std::optional<uint32_t> retryAfter);
 

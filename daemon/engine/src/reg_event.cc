@@ -26,16 +26,21 @@ RegistrationEngine::Impl::VersionCheck RegistrationEngine::Impl::checkVersion(
 
 // 24.229 5.1.2.1: an identity reported "active" is registered, "terminated" deregistered.
 // Only identities of this registration count (our IMPU and the 200 OK's P-Associated-URI),
-// so the list never holds more than those, whatever the body names.
-void RegistrationEngine::Impl::noteIdentityStates(const sip::Reginfo& reginfo) {
+// so the list never holds more than those, whatever the body names. Returns our IMPU's
+// registrations (each AoR is put in canonical form once: the work is linear in the body).
+std::vector<const sip::ReginfoRegistration*> RegistrationEngine::Impl::noteIdentityStates(
+    const sip::Reginfo& reginfo) {
     std::map<std::string, std::string> ours;  // canonical form -> as we know it
     for (const auto& uri : info.associatedUris) ours.emplace(sip::canonicalUri(uri), uri);
-    ours.emplace(sip::canonicalUri(config.impu), config.impu);
+    const std::string impu = sip::canonicalUri(config.impu);
+    ours.emplace(impu, config.impu);
+    std::vector<const sip::ReginfoRegistration*> ourRegistrations;
     auto& deregistered = info.deregisteredUris;
     for (const auto& registration : reginfo.registrations) {
-        if (registration.state == sip::RegistrationState::Init) continue;
         auto identity = ours.find(sip::canonicalUri(registration.aor));
         if (identity == ours.end()) continue;
+        if (identity->first == impu) ourRegistrations.push_back(&registration);
+        if (registration.state == sip::RegistrationState::Init) continue;
         auto listed = std::find(deregistered.begin(), deregistered.end(), identity->second);
         bool terminated = registration.state == sip::RegistrationState::Terminated;
         if (terminated && listed == deregistered.end()) {
@@ -46,6 +51,7 @@ void RegistrationEngine::Impl::noteIdentityStates(const sip::Reginfo& reginfo) {
             changed_ = true;
         }
     }
+    return ourRegistrations;
 }
 
 // The network ended the registration: register again, wait out a probation, or stop.
@@ -88,7 +94,7 @@ Actions RegistrationEngine::Impl::notify(Time now, std::string_view reginfoXml) 
     Actions out;
     VersionCheck order = checkVersion(reginfo);
     if (order == VersionCheck::Stale) return out;
-    noteIdentityStates(reginfo);
+    auto ourRegistrations = noteIdentityStates(reginfo);
 
     // Our IMPU's registration(s), and our contact in them. With a reg-id, instance and
     // reg-id name our flow (RFC 5626: the registrar replaces a binding with the same pair).
@@ -96,10 +102,6 @@ Actions RegistrationEngine::Impl::notify(Time now, std::string_view reginfoXml) 
     // of the same instance (before a re-authentication moved us to a new port_us, or from
     // an earlier address) may still be listed: only the URI registered or, during a
     // re-registration, the one just sent is ours.
-    std::string impu = sip::canonicalUri(config.impu);
-    std::vector<const sip::ReginfoRegistration*> ourRegistrations;
-    for (const auto& registration : reginfo.registrations)
-        if (sip::canonicalUri(registration.aor) == impu) ourRegistrations.push_back(&registration);
     auto find = [&](const sip::OurContact& wanted) -> const sip::ReginfoContact* {
         for (const auto* registration : ourRegistrations)
             for (const auto& contact : registration->contacts)

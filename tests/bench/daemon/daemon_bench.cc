@@ -181,8 +181,8 @@ void hostileNotifies(int calls) {
     std::this_thread::sleep_for(1s);
     long rssBefore = sandbox.daemon->residentKb();
     unsigned version = 0;
-    for (auto [what, bytes] : {std::pair{"1 MiB (refused: over 256 KiB)", size_t{1} << 20},
-                               std::pair{"256 KiB (parsed and walked)", size_t{255} << 10}}) {
+    for (auto [what, bytes] : {std::pair{"1 MiB (refused: over 64 KiB)", size_t{1} << 20},
+                               std::pair{"63 KiB (parsed and walked)", size_t{63} << 10}}) {
         std::vector<double> perCall, otherCall;
         int refused = 0;
         for (int call = 0; call < calls; ++call) {

@@ -74,7 +74,7 @@ struct Reginfo {
     std::vector<ReginfoRegistration> registrations;
 };
 
-// Accepts documents of up to 256 KiB whose reginfo, registration and contact elements
+// Accepts documents of up to 64 KiB whose reginfo, registration and contact elements
 // have at most 64 attributes each (TooLarge otherwise); the work is linear in the size.
 // Positions in errors are byte offsets in the text.
 Reginfo parseReginfo(std::string_view xml);
