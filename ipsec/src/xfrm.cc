@@ -70,6 +70,23 @@ void requireSuccess(const std::vector<Message>& requests, const std::vector<Repl
         if (replies[i].error != 0) throw kernelError(requests[i], replies[i]);
 }
 
+// Sends lookups; throws the first failure other than "not there" (whose reply then holds
+// no message).
+std::vector<Reply> lookUp(detail::Channel& channel, const std::vector<Message>& lookups) {
+    auto found = channel.exchange(lookups);
+    for (size_t i = 0; i < found.size(); ++i)
+        if (found[i].error != 0 && !isGone(found[i].error)) throw kernelError(lookups[i], found[i]);
+    return found;
+}
+
+// Sends deletions; throws the first failure other than "already gone".
+void deleteAll(detail::Channel& channel, const std::vector<Message>& deletes) {
+    auto replies = channel.exchange(deletes);
+    for (size_t i = 0; i < replies.size(); ++i)
+        if (replies[i].error != 0 && !isGone(replies[i].error))
+            throw kernelError(deletes[i], replies[i]);
+}
+
 uint32_t randomStart() {
     uint32_t value = 0;
     if (getrandom(&value, sizeof value, 0) != sizeof value)
@@ -362,10 +379,7 @@ void Xfrm::deleteLarvalSas(const SpiReservation& reservation) {
     std::vector<Message> requests;
     for (uint32_t spi : {reservation.spiClient, reservation.spiServer})
         if (spi != 0) requests.push_back(detail::deleteSaMessage(reservation.local, spi));
-    auto replies = channel_->exchange(requests);
-    for (size_t i = 0; i < replies.size(); ++i)
-        if (replies[i].error != 0 && !isGone(replies[i].error))
-            throw kernelError(requests[i], replies[i]);
+    deleteAll(*channel_, requests);
 }
 
 SaSet Xfrm::install(const SpiReservation& reservation, const SaSetSpec& spec, ByteView ck,
@@ -461,23 +475,14 @@ void Xfrm::removeUnusedGuards(const SaSet& set) {
     std::vector<Message> lookups;
     for (const auto& guard : guardsOf(set.spec(), set.guardReqid_, options_.policyPriority))
         if (!guardInUse(guard, ours)) lookups.push_back(detail::getPolicyMessage(guard));
-    auto found = channel_->exchange(lookups);
     std::vector<Message> deletes;
-    for (size_t i = 0; i < found.size(); ++i) {
-        if (found[i].error != 0) {
-            if (isGone(found[i].error)) continue;
-            throw kernelError(lookups[i], found[i]);
-        }
-        for (const auto& message : found[i].messages)
+    for (const auto& reply : lookUp(*channel_, lookups))
+        for (const auto& message : reply.messages)
             if (auto policy = detail::parsePolicy(message);
                 policy && policy->block && ownsPolicy(options_, *policy))
                 deletes.push_back(
                     detail::deletePolicyByIndexMessage(policy->index, policy->direction));
-    }
-    auto replies = channel_->exchange(deletes);
-    for (size_t i = 0; i < replies.size(); ++i)
-        if (replies[i].error != 0 && !isGone(replies[i].error))
-            throw kernelError(deletes[i], replies[i]);
+    deleteAll(*channel_, deletes);
 }
 
 void Xfrm::setLifetime(SaSet& set, Lifetime lifetime) {
@@ -544,13 +549,9 @@ void Xfrm::remove(const SaSet& set) {
         lookups.push_back(detail::getSaMessage(flowOf(set.spec(), id).destination, set.spi(id)));
         lookups.push_back(detail::getPolicyMessage(policyOf(set, id, options_.policyPriority)));
     }
-    auto found = channel_->exchange(lookups);
+    auto found = lookUp(*channel_, lookups);
     std::vector<Message> deletes;
     for (size_t i = 0; i < found.size(); ++i) {
-        if (found[i].error != 0) {
-            if (isGone(found[i].error)) continue;
-            throw kernelError(lookups[i], found[i]);
-        }
         SaId id = kAllSas[i / 2];
         uint32_t reqid = set.reqid(id);
         for (const auto& message : found[i].messages) {
@@ -568,10 +569,7 @@ void Xfrm::remove(const SaSet& set) {
             }
         }
     }
-    auto replies = channel_->exchange(deletes);
-    for (size_t i = 0; i < replies.size(); ++i)
-        if (replies[i].error != 0 && !isGone(replies[i].error))
-            throw kernelError(deletes[i], replies[i]);
+    deleteAll(*channel_, deletes);
     removeUnusedGuards(set);
 }
 
@@ -590,10 +588,7 @@ OwnStateCount Xfrm::removeOwnState() {
         requests.push_back(detail::deletePolicyByIndexMessage(policy->index, policy->direction));
         ++removed.ownPolicies;
     }
-    auto replies = channel_->exchange(requests);
-    for (size_t i = 0; i < replies.size(); ++i)
-        if (replies[i].error != 0 && !isGone(replies[i].error))
-            throw kernelError(requests[i], replies[i]);
+    deleteAll(*channel_, requests);
     return removed;
 }
 

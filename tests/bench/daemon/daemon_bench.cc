@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "imsaka/cardio/card.h"
+#include "imsaka/testing/reginfo_bodies.h"
 #include "scenario.h"
 
 namespace imsaka::daemontest {
@@ -157,16 +158,6 @@ void roundTrips(int runs) {
     }
 }
 
-// A reg-event body of about `bytes` full of terminated registrations of strangers.
-std::string hostileReginfo(size_t bytes, unsigned version) {
-    std::string body = "<reginfo xmlns=\"urn:ietf:params:xml:ns:reginfo\" version=\"" +
-                       std::to_string(version) + "\" state=\"partial\">";
-    for (unsigned i = 0; body.size() + 100 < bytes; ++i)
-        body += "<registration aor=\"sip:u" + std::to_string(i) + "_" + std::to_string(version) +
-                "@ims.example.net\" id=\"r" + std::to_string(i) + "\" state=\"terminated\"/>";
-    return body + "</reginfo>";
-}
-
 // HandleNotify with hostile bodies on a registered registration: the time of each call as
 // its caller sees it, the daemon's memory before and after, and what BarredUris and
 // DeregisteredUris hold at the end.
@@ -188,7 +179,7 @@ void hostileNotifies(int calls) {
         std::vector<double> perCall, otherCall;
         int refused = 0;
         for (int call = 0; call < calls; ++call) {
-            std::string body = hostileReginfo(bytes, ++version);
+            std::string body = testing::hostileReginfo(bytes, ++version);
             auto begin = Clock::now();
             try {
                 registration.registration->HandleNotify(body);

@@ -5,6 +5,7 @@
 #include <benchmark/benchmark.h>
 
 #include "imsaka/daemon/engine.h"
+#include "imsaka/testing/reginfo_bodies.h"
 
 namespace {
 
@@ -100,17 +101,6 @@ void RefreshWithoutChallenge(benchmark::State& state) {
 }
 BENCHMARK(RefreshWithoutChallenge);
 
-// A reg-event body of `bytes` full of terminated registrations of strangers, the hostile
-// NOTIFY that once grew BarredUris without bound (the version goes up with `version`).
-std::string hostileReginfo(size_t bytes, unsigned version) {
-    std::string body = "<reginfo xmlns=\"urn:ietf:params:xml:ns:reginfo\" version=\"" +
-                       std::to_string(version) + "\" state=\"partial\">";
-    for (unsigned i = 0; body.size() + 100 < bytes; ++i)
-        body += "<registration aor=\"sip:u" + std::to_string(i) + "_" + std::to_string(version) +
-                "@ims.example.net\" id=\"r" + std::to_string(i) + "\" state=\"terminated\"/>";
-    return body + "</reginfo>";
-}
-
 // HandleNotify's work in the engine for a hostile body of state.range(0) bytes: 1 MiB is
 // refused unread, 63 KiB (about the most accepted) is parsed and walked.
 void HostileNotify(benchmark::State& state) {
@@ -118,7 +108,7 @@ void HostileNotify(benchmark::State& state) {
     Time now{};
     registerOnce(engine, now);
     auto bytes = static_cast<size_t>(state.range(0));
-    std::string body = hostileReginfo(bytes, 1);
+    std::string body = testing::hostileReginfo(bytes, 1);
     unsigned version = 1;
     size_t refused = 0;
     for (auto _ : state) {
@@ -138,10 +128,6 @@ void HostileNotify(benchmark::State& state) {
         static_cast<double>(engine.info().deregisteredUris.size());
     state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(bytes));
 }
-BENCHMARK(HostileNotify)
-    ->Arg(1 << 20)
-    ->Arg(63 << 10)
-    ->Arg(16 << 10)
-    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(HostileNotify)->Arg(1 << 20)->Arg(63 << 10)->Arg(16 << 10)->Unit(benchmark::kMicrosecond);
 
 }  // namespace

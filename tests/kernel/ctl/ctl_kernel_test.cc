@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "process.h"
+#include "sandbox_test.h"
 #include "scenario.h"
 
 namespace imsaka::daemontest {
@@ -31,18 +32,7 @@ json ctlJson(const std::vector<std::string>& args) {
     return json::parse(result.out.empty() ? "{}" : result.out);
 }
 
-class CtlKernelTest : public ::testing::Test {
-  protected:
-    void SetUp() override {
-        if (auto error = startSandbox(sandbox_); !error.empty()) FAIL() << error;
-    }
-    void TearDown() override {
-        if (HasFailure() && sandbox_) std::cerr << sandbox_->diagnostics();
-    }
-    sdbus::IConnection& bus() { return *sandbox_->connection; }
-
-    std::unique_ptr<Sandbox> sandbox_;
-};
+class CtlKernelTest : public SandboxTest {};
 
 TEST_F(CtlKernelTest, SaAndRegistrationFollowTheChallengeTheKernelAndTheRegistration) {
     ASSERT_TRUE(sandbox_);

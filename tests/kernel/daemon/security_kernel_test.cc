@@ -10,6 +10,7 @@
 
 #include "imsaka/ipsec/xfrm.h"
 #include "imsaka/sip/sec_agree.h"
+#include "sandbox_test.h"
 #include "scenario.h"
 
 namespace imsaka::daemontest {
@@ -33,18 +34,7 @@ sip::IpsecParameters offered(const Step& request) {
     return sip::ipsecParameters(sip::parseSecurityHeader(*client).at(0));
 }
 
-class SecurityKernelTest : public ::testing::Test {
-  protected:
-    void SetUp() override {
-        if (auto error = startSandbox(sandbox_); !error.empty()) FAIL() << error;
-    }
-    void TearDown() override {
-        if (HasFailure() && sandbox_) std::cerr << sandbox_->diagnostics();
-    }
-    sdbus::IConnection& bus() { return *sandbox_->connection; }
-
-    std::unique_ptr<Sandbox> sandbox_;
-};
+class SecurityKernelTest : public SandboxTest {};
 
 TEST_F(SecurityKernelTest, AnSpiBelow256InSecurityServerLeavesTheCardAndTheKernelAlone) {
     ASSERT_TRUE(sandbox_);
