@@ -99,6 +99,16 @@ void ReservedPort::shutdownConnection() noexcept {
     if (tcp_ >= 0 && !listening_) ::shutdown(tcp_, SHUT_RDWR);
 }
 
+void ReservedPort::abortConnection() noexcept {
+    if (tcp_ < 0 || listening_) return;
+    // A zero linger makes the last close reset the connection at once (RST, while the SAs
+    // still stand) instead of leaving an orphan that retransmits its FIN.
+    linger now{1, 0};
+    setsockopt(tcp_, SOL_SOCKET, SO_LINGER, &now, sizeof now);
+    ::close(tcp_);
+    tcp_ = -1;
+}
+
 int ReservedPort::duplicate(bool tcp, bool listen) {
     if (!tcp) return fcntl(udp_, F_DUPFD_CLOEXEC, 0);
     if (listen && !listening_) {
@@ -126,7 +136,10 @@ SecurityManager::SecurityManager(const DaemonConfig& config, EventLoop& loop)
       retirement_(loop, [this] { removeQuietSets(); }) {}
 
 SecurityManager::~SecurityManager() {
-    for (auto& retiring : retiring_) remove(*retiring.set);
+    for (auto& retiring : retiring_) {
+        retiring.set->client.abortConnection();
+        remove(*retiring.set);
+    }
 }
 
 void SecurityManager::removeLeftovers() {
@@ -223,6 +236,7 @@ std::unique_ptr<InstalledSet> SecurityManager::install(const SaSetView& set,
                           "no reservation for SPI " + std::to_string(set.ours.spiUc));
     // A renewal the loop could not make in time (a stalled or suspended host): make it now.
     if (Clock::now() - it->second.renewedAt >= renewEvery_) renew(set.ours.spiUc);
+    giveWay(set);
     Pending pending = std::move(it->second);
     pending_.erase(it);
     armRenewal();
@@ -317,13 +331,31 @@ void SecurityManager::removeQuietSets() {
     std::erase_if(retiring_, [&](Retiring& retiring) {
         bool overdue = now >= retiring.until;
         if (!overdue && connectionsBusy(*retiring.set)) return false;
-        if (overdue)
+        if (overdue) {
             log::notice("SA set " + hexSpi(retiring.set->sa.spec().spiUc) +
                         " removed with TCP connections still open on its ports");
+            retiring.set->client.abortConnection();
+        }
         remove(*retiring.set);
         return true;
     });
     if (!retiring_.empty()) retirement_.armIn(kRetireLookEvery);
+}
+
+// A retiring set whose SAs hold the P-CSCF SPIs a new set needs (the P-CSCF reuses them once
+// it has dropped its side) goes at once: the registration moving on comes first.
+void SecurityManager::giveWay(const SaSetView& set) noexcept {
+    std::erase_if(retiring_, [&](Retiring& retiring) {
+        const auto& old = retiring.set->sa.spec();
+        bool samePeer = old.pcscf.toString() == set.pcscfAddress;
+        bool sharedSpi = false;
+        for (uint32_t spi : {set.theirs.spiC, set.theirs.spiS})
+            sharedSpi = sharedSpi || spi == old.spiPc || spi == old.spiPs;
+        if (!samePeer || !sharedSpi) return false;
+        retiring.set->client.abortConnection();
+        remove(*retiring.set);
+        return true;
+    });
 }
 
 int SecurityManager::duplicatePending(uint16_t port, bool tcp, bool listen) {

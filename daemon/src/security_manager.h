@@ -10,8 +10,10 @@
 // for as long as it is neither installed nor released.
 //
 // A set that goes is first retired: the TCP connection from its port_uc is shut down, and
-// the SAs stay until no TCP connection on its ports has anything left to send (bounded), so
-// that FINs and retransmissions leave through the SAs rather than in clear.
+// the SAs stay until no TCP connection on its ports has anything left to send, so that FINs
+// and retransmissions leave through the SAs rather than in clear. After 3 s (a peer that
+// dropped its SAs never acknowledges), or when a new set needs its P-CSCF SPIs, the
+// connection is reset through the SAs and the set removed.
 #pragma once
 
 #include <array>
@@ -46,6 +48,9 @@ class ReservedPort {
     // Ends the TCP connection made from this port, if any (the application holds the same
     // socket): its FIN goes out now.
     void shutdownConnection() noexcept;
+    // Closes the daemon's TCP socket of this port with a reset: when it is the last holder,
+    // the connection ends at once instead of retransmitting.
+    void abortConnection() noexcept;
 
   private:
     void close() noexcept;
@@ -102,6 +107,7 @@ class SecurityManager {
     void renew(uint32_t spiUc) noexcept;
     void armRenewal();
     void removeQuietSets();
+    void giveWay(const SaSetView& set) noexcept;
 
     const DaemonConfig& config_;
     ipsec::Xfrm xfrm_;

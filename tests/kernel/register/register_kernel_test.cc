@@ -157,6 +157,13 @@ void removePcscfSas() {
     std::system("ip -n imsaka-pcscf xfrm state flush; ip -n imsaka-pcscf xfrm policy flush");
 }
 
+// The P-CSCF's inbound SAs only (A and D): what the UE sends is lost from then on.
+void removePcscfInboundSas(const testing::Challenge& challenge) {
+    for (uint32_t value : {challenge.pcscf.spiS, challenge.pcscf.spiC})
+        run(std::string("ip -n imsaka-pcscf xfrm state delete src ") + kUeAddress + " dst " +
+            kPcscfAddress + " proto esp spi " + spi(value));
+}
+
 // Polls until the kernel holds nothing of ours (a set goes once its TCP connections have
 // closed through it), up to a generous bound; returns the last view.
 KernelView waitUntilClean() {
@@ -546,10 +553,14 @@ TEST_P(RegisterKernelTest, CyclesRegisterAndDeregisterThenReportTheRate) {
         ASSERT_FALSE(registered.empty()) << "cycle " << cycle << "\n" << client.seen();
         reg::Message deregister = serverPort->receive();
         EXPECT_EQ(deregister.header("Expires"), "0");
+        // The P-CSCF drops its side once it has answered, as it may after a deregistration
+        // (here what it receives goes first): over TCP the UE's FIN then goes unanswered, and
+        // the next cycle's set, with the same P-CSCF SPIs, must still go in.
+        removePcscfInboundSas(challenge);
         answerProtected(responseText("200 OK", network.ok(deregister.headers, 0, {kImpu}, {})));
         ASSERT_FALSE(client.lineStartingWith("deregistered").empty()) << client.seen();
-        // The next cycle has a new challenge and a new SA set.
         removePcscfSas();
+        // The next cycle has a new challenge and a new SA set.
         if (tcp()) {  // and the client's protected connection from a new port_uc
             serverPort.reset();
             serverPort = std::make_unique<PcscfPort>(true, network.options().portS);
