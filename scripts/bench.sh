@@ -32,6 +32,11 @@ tests/kernel/uml-run.sh --mem 512M --timeout 900 -- tests/integration/pcsc-sandb
   "$PWD/$bench/daemon/daemon_bench" uml "${DAEMON_BENCH_ROUNDS:-200}"
 
 echo
+echo "== imsakad: HandleNotify with hostile reg-event bodies, 40 calls of each (user-mode Linux)"
+tests/kernel/uml-run.sh --mem 512M --timeout 900 -- tests/integration/pcsc-sandbox.sh \
+  "$PWD/$bench/daemon/daemon_bench" notify "${NOTIFY_BENCH_CALLS:-40}"
+
+echo
 echo "== end to end: REGISTER to 200 OK through Kamailio, and register/deregister cycles (user-mode Linux)"
 tests/kernel/uml-run.sh --mem 640M --timeout 900 -- tests/integration/pcsc-sandbox.sh \
   "$PWD/$bench/e2e/e2e_bench" "${E2E_BENCH_CYCLES:-30}"

@@ -86,7 +86,7 @@ int serve(imsaka::daemon::DaemonConfig& config) {
     claimBusName(*connection);
     SweepAtExit sweep{xfrmOptions(config)};
     sweepKernelStateOnTerminate(sweep.options);
-    SecurityManager security(config);
+    SecurityManager security(config, loop);
     security.removeLeftovers();
     CardManager cards(*connection, loop, config);
     ManagerObject manager(*connection, loop, config, security, cards);

@@ -82,6 +82,7 @@ class RegistrationObject final
     uint64_t Expires() override;
     std::vector<std::string> AssociatedUris() override { return engine_.info().associatedUris; }
     std::vector<std::string> BarredUris() override { return engine_.info().barredUris; }
+    std::vector<std::string> DeregisteredUris() override { return engine_.info().deregisteredUris; }
     std::vector<std::string> ServiceRoute() override { return engine_.info().serviceRoute; }
     std::string PublicGruu() override { return engine_.info().publicGruu; }
     std::string TemporaryGruu() override { return engine_.info().temporaryGruu; }

@@ -26,7 +26,7 @@ void SaObject::announce() {
 }
 
 SaObject::~SaObject() {
-    if (set_) security_.remove(*set_);
+    security_.retire(std::move(set_));
     if (announced_)
         emitQuietly("InterfacesRemoved", [&] { emitInterfacesRemovedSignal({kInterface}); });
     unregisterAdaptor();

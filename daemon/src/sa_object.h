@@ -18,7 +18,7 @@ class SaObject final
   public:
     SaObject(sdbus::IConnection& connection, std::string path, SecurityManager& security,
              std::unique_ptr<InstalledSet> set, SaSetState state);
-    ~SaObject();  // removes the set from the kernel, unless released
+    ~SaObject();  // retires the set (SecurityManager::retire)
 
     // InterfacesAdded; the owner calls it once the call that installed the set is answered.
     void announce();

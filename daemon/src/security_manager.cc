@@ -14,6 +14,7 @@
 #include "imsaka/ipsec/keys.h"
 #include "log.h"
 #include "socket_address.h"
+#include "tcp_connections.h"
 
 namespace imsaka::daemon {
 
@@ -64,6 +65,16 @@ ipsec::Encryption toKernel(sip::EncryptionAlgorithm algorithm) {
     return ipsec::Encryption::Null;
 }
 
+// How long a retiring set waits for its TCP connections to close, and how often it looks.
+constexpr auto kRetireAtMost = std::chrono::seconds(3);
+constexpr auto kRetireLookEvery = std::chrono::milliseconds(20);
+
+std::string hexSpi(uint32_t spi) {
+    char text[16];
+    std::snprintf(text, sizeof text, "0x%08x", spi);
+    return text;
+}
+
 }  // namespace
 
 ReservedPort::~ReservedPort() {
@@ -93,6 +104,21 @@ void ReservedPort::close() noexcept {
     udp_ = tcp_ = -1;
 }
 
+void ReservedPort::shutdownConnection() noexcept {
+    // Not connected (ENOTCONN) or listening: nothing to end.
+    if (tcp_ >= 0 && !listening_) ::shutdown(tcp_, SHUT_RDWR);
+}
+
+void ReservedPort::abortConnection() noexcept {
+    if (tcp_ < 0 || listening_) return;
+    // A zero linger makes the last close reset the connection at once (RST, while the SAs
+    // still stand) instead of leaving an orphan that retransmits its FIN.
+    linger now{1, 0};
+    setsockopt(tcp_, SOL_SOCKET, SO_LINGER, &now, sizeof now);
+    ::close(tcp_);
+    tcp_ = -1;
+}
+
 int ReservedPort::duplicate(bool tcp, bool listen) {
     if (!tcp) return fcntl(udp_, F_DUPFD_CLOEXEC, 0);
     if (listen && !listening_) {
@@ -102,7 +128,7 @@ int ReservedPort::duplicate(bool tcp, bool listen) {
     return fcntl(tcp_, F_DUPFD_CLOEXEC, 0);
 }
 
-SecurityManager::SecurityManager(const DaemonConfig& config)
+SecurityManager::SecurityManager(const DaemonConfig& config, EventLoop& loop)
     : config_(config),
       xfrm_(xfrmOptions(config)),
       expiry_(xfrmOptions(config),
@@ -114,7 +140,17 @@ SecurityManager::SecurityManager(const DaemonConfig& config)
                   log::notice(std::string(event.hard ? "hard" : "soft") + " expiry of SA " + spi +
                               " towards " + event.destination.toString());
               }),
-      nextPort_(config.portMin) {}
+      nextPort_(config.portMin),
+      renewEvery_(ipsec::Xfrm::reservationLifetime() / 3),
+      renewal_(loop, [this] { renewReservations(); }),
+      retirement_(loop, [this] { removeQuietSets(); }) {}
+
+SecurityManager::~SecurityManager() {
+    for (auto& retiring : retiring_) {
+        retiring.set->client.abortConnection();
+        remove(*retiring.set);
+    }
+}
 
 void SecurityManager::removeLeftovers() {
     auto removed = xfrm_.removeOwnState();
@@ -147,11 +183,46 @@ SecurityOffer SecurityManager::reserve(const std::string& local, const std::stri
     auto client = bindPort(localAddress);
     auto server = bindPort(localAddress);
     Pending pending{xfrm_.reserveSpis(localAddress, remoteAddress), std::move(client),
-                    std::move(server)};
+                    std::move(server), Clock::now()};
     SecurityOffer offer{pending.client.port(), pending.server.port(), pending.spis.spiClient,
                         pending.spis.spiServer};
     pending_.emplace(offer.spiUc, std::move(pending));
+    armRenewal();
     return offer;
+}
+
+void SecurityManager::renew(uint32_t spiUc) noexcept {
+    auto it = pending_.find(spiUc);
+    if (it == pending_.end()) return;
+    try {
+        xfrm_.renew(it->second.spis);
+    } catch (const std::exception& e) {
+        // The offer cannot be kept: installing it will fail, and the registration's attempt
+        // with it, which then starts again with a new offer.
+        log::warning("SPI reservation " + hexSpi(spiUc) + " lost: " + e.what());
+    }
+    it->second.renewedAt = Clock::now();
+}
+
+// Reservations on offer (sent in a Security-Client, waiting for the 401) outlive the
+// kernel's larval SAs: each is made again every third of their lifetime.
+void SecurityManager::renewReservations() {
+    auto now = Clock::now();
+    std::vector<uint32_t> due;
+    for (const auto& [spi, pending] : pending_)
+        if (now - pending.renewedAt >= renewEvery_) due.push_back(spi);
+    for (uint32_t spi : due) renew(spi);
+    armRenewal();
+}
+
+void SecurityManager::armRenewal() {
+    if (pending_.empty()) {
+        renewal_.cancel();
+        return;
+    }
+    auto next = Clock::time_point::max();
+    for (const auto& [spi, pending] : pending_) next = std::min(next, pending.renewedAt);
+    renewal_.armAt(next + renewEvery_);
 }
 
 void SecurityManager::release(const SecurityOffer& offer) noexcept {
@@ -163,16 +234,18 @@ void SecurityManager::release(const SecurityOffer& offer) noexcept {
         log::debug(std::string("releasing SPIs: ") + e.what());
     }
     pending_.erase(it);
+    armRenewal();
 }
 
 SecurityOffer SecurityManager::reclaim(std::unique_ptr<InstalledSet> set) {
     const auto& spec = set->sa.spec();
     remove(*set);
     Pending pending{xfrm_.reserveSpis(spec.ue, spec.pcscf, spec.spiUc, spec.spiUs),
-                    std::move(set->client), std::move(set->server)};
+                    std::move(set->client), std::move(set->server), Clock::now()};
     SecurityOffer offer{pending.client.port(), pending.server.port(), pending.spis.spiClient,
                         pending.spis.spiServer};
     pending_.emplace(offer.spiUc, std::move(pending));
+    armRenewal();
     return offer;
 }
 
@@ -183,9 +256,29 @@ std::unique_ptr<InstalledSet> SecurityManager::install(const SaSetView& set,
     if (it == pending_.end())
         throw DaemonError(DaemonErrc::Failed,
                           "no reservation for SPI " + std::to_string(set.ours.spiUc));
+    // A renewal the loop could not make in time (a stalled or suspended host): make it now.
+    if (Clock::now() - it->second.renewedAt >= renewEvery_) renew(set.ours.spiUc);
+    giveWay(set);
     Pending pending = std::move(it->second);
     pending_.erase(it);
+    armRenewal();
+    try {
+        return installReserved(pending, set, local, ck, ik);
+    } catch (...) {
+        // Whatever failed, the reservation goes: a kernel failure took it already (and is
+        // refused here), an invalid argument left its larval SAs in the kernel.
+        try {
+            xfrm_.release(pending.spis);
+        } catch (const std::exception&) {
+        }
+        throw;
+    }
+}
 
+std::unique_ptr<InstalledSet> SecurityManager::installReserved(Pending& pending,
+                                                               const SaSetView& set,
+                                                               const std::string& local,
+                                                               ByteView ck, ByteView ik) {
     ipsec::SaSetSpec spec;
     spec.side = ipsec::Side::Ue;
     spec.ue = ipsec::IpAddress::fromText(local);
@@ -226,6 +319,65 @@ void SecurityManager::remove(InstalledSet& set) noexcept {
     } catch (const std::exception& e) {
         log::error(std::string("removing an SA set: ") + e.what());
     }
+}
+
+namespace {
+
+bool connectionsBusy(const InstalledSet& set) {
+    const auto& spec = set.sa.spec();
+    std::array<uint16_t, 2> ports{spec.portUc, spec.portUs};
+    return tcpConnectionsBusy(spec.ue, ports);
+}
+
+}  // namespace
+
+void SecurityManager::retire(std::unique_ptr<InstalledSet> set) noexcept {
+    if (!set) return;
+    set->client.shutdownConnection();
+    if (!connectionsBusy(*set)) {
+        remove(*set);
+        return;
+    }
+    log::debug("SA set " + hexSpi(set->sa.spec().spiUc) +
+               " stays until its TCP connections are closed");
+    try {
+        retiring_.push_back({std::move(set), Clock::now() + kRetireAtMost});
+        if (!retirement_.armed()) retirement_.armIn(kRetireLookEvery);
+    } catch (const std::exception& e) {
+        log::error(std::string("retiring an SA set: ") + e.what());
+    }
+}
+
+void SecurityManager::removeQuietSets() {
+    auto now = Clock::now();
+    std::erase_if(retiring_, [&](Retiring& retiring) {
+        bool overdue = now >= retiring.until;
+        if (!overdue && connectionsBusy(*retiring.set)) return false;
+        if (overdue) {
+            log::notice("SA set " + hexSpi(retiring.set->sa.spec().spiUc) +
+                        " removed with TCP connections still open on its ports");
+            retiring.set->client.abortConnection();
+        }
+        remove(*retiring.set);
+        return true;
+    });
+    if (!retiring_.empty()) retirement_.armIn(kRetireLookEvery);
+}
+
+// A retiring set whose SAs hold the P-CSCF SPIs a new set needs (the P-CSCF reuses them once
+// it has dropped its side) goes at once: the registration moving on comes first.
+void SecurityManager::giveWay(const SaSetView& set) noexcept {
+    std::erase_if(retiring_, [&](Retiring& retiring) {
+        const auto& old = retiring.set->sa.spec();
+        bool samePeer = old.pcscf.toString() == set.pcscfAddress;
+        bool sharedSpi = false;
+        for (uint32_t spi : {set.theirs.spiC, set.theirs.spiS})
+            sharedSpi = sharedSpi || spi == old.spiPc || spi == old.spiPs;
+        if (!samePeer || !sharedSpi) return false;
+        retiring.set->client.abortConnection();
+        remove(*retiring.set);
+        return true;
+    });
 }
 
 int SecurityManager::duplicatePending(uint16_t port, bool tcp, bool listen) {

@@ -4,6 +4,16 @@
 // A port is reserved by binding a UDP and a TCP socket to it on the local address; the
 // daemon keeps both for as long as the port belongs to a set, so nobody else on the host
 // can take it, and hands duplicates to the application (OpenSocket).
+//
+// SPIs are reserved in the kernel as larval SAs, which it drops after
+// net.core.xfrm_acq_expires seconds; a reservation on offer is renewed well before that,
+// for as long as it is neither installed nor released.
+//
+// A set that goes is first retired: the TCP connection from its port_uc is shut down, and
+// the SAs stay until no TCP connection on its ports has anything left to send, so that FINs
+// and retransmissions leave through the SAs rather than in clear. After 3 s (a peer that
+// dropped its SAs never acknowledges), or when a new set needs its P-CSCF SPIs, the
+// connection is reset through the SAs and the set removed.
 #pragma once
 
 #include <array>
@@ -12,7 +22,9 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "event_loop.h"
 #include "imsaka/daemon/config.h"
 #include "imsaka/daemon/engine.h"
 #include "imsaka/ipsec/xfrm.h"
@@ -33,6 +45,12 @@ class ReservedPort {
     uint16_t port() const noexcept { return port_; }
     // A duplicate for the application: "udp", or "tcp" (listening when listen is set).
     int duplicate(bool tcp, bool listen);
+    // Ends the TCP connection made from this port, if any (the application holds the same
+    // socket): its FIN goes out now.
+    void shutdownConnection() noexcept;
+    // Closes the daemon's TCP socket of this port with a reset: when it is the last holder,
+    // the connection ends at once instead of retransmitting.
+    void abortConnection() noexcept;
 
   private:
     void close() noexcept;
@@ -55,7 +73,10 @@ ipsec::XfrmOptions xfrmOptions(const DaemonConfig& config);
 
 class SecurityManager {
   public:
-    explicit SecurityManager(const DaemonConfig& config);
+    SecurityManager(const DaemonConfig& config, EventLoop& loop);
+    ~SecurityManager();  // removes retiring sets at once
+    SecurityManager(const SecurityManager&) = delete;
+    SecurityManager& operator=(const SecurityManager&) = delete;
 
     // Removes what a previous run left in the kernel; logs the counts.
     void removeLeftovers();
@@ -73,6 +94,9 @@ class SecurityManager {
     void setLifetime(InstalledSet& set, Seconds lifetime);
     std::array<ipsec::SaCounters, 4> counters(const InstalledSet& set);
     void remove(InstalledSet& set) noexcept;
+    // Removes the set once its protected TCP connections are closed (see above); at once
+    // when it has none.
+    void retire(std::unique_ptr<InstalledSet> set) noexcept;
     // Kernel expiry notifications of our SAs: poll expiryFd(), then dispatchExpiry() logs them.
     int expiryFd() const { return expiry_.fd(); }
     void dispatchExpiry() { expiry_.dispatch(); }
@@ -80,7 +104,17 @@ class SecurityManager {
     int duplicatePending(uint16_t port, bool tcp, bool listen);
 
   private:
+    using Clock = std::chrono::steady_clock;
     ReservedPort bindPort(const ipsec::IpAddress& local);
+    struct Pending;
+    std::unique_ptr<InstalledSet> installReserved(Pending& pending, const SaSetView& set,
+                                                  const std::string& local, ByteView ck,
+                                                  ByteView ik);
+    void renewReservations();
+    void renew(uint32_t spiUc) noexcept;
+    void armRenewal();
+    void removeQuietSets();
+    void giveWay(const SaSetView& set) noexcept;
 
     const DaemonConfig& config_;
     ipsec::Xfrm xfrm_;
@@ -90,8 +124,17 @@ class SecurityManager {
         ipsec::SpiReservation spis;
         ReservedPort client;
         ReservedPort server;
+        Clock::time_point renewedAt;
     };
     std::map<uint32_t, Pending> pending_;  // by spiUc
+    Clock::duration renewEvery_;           // a third of the kernel's larval SA lifetime
+    Timer renewal_;
+    struct Retiring {
+        std::unique_ptr<InstalledSet> set;
+        Clock::time_point until;
+    };
+    std::vector<Retiring> retiring_;
+    Timer retirement_;
 };
 
 }  // namespace imsaka::daemon

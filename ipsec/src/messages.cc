@@ -23,15 +23,15 @@ uint16_t family(const IpAddress& address) {
 
 xfrm_selector selector(const Flow& flow) {
     xfrm_selector sel{};
-    sel.saddr = kernelAddress(flow.source);
-    sel.daddr = kernelAddress(flow.destination);
+    if (!flow.anySource) sel.saddr = kernelAddress(flow.source);
+    if (!flow.anyDestination) sel.daddr = kernelAddress(flow.destination);
     sel.sport = htons(flow.sourcePort);
     sel.sport_mask = flow.sourcePort ? 0xffff : 0;
     sel.dport = htons(flow.destinationPort);
     sel.dport_mask = flow.destinationPort ? 0xffff : 0;
-    sel.family = family(flow.source);
-    sel.prefixlen_s = flow.source.prefixLength();
-    sel.prefixlen_d = flow.destination.prefixLength();
+    sel.family = family(flow.anySource ? flow.destination : flow.source);
+    sel.prefixlen_s = flow.anySource ? 0 : flow.source.prefixLength();
+    sel.prefixlen_d = flow.anyDestination ? 0 : flow.destination.prefixLength();
     sel.proto = 0;  // any: UDP and TCP share the protected ports
     return sel;
 }
@@ -145,14 +145,14 @@ Message policyMessage(const PolicyDescription& policy) {
     info.lft = lifetimeConfig({});
     info.priority = policy.priority;
     info.dir = policy.direction;
-    info.action = XFRM_POLICY_ALLOW;
+    info.action = policy.block ? XFRM_POLICY_BLOCK : XFRM_POLICY_ALLOW;
     info.share = XFRM_SHARE_ANY;
     message.appendFixed(info);
     xfrm_user_tmpl tmpl{};
-    tmpl.id.daddr = kernelAddress(policy.flow.destination);
+    if (!policy.flow.anyDestination) tmpl.id.daddr = kernelAddress(policy.flow.destination);
     tmpl.id.proto = IPPROTO_ESP;
-    tmpl.family = family(policy.flow.destination);
-    tmpl.saddr = kernelAddress(policy.flow.source);
+    tmpl.family = info.sel.family;
+    if (!policy.flow.anySource) tmpl.saddr = kernelAddress(policy.flow.source);
     tmpl.reqid = policy.reqid;
     tmpl.mode = XFRM_MODE_TRANSPORT;
     tmpl.share = XFRM_SHARE_ANY;
@@ -212,7 +212,23 @@ std::optional<SaInfo> parseSa(const SecureBytes& message) {
 std::optional<PolicyInfo> parsePolicy(const SecureBytes& message) {
     const auto* info = payloadOf<xfrm_userpolicy_info>(message);
     if (!info) return std::nullopt;
-    PolicyInfo policy{info->index, info->dir, {}};
+    PolicyInfo policy;
+    policy.index = info->index;
+    policy.direction = info->dir;
+    policy.block = info->action == XFRM_POLICY_BLOCK;
+    const xfrm_selector& sel = info->sel;
+    if (sel.family == AF_INET || sel.family == AF_INET6) {
+        auto address = [&](const xfrm_address_t& raw) {
+            const auto* bytes = reinterpret_cast<const uint8_t*>(&raw);
+            return IpAddress::fromBytes(sel.family, std::span(bytes, sizeof raw));
+        };
+        policy.flow.source = address(sel.saddr);
+        policy.flow.destination = address(sel.daddr);
+        policy.flow.anySource = sel.prefixlen_s == 0;
+        policy.flow.anyDestination = sel.prefixlen_d == 0;
+        policy.flow.sourcePort = sel.sport_mask ? ntohs(sel.sport) : 0;
+        policy.flow.destinationPort = sel.dport_mask ? ntohs(sel.dport) : 0;
+    }
     forEachAttribute(message, sizeof *info, [&](uint16_t type, const uint8_t* data, size_t size) {
         if (type != XFRMA_TMPL) return;
         for (size_t offset = 0; offset + sizeof(xfrm_user_tmpl) <= size;

@@ -12,11 +12,15 @@
 namespace imsaka::ipsec::detail {
 
 // One direction of traffic between two ports: the selector of an SA and of its policy.
+// A port of 0 is any port; anySource / anyDestination make that end any address (of the
+// other end's family).
 struct Flow {
     IpAddress source = IpAddress::fromText("0.0.0.0");
     IpAddress destination = IpAddress::fromText("0.0.0.0");
     uint16_t sourcePort = 0;
     uint16_t destinationPort = 0;
+    bool anySource = false;
+    bool anyDestination = false;
 };
 
 // One transport-mode ESP SA.
@@ -31,11 +35,14 @@ struct SaDescription {
     Lifetime lifetime;
 };
 
+// A policy with one transport-mode ESP template carrying reqid. A blocking policy drops
+// what it matches; its template only marks it as ours.
 struct PolicyDescription {
     Flow flow;
     uint8_t direction = XFRM_POLICY_OUT;
     uint32_t reqid = 0;
     uint32_t priority = 0;
+    bool block = false;
 };
 
 // NEWSA, or UPDSA when update (filling a larval SA, or changing a lifetime).
@@ -62,6 +69,8 @@ std::optional<SaInfo> parseSa(const SecureBytes& message);
 struct PolicyInfo {
     uint32_t index = 0;
     uint8_t direction = 0;
+    bool block = false;
+    Flow flow;  // the selector; an end with prefix length 0 is any address
     std::vector<uint32_t> templateReqids;
 };
 std::optional<PolicyInfo> parsePolicy(const SecureBytes& message);

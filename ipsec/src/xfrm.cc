@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <fstream>
 
 #include "messages.h"
 
@@ -67,6 +68,23 @@ XfrmError kernelError(const Message& request, const Reply& reply) {
 void requireSuccess(const std::vector<Message>& requests, const std::vector<Reply>& replies) {
     for (size_t i = 0; i < replies.size(); ++i)
         if (replies[i].error != 0) throw kernelError(requests[i], replies[i]);
+}
+
+// Sends lookups; throws the first failure other than "not there" (whose reply then holds
+// no message).
+std::vector<Reply> lookUp(detail::Channel& channel, const std::vector<Message>& lookups) {
+    auto found = channel.exchange(lookups);
+    for (size_t i = 0; i < found.size(); ++i)
+        if (found[i].error != 0 && !isGone(found[i].error)) throw kernelError(lookups[i], found[i]);
+    return found;
+}
+
+// Sends deletions; throws the first failure other than "already gone".
+void deleteAll(detail::Channel& channel, const std::vector<Message>& deletes) {
+    auto replies = channel.exchange(deletes);
+    for (size_t i = 0; i < replies.size(); ++i)
+        if (replies[i].error != 0 && !isGone(replies[i].error))
+            throw kernelError(deletes[i], replies[i]);
 }
 
 uint32_t randomStart() {
@@ -168,6 +186,67 @@ detail::PolicyDescription policyOf(const SaSet& set, SaId id, uint32_t priority)
 
 constexpr std::array<SaId, 4> kAllSas{SaId::A, SaId::B, SaId::C, SaId::D};
 
+bool ownsReqid(const XfrmOptions& options, uint32_t reqid) {
+    return reqid - options.reqidBase < options.reqidCount;
+}
+
+bool ownsPolicy(const XfrmOptions& options, const detail::PolicyInfo& policy) {
+    for (uint32_t reqid : policy.templateReqids)
+        if (ownsReqid(options, reqid)) return true;
+    return false;
+}
+
+// The guards of a set: for each local protected port (the UE's port_uc and port_us, or the
+// P-CSCF's port_pc and port_ps), one inbound policy for anything sent to it and one
+// outbound policy for anything sent from it, whatever the peer, blocking, one step below
+// the set's own policies in precedence. Traffic with the peer of the set matches the set's
+// policies first and goes through its SAs; everything else to or from those ports is
+// dropped by the kernel (TS 33.203: unprotected messages on the protected ports are
+// discarded).
+std::vector<detail::PolicyDescription> guardsOf(const SaSetSpec& spec, uint32_t reqid,
+                                                uint32_t priority) {
+    const IpAddress& local = spec.side == Side::Ue ? spec.ue : spec.pcscf;
+    std::array<uint16_t, 2> ports = spec.side == Side::Ue ? std::array{spec.portUc, spec.portUs}
+                                                          : std::array{spec.portPc, spec.portPs};
+    std::vector<detail::PolicyDescription> guards;
+    for (uint16_t port : ports) {
+        if (std::any_of(guards.begin(), guards.end(), [&](const auto& guard) {
+                return guard.flow.destinationPort == port || guard.flow.sourcePort == port;
+            }))
+            continue;  // both local ports the same: one pair of guards
+        for (uint8_t direction : {uint8_t{XFRM_POLICY_IN}, uint8_t{XFRM_POLICY_OUT}}) {
+            bool in = direction == XFRM_POLICY_IN;
+            detail::PolicyDescription guard;
+            guard.flow.source = local;
+            guard.flow.destination = local;
+            guard.flow.anySource = in;
+            guard.flow.anyDestination = !in;
+            (in ? guard.flow.destinationPort : guard.flow.sourcePort) = port;
+            guard.direction = direction;
+            guard.reqid = reqid;
+            guard.priority = priority + 1;
+            guard.block = true;
+            guards.push_back(guard);
+        }
+    }
+    return guards;
+}
+
+// Whether a steering (not blocking) policy of ours still protects the guard's local port.
+bool guardInUse(const detail::PolicyDescription& guard,
+                const std::vector<detail::PolicyInfo>& ourPolicies) {
+    bool in = guard.direction == XFRM_POLICY_IN;
+    const IpAddress& local = in ? guard.flow.destination : guard.flow.source;
+    uint16_t port = in ? guard.flow.destinationPort : guard.flow.sourcePort;
+    return std::any_of(ourPolicies.begin(), ourPolicies.end(), [&](const auto& policy) {
+        if (policy.block || policy.direction != guard.direction) return false;
+        const detail::Flow& flow = policy.flow;
+        return in ? !flow.anyDestination && flow.destination == local &&
+                        flow.destinationPort == port
+                  : !flow.anySource && flow.source == local && flow.sourcePort == port;
+    });
+}
+
 // Removes what a failed install added; returns text about anything it could not remove.
 std::string undoPartialInstall(detail::Channel& channel, const SaSet& set,
                                const std::vector<Reply>& replies, uint32_t priority) {
@@ -206,6 +285,8 @@ bool SaSet::inbound(SaId id) const noexcept {
 Xfrm::Xfrm(XfrmOptions options) : options_(options) {
     if (options_.minSpi < kMinimumSpi || options_.minSpi > options_.maxSpi)
         invalid("XFRM options", "the SPI range must lie within [256, 2^32-1] and not be empty");
+    if (options_.policyPriority == UINT32_MAX)
+        invalid("XFRM options", "the policy priority must leave room for the guards below it");
     if (options_.reqidCount == 0 || options_.reqidBase == 0 ||
         options_.reqidBase > UINT32_MAX - options_.reqidCount)
         invalid("XFRM options", "the reqid range must be non-empty, non-zero and not wrap");
@@ -262,6 +343,42 @@ void Xfrm::release(const SpiReservation& reservation) {
     deleteLarvalSas(reservation);
 }
 
+void Xfrm::renew(const SpiReservation& reservation) {
+    if (openReservations_.count(reservation.reqidClient) == 0)
+        invalid("renew", "the SPI reservation was not made here, or is already used or released");
+    // ALLOCSPI finds no larval SA that already has an SPI; it would make a second one, so
+    // each goes first. In between the SPI is free for a moment, as after an expiry: should
+    // another owner take it, ALLOCSPI of exactly that SPI fails and says so.
+    std::vector<Message> requests;
+    for (auto [spi, reqid] : {std::pair{reservation.spiClient, reservation.reqidClient},
+                              std::pair{reservation.spiServer, reservation.reqidServer}}) {
+        requests.push_back(detail::deleteSaMessage(reservation.local, spi));
+        requests.push_back(
+            detail::allocSpiMessage(reservation.remote, reservation.local, reqid, spi, spi));
+    }
+    auto replies = channel_->exchange(requests);
+    for (size_t i = 0; i < replies.size(); ++i) {
+        bool allocation = i % 2 == 1;
+        if (replies[i].error != 0 && (allocation || !isGone(replies[i].error)))
+            throw kernelError(requests[i], replies[i]);
+        if (!allocation) continue;
+        uint32_t wanted = i == 1 ? reservation.spiClient : reservation.spiServer;
+        bool same = false;
+        for (const auto& message : replies[i].messages)
+            if (auto sa = detail::parseSa(message)) same = sa->spi == wanted;
+        if (!same)
+            throw XfrmError(XfrmErrorCode::SpiUnavailable, "renew",
+                            "the kernel did not give SPI " + std::to_string(wanted) + " back");
+    }
+}
+
+std::chrono::seconds Xfrm::reservationLifetime() {
+    std::ifstream file("/proc/sys/net/core/xfrm_acq_expires");
+    long seconds = 0;
+    if (file >> seconds && seconds > 0) return std::chrono::seconds(seconds);
+    return std::chrono::seconds(30);
+}
+
 void Xfrm::takeReservation(const SpiReservation& reservation, const char* where) {
     // Once installed, the reserved SPIs belong to live SAs: a second install or a release
     // would tear those down.
@@ -273,10 +390,7 @@ void Xfrm::deleteLarvalSas(const SpiReservation& reservation) {
     std::vector<Message> requests;
     for (uint32_t spi : {reservation.spiClient, reservation.spiServer})
         if (spi != 0) requests.push_back(detail::deleteSaMessage(reservation.local, spi));
-    auto replies = channel_->exchange(requests);
-    for (size_t i = 0; i < replies.size(); ++i)
-        if (replies[i].error != 0 && !isGone(replies[i].error))
-            throw kernelError(requests[i], replies[i]);
+    deleteAll(*channel_, requests);
 }
 
 SaSet Xfrm::install(const SpiReservation& reservation, const SaSetSpec& spec, ByteView ck,
@@ -314,7 +428,22 @@ SaSet Xfrm::install(const SpiReservation& reservation, const SaSetSpec& spec, By
     size_t failed = replies.size();
     for (size_t i = 0; i < replies.size() && failed == replies.size(); ++i)
         if (replies[i].error != 0) failed = i;
-    if (failed == replies.size()) return set;
+    if (failed == replies.size()) {
+        set.guardReqid_ = nextReqid();
+        try {
+            addGuards(set);
+        } catch (const XfrmError& error) {
+            std::string undo;
+            try {
+                remove(set);
+            } catch (const XfrmError& also) {
+                undo = std::string("; could not undo (") + also.what() + "), removeOwnState() will";
+            }
+            throw XfrmError(error.code(), "install guard policies", error.what() + undo,
+                            error.systemError());
+        }
+        return set;
+    }
 
     std::string undoProblems = undoPartialInstall(*channel_, set, replies, options_.policyPriority);
     XfrmError error = kernelError(requests[failed], replies[failed]);
@@ -322,6 +451,49 @@ SaSet Xfrm::install(const SpiReservation& reservation, const SaSetSpec& spec, By
     std::string where =
         (failed < 4 ? "install SA " : "install policy for SA ") + std::string(1, names[failed % 4]);
     throw XfrmError(error.code(), where, error.what() + undoProblems, error.systemError());
+}
+
+void Xfrm::addGuards(const SaSet& set) {
+    auto guards = guardsOf(set.spec(), set.guardReqid_, options_.policyPriority);
+    std::vector<Message> adds;
+    for (const auto& guard : guards) adds.push_back(detail::policyMessage(guard));
+    auto replies = channel_->exchange(adds);
+    // A guard that exists already is shared with another set on the same port, if ours.
+    std::vector<Message> lookups;
+    for (size_t i = 0; i < replies.size(); ++i) {
+        if (replies[i].error == EEXIST)
+            lookups.push_back(detail::getPolicyMessage(guards[i]));
+        else if (replies[i].error != 0)
+            throw kernelError(adds[i], replies[i]);
+    }
+    auto found = channel_->exchange(lookups);
+    for (size_t i = 0; i < found.size(); ++i) {
+        if (found[i].error != 0) throw kernelError(lookups[i], found[i]);
+        for (const auto& message : found[i].messages) {
+            auto policy = detail::parsePolicy(message);
+            if (policy && (!policy->block || !ownsPolicy(options_, *policy)))
+                throw XfrmError(XfrmErrorCode::AlreadyExists, lookups[i].what(),
+                                "another owner's policy holds the selector of a guard");
+        }
+    }
+}
+
+void Xfrm::removeUnusedGuards(const SaSet& set) {
+    std::vector<detail::PolicyInfo> ours;
+    for (const auto& message : channel_->dump(XFRM_MSG_GETPOLICY, "list policies"))
+        if (auto policy = detail::parsePolicy(message); policy && ownsPolicy(options_, *policy))
+            ours.push_back(*policy);
+    std::vector<Message> lookups;
+    for (const auto& guard : guardsOf(set.spec(), set.guardReqid_, options_.policyPriority))
+        if (!guardInUse(guard, ours)) lookups.push_back(detail::getPolicyMessage(guard));
+    std::vector<Message> deletes;
+    for (const auto& reply : lookUp(*channel_, lookups))
+        for (const auto& message : reply.messages)
+            if (auto policy = detail::parsePolicy(message);
+                policy && policy->block && ownsPolicy(options_, *policy))
+                deletes.push_back(
+                    detail::deletePolicyByIndexMessage(policy->index, policy->direction));
+    deleteAll(*channel_, deletes);
 }
 
 void Xfrm::setLifetime(SaSet& set, Lifetime lifetime) {
@@ -388,13 +560,9 @@ void Xfrm::remove(const SaSet& set) {
         lookups.push_back(detail::getSaMessage(flowOf(set.spec(), id).destination, set.spi(id)));
         lookups.push_back(detail::getPolicyMessage(policyOf(set, id, options_.policyPriority)));
     }
-    auto found = channel_->exchange(lookups);
+    auto found = lookUp(*channel_, lookups);
     std::vector<Message> deletes;
     for (size_t i = 0; i < found.size(); ++i) {
-        if (found[i].error != 0) {
-            if (isGone(found[i].error)) continue;
-            throw kernelError(lookups[i], found[i]);
-        }
         SaId id = kAllSas[i / 2];
         uint32_t reqid = set.reqid(id);
         for (const auto& message : found[i].messages) {
@@ -412,25 +580,9 @@ void Xfrm::remove(const SaSet& set) {
             }
         }
     }
-    auto replies = channel_->exchange(deletes);
-    for (size_t i = 0; i < replies.size(); ++i)
-        if (replies[i].error != 0 && !isGone(replies[i].error))
-            throw kernelError(deletes[i], replies[i]);
+    deleteAll(*channel_, deletes);
+    removeUnusedGuards(set);
 }
-
-namespace {
-
-bool ownsReqid(const XfrmOptions& options, uint32_t reqid) {
-    return reqid - options.reqidBase < options.reqidCount;
-}
-
-bool ownsPolicy(const XfrmOptions& options, const detail::PolicyInfo& policy) {
-    for (uint32_t reqid : policy.templateReqids)
-        if (ownsReqid(options, reqid)) return true;
-    return false;
-}
-
-}  // namespace
 
 OwnStateCount Xfrm::removeOwnState() {
     OwnStateCount removed;
@@ -447,10 +599,7 @@ OwnStateCount Xfrm::removeOwnState() {
         requests.push_back(detail::deletePolicyByIndexMessage(policy->index, policy->direction));
         ++removed.ownPolicies;
     }
-    auto replies = channel_->exchange(requests);
-    for (size_t i = 0; i < replies.size(); ++i)
-        if (replies[i].error != 0 && !isGone(replies[i].error))
-            throw kernelError(requests[i], replies[i]);
+    deleteAll(*channel_, requests);
     return removed;
 }
 

@@ -2,6 +2,8 @@
 // the reginfo namespace, whatever prefix the document binds it to.
 #include "imsaka/sip/reginfo.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <array>
 #include <pugixml.hpp>
@@ -14,7 +16,13 @@ namespace imsaka::sip {
 namespace {
 
 constexpr std::string_view kNamespace = "urn:ietf:params:xml:ns:reginfo";
-constexpr size_t kMaxDocument = 1 << 20;
+// The state of a registration (a few identities, each with a few contacts and their feature
+// tags) takes a few kB; 64 KiB, the most one UDP datagram carries, leaves wide room. Anything
+// larger is refused unread, which bounds the work of a hostile body to about a millisecond.
+constexpr size_t kMaxDocument = 64 << 10;
+// Namespace lookups scan an element's attributes and those of its ancestors once per child:
+// capping the count keeps the work linear in the document's size.
+constexpr size_t kMaxAttributes = 64;
 
 // Where an element starts: pugixml gives the offset of its name, one after the '<'.
 size_t offsetOf(const pugi::xml_node& node) {
@@ -66,6 +74,17 @@ pugi::xml_node firstChild(const pugi::xml_node& parent, std::string_view name) {
     return {};
 }
 
+// Elements whose children we read: their attributes are scanned for each child.
+void requireFewAttributes(const pugi::xml_node& node) {
+    size_t count = 0;
+    for (auto attribute = node.first_attribute(); attribute; attribute = attribute.next_attribute())
+        if (++count > kMaxAttributes)
+            fail(ReginfoErrc::TooLarge,
+                 std::string(localName(node)) + " has more than " + std::to_string(kMaxAttributes) +
+                     " attributes",
+                 node);
+}
+
 std::string_view requiredAttribute(const pugi::xml_node& node, const char* name) {
     auto attribute = node.attribute(name);
     if (!attribute) {
@@ -104,6 +123,7 @@ std::string textOf(const pugi::xml_node& node) {
 }
 
 ReginfoContact parseContact(const pugi::xml_node& node) {
+    requireFewAttributes(node);
     ReginfoContact contact;
     contact.id = requiredAttribute(node, "id");
     contact.state =
@@ -135,6 +155,7 @@ ReginfoContact parseContact(const pugi::xml_node& node) {
 }
 
 ReginfoRegistration parseRegistration(const pugi::xml_node& node) {
+    requireFewAttributes(node);
     ReginfoRegistration registration;
     registration.aor = requiredAttribute(node, "aor");
     registration.id = requiredAttribute(node, "id");
@@ -146,6 +167,20 @@ ReginfoRegistration parseRegistration(const pugi::xml_node& node) {
         registration.contacts.push_back(parseContact(contact));
     });
     return registration;
+}
+
+// A host as compared: lower case, an IPv6 reference in its one canonical text form (RFC
+// 5952), so that "[2001:DB8:0:0::2]" and "[2001:db8::2]" are the same host.
+std::string canonicalHost(std::string_view host) {
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+        std::string inner(host.substr(1, host.size() - 2));
+        in6_addr address;
+        char text[INET6_ADDRSTRLEN];
+        if (inet_pton(AF_INET6, inner.c_str(), &address) == 1 &&
+            inet_ntop(AF_INET6, &address, text, sizeof text))
+            return "[" + std::string(text) + "]";
+    }
+    return toLower(host);
 }
 
 // The parts of a SIP URI that identify a binding: scheme, user, host, port.
@@ -173,7 +208,7 @@ UriKey uriKey(std::string_view uri) {
         key.port = std::string(rest.substr(portColon + 1));
         rest = rest.substr(0, portColon);
     }
-    key.host = toLower(rest);
+    key.host = canonicalHost(rest);
     if (key.port.empty()) key.port = key.scheme == "sips" ? "5061" : "5060";
     return key;
 }
@@ -239,7 +274,9 @@ std::optional<std::string_view> ReginfoContact::unknownParam(std::string_view na
 
 Reginfo parseReginfo(std::string_view xml) {
     if (xml.size() > kMaxDocument) {
-        throw ReginfoError(ReginfoErrc::TooLarge, "reginfo larger than 1 MiB", kMaxDocument);
+        throw ReginfoError(ReginfoErrc::TooLarge,
+                           "reginfo larger than " + std::to_string(kMaxDocument >> 10) + " KiB",
+                           kMaxDocument);
     }
     pugi::xml_document document;
     // Default options: no DOCTYPE processing, so no entity expansion beyond the five
@@ -257,6 +294,7 @@ Reginfo parseReginfo(std::string_view xml) {
                            "the root element is not reginfo in " + std::string(kNamespace),
                            offsetOf(root));
     }
+    requireFewAttributes(root);
     Reginfo reginfo;
     auto version = numberAttribute(root, "version");
     if (!version) fail(ReginfoErrc::MissingAttribute, "reginfo has no version attribute", root);
@@ -270,6 +308,22 @@ Reginfo parseReginfo(std::string_view xml) {
         reginfo.registrations.push_back(parseRegistration(registration));
     });
     return reginfo;
+}
+
+std::string canonicalUri(std::string_view uri) {
+    UriKey key = uriKey(uri);
+    if (key.scheme == "sip" || key.scheme == "sips")
+        return key.scheme + ":" + key.user + (key.user.empty() ? "" : "@") + key.host + ":" +
+               key.port;
+    // tel (RFC 3966 compares numbers without visual separators) and others: the scheme in
+    // lower case, the rest up to its parameters.
+    if (!uri.empty() && uri.front() == '<') uri.remove_prefix(1);
+    std::string_view rest = uri.substr(std::min(uri.size(), key.scheme.size() + 1));
+    rest = rest.substr(0, rest.find_first_of(";?>"));
+    std::string out = key.scheme + ":";
+    for (char c : rest)
+        if (key.scheme != "tel" || (c != '-' && c != '.' && c != '(' && c != ')')) out += c;
+    return out;
 }
 
 bool isOurContact(const ReginfoContact& contact, const OurContact& ours) {

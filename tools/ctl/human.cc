@@ -214,6 +214,7 @@ void printRegistration(std::ostream& out, const json& registration, std::time_t 
         .add("Expires", formatExpiry(number(registration, "expires"), now))
         .addList("Associated URIs", registration.value("associated_uris", json::array()))
         .addList("Barred URIs", registration.value("barred_uris", json::array()))
+        .addList("Deregistered", registration.value("deregistered_uris", json::array()))
         .addList("Service-Route", registration.value("service_route", json::array()))
         .add("Public GRUU", text(registration, "public_gruu"))
         .add("Temporary GRUU", text(registration, "temporary_gruu"));

@@ -81,6 +81,12 @@ int Client::run() {
         if (stopRequested_) return deregister() ? 0 : 1;
         if (auto reason = registration_.takeRefresh()) {
             say("refresh reason=" + *reason);
+            if (*reason == "resubscribe") {
+                // A reg-event notification was lost: the refreshed subscription's NOTIFY
+                // brings the full state. No REGISTER.
+                if (subscribed_) subscribe();
+                continue;
+            }
             outcome = registerOnce(toStep(registration_.Register()));
             continue;
         }

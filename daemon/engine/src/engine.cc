@@ -189,6 +189,8 @@ void RegistrationEngine::Impl::dropRegistration(Actions& out) {
     info.serviceRoute.clear();
     info.publicGruu.clear();
     info.temporaryGruu.clear();
+    info.deregisteredUris.clear();
+    reginfoVersion_.reset();  // the next registration has a subscription of its own
     changed_ = true;
 }
 

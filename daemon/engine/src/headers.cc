@@ -1,5 +1,7 @@
 #include "imsaka/daemon/headers.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <limits>
 
@@ -243,6 +245,18 @@ std::string sipUriHostPort(std::string_view uri) {
     rest = rest.substr(0, std::min(rest.find(';'), rest.find('?')));
     if (size_t at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
     std::string out;
+    // An IPv6 reference has many spellings: write it in its one canonical form (RFC 5952).
+    if (size_t close = rest.find(']');
+        !rest.empty() && rest.front() == '[' && close != std::string_view::npos) {
+        std::string inner(rest.substr(1, close - 1));
+        in6_addr address;
+        char text[INET6_ADDRSTRLEN];
+        if (inet_pton(AF_INET6, inner.c_str(), &address) == 1 &&
+            inet_ntop(AF_INET6, &address, text, sizeof text)) {
+            out = "[" + std::string(text) + "]";
+            rest.remove_prefix(close + 1);
+        }
+    }
     for (char c : rest) out += lower(c);
     return out;
 }

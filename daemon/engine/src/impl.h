@@ -9,6 +9,7 @@
 #include "imsaka/daemon/engine.h"
 #include "imsaka/daemon/headers.h"
 #include "imsaka/sip/digest.h"
+#include "imsaka/sip/reginfo.h"
 #include "imsaka/sip/sec_agree.h"
 
 namespace imsaka::daemon {
@@ -126,11 +127,20 @@ class RegistrationEngine::Impl {
     void onUseProxy(Time now, Actions& out);
     void finishDeregistration(Actions& out);
 
+    // reg_event.cc helpers.
+    enum class VersionCheck { InOrder, Gap, Stale };
+    VersionCheck checkVersion(const sip::Reginfo& reginfo);
+    std::vector<const sip::ReginfoRegistration*> noteIdentityStates(const sip::Reginfo& reginfo);
+    void endedByNetwork(Time now, Actions& out, sip::ContactAction action, const std::string& why,
+                        bool rejected, std::optional<uint32_t> retryAfter);
+
     // security.cc helpers.
     Actions reclaimDone(const SecurityOffer& ports);
     SaSet* findSet(std::optional<SaSetId> id);
     const SaSet* findSet(std::optional<SaSetId> id) const;
     Offer makeOffer(const SecurityOffer& ports) const;
+    std::optional<std::string> unusableServer(const sip::IpsecParameters& server,
+                                              std::optional<SaSetId> replaced) const;
 
     std::string fromTag_;
     uint32_t cseq_ = 0;
@@ -155,6 +165,7 @@ class RegistrationEngine::Impl {
     std::optional<SaSetId> established_;
     std::optional<SaSetId> temporary_;
     std::set<TimerKind> armed_;
+    std::optional<uint32_t> reginfoVersion_;  // of the last reg-event body taken
     unsigned failedInitialAttempts_ = 0;
     unsigned failedRefreshes_ = 0;  // consecutive, for the pacing of refresh retries
     size_t silentPcscfs_ = 0;       // consecutive P-CSCFs that did not answer

@@ -52,6 +52,8 @@ std::string_view toString(RefreshReason reason) {
             return "reauthenticate";
         case RefreshReason::RegisterAgain:
             return "register-again";
+        case RefreshReason::Resubscribe:
+            return "resubscribe";
     }
     return "unknown";
 }

@@ -189,6 +189,11 @@ void RegistrationEngine::Impl::onChallenge(Time now, Actions& out, const SipResp
                     Failure::Unusable);
         return;
     }
+    if (auto why = unusableServer(selected.server,
+                                  temporary ? std::optional(temporary->view.id) : std::nullopt)) {
+        failAttempt(now, out, "Security-Server unusable: " + *why, Failure::Unusable);
+        return;
+    }
 
     cancel(out, TimerKind::TimerF);
     outstanding_ = false;

@@ -24,6 +24,27 @@ Offer RegistrationEngine::Impl::makeOffer(const SecurityOffer& ports) const {
     return offer;
 }
 
+// What the kernel would refuse in the network's half of an SA set, found before the card
+// runs (an AUTHENTICATE consumes a sequence number) and before anything is installed.
+std::optional<std::string> RegistrationEngine::Impl::unusableServer(
+    const sip::IpsecParameters& server, std::optional<SaSetId> replaced) const {
+    // RFC 4303 2.1: SPIs 1-255 are reserved by IANA, 0 for local use.
+    for (uint32_t spi : {server.spiC, server.spiS})
+        if (spi < 256) return "SPI " + std::to_string(spi) + " is reserved (below 256)";
+    // Both are inbound SAs at the P-CSCF's address, told apart by SPI alone.
+    if (server.spiC == server.spiS) return "spi-c and spi-s are the same";
+    // A set still in use with this P-CSCF holds these SPIs (its SAs A and D here, the
+    // P-CSCF's inbound ones there): the kernel refuses a second SA under the same SPI. A
+    // temporary set that a second challenge replaces goes before the new one comes.
+    for (const auto& set : sets_) {
+        if (set.view.pcscfAddress != pcscfAddress() || set.view.id == replaced) continue;
+        for (uint32_t spi : {server.spiC, server.spiS})
+            if (spi == set.view.theirs.spiC || spi == set.view.theirs.spiS)
+                return "SPI " + std::to_string(spi) + " belongs to an SA set still in use";
+    }
+    return std::nullopt;
+}
+
 Actions RegistrationEngine::Impl::securityReserved(Time now, const SecurityOffer& ports) {
     requireOpen();
     if (awaiting_ == Awaiting::Reclaim) return reclaimDone(ports);

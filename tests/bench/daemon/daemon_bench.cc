@@ -9,17 +9,22 @@
 // user-mode Linux cost many times what they cost on a real kernel:
 // - idle resident memory (target < 8 MB) and start-to-ready without a card (< 100 ms);
 // - the card paths again, for figures with a real kernel's scheduling.
+// "notify" runs in user-mode Linux (a registration needs its SAs): HandleNotify with hostile
+// reg-event bodies (1 MiB, and the largest accepted), per call, with the daemon's memory.
 #include <signal.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "imsaka/cardio/card.h"
+#include "imsaka/testing/reginfo_bodies.h"
 #include "scenario.h"
 
 namespace imsaka::daemontest {
@@ -153,6 +158,71 @@ void roundTrips(int runs) {
     }
 }
 
+// HandleNotify with hostile bodies on a registered registration: the time of each call as
+// its caller sees it, the daemon's memory before and after, and what BarredUris and
+// DeregisteredUris hold at the end.
+void hostileNotifies(int calls) {
+    Sandbox sandbox;
+    testing::ImsNetwork network;
+    auto registration =
+        createAndChallenge(*sandbox.connection, network, sandbox.registrationOptions());
+    auto ok = network.ok(registration.answer.headers(), 3600, {kImpu}, {});
+    step(registration.registration->HandleResponse(200, toDbus(ok)));
+    if (registration.registration->State() != "registered")
+        throw std::runtime_error("the registration did not register");
+    ManagerProxy manager(*sandbox.connection, "/org/imsaka");
+    std::this_thread::sleep_for(1s);
+    long rssBefore = sandbox.daemon->residentKb();
+    unsigned version = 0;
+    for (auto [what, bytes] : {std::pair{"1 MiB (refused: over 64 KiB)", size_t{1} << 20},
+                               std::pair{"63 KiB (parsed and walked)", size_t{63} << 10}}) {
+        std::vector<double> perCall, otherCall;
+        int refused = 0;
+        for (int call = 0; call < calls; ++call) {
+            std::string body = testing::hostileReginfo(bytes, ++version);
+            auto begin = Clock::now();
+            try {
+                registration.registration->HandleNotify(body);
+            } catch (const sdbus::Error&) {
+                ++refused;
+            }
+            perCall.push_back(millis(Clock::now() - begin));
+            // Another client's call right after: what the event loop makes it wait.
+            begin = Clock::now();
+            manager.Version();
+            otherCall.push_back(millis(Clock::now() - begin));
+        }
+        std::string label = std::string("HandleNotify, hostile body of ") + what;
+        print(label.c_str(), perCall);
+        std::printf("%-52s %d of %d refused\n", "", refused, calls);
+        print("  Manager1.Version right after each", otherCall);
+    }
+    // The daemon's own time per body, from its debug log: what the event loop spent.
+    std::map<size_t, std::vector<double>> handled;
+    std::istringstream log(sandbox.daemon->logTail(100000));
+    for (std::string line; std::getline(log, line);) {
+        size_t bytes = 0;
+        double ms = 0;
+        auto at = line.find("reg-event body of ");
+        if (at != std::string::npos &&
+            std::sscanf(line.c_str() + at, "reg-event body of %zu bytes handled in %lf ms", &bytes,
+                        &ms) == 2)
+            handled[bytes > (64 << 10) ? 1 << 20 : 63 << 10].push_back(ms);
+    }
+    for (auto& [bytes, times] : handled) {
+        std::string label = "  in the daemon (its log), bodies of " +
+                            std::string(bytes > (64 << 10) ? "1 MiB" : "63 KiB");
+        print(label.c_str(), times);
+    }
+    std::printf("%-52s %ld kB before, %ld kB after %d calls of each\n",
+                "VmRSS around the hostile NOTIFYs", rssBefore, sandbox.daemon->residentKb(), calls);
+    std::printf("%-52s BarredUris %zu, DeregisteredUris %zu, state %s\n", "afterwards",
+                registration.registration->BarredUris().size(),
+                registration.registration->DeregisteredUris().size(),
+                registration.registration->State().c_str());
+    registration.registration->Close();
+}
+
 // On the host: idle memory with a card, then the card paths with a real kernel's scheduling
 // (no SAs are needed).
 void cardOnHost(int runs) {
@@ -169,8 +239,8 @@ void cardOnHost(int runs) {
 int main(int argc, char** argv) {
     std::string mode = argc > 1 ? argv[1] : "";
     int runs = argc > 2 ? std::atoi(argv[2]) : 200;
-    if ((mode != "host" && mode != "uml") || runs < 1) {
-        std::fprintf(stderr, "usage: daemon_bench host|uml [runs]\n");
+    if ((mode != "host" && mode != "uml" && mode != "notify") || runs < 1) {
+        std::fprintf(stderr, "usage: daemon_bench host|uml|notify [runs]\n");
         return 2;
     }
     try {
@@ -178,6 +248,9 @@ int main(int argc, char** argv) {
         if (mode == "host") {
             imsaka::daemontest::startWithoutCard(20);
             imsaka::daemontest::cardOnHost(runs);
+        } else if (mode == "notify") {
+            imsaka::daemontest::setUpTestNetwork();
+            imsaka::daemontest::hostileNotifies(runs);
         } else {
             imsaka::daemontest::setUpTestNetwork();
             imsaka::daemontest::roundTrips(runs);

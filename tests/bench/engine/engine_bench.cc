@@ -5,6 +5,7 @@
 #include <benchmark/benchmark.h>
 
 #include "imsaka/daemon/engine.h"
+#include "imsaka/testing/reginfo_bodies.h"
 
 namespace {
 
@@ -99,5 +100,34 @@ void RefreshWithoutChallenge(benchmark::State& state) {
     }
 }
 BENCHMARK(RefreshWithoutChallenge);
+
+// HandleNotify's work in the engine for a hostile body of state.range(0) bytes: 1 MiB is
+// refused unread, 63 KiB (about the most accepted) is parsed and walked.
+void HostileNotify(benchmark::State& state) {
+    RegistrationEngine engine(benchConfig());
+    Time now{};
+    registerOnce(engine, now);
+    auto bytes = static_cast<size_t>(state.range(0));
+    std::string body = testing::hostileReginfo(bytes, 1);
+    unsigned version = 1;
+    size_t refused = 0;
+    for (auto _ : state) {
+        // Each body a new version, as a network sending it over and over would number it.
+        std::string text = body;
+        auto at = text.find("version=\"") + 9;
+        text.replace(at, text.find('"', at) - at, std::to_string(++version));
+        try {
+            benchmark::DoNotOptimize(engine.notify(now, text));
+        } catch (const EngineError&) {
+            ++refused;
+        }
+    }
+    if (engine.state() != RegistrationState::Registered) state.SkipWithError("not registered");
+    state.counters["refused"] = static_cast<double>(refused);
+    state.counters["deregistered_uris"] =
+        static_cast<double>(engine.info().deregisteredUris.size());
+    state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(bytes));
+}
+BENCHMARK(HostileNotify)->Arg(1 << 20)->Arg(63 << 10)->Arg(16 << 10)->Unit(benchmark::kMicrosecond);
 
 }  // namespace

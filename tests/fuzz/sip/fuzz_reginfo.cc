@@ -14,6 +14,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (error.position() > size) std::abort();
         return 0;
     }
+    // Identities and contacts as the engine compares them.
+    for (const auto& registration : reginfo.registrations) {
+        if (canonicalUri(registration.aor).empty()) std::abort();
+        for (const auto& contact : registration.contacts) (void)canonicalUri(contact.uri);
+    }
     OurContact byUri{"sip:[5555::aaa:bbb:ccc:ddd]:1357", {}, {}};
     OurContact byInstance{"", "<urn:gsma:imei:35209900-176148-1>", 1};
     for (const auto* ours : {&byUri, &byInstance}) {

@@ -86,7 +86,7 @@ std::vector<sdbus::Struct<std::string, std::string>> toDbus(const testing::SipHe
 
 // The Card1 object of a reader once it is "ready" (waits up to timeout).
 std::string waitForReadyCard(sdbus::IConnection& connection, const std::string& reader,
-                             std::chrono::milliseconds timeout = std::chrono::seconds(10));
+                             std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
 // The SecurityAssociation1 objects under a registration.
 std::vector<std::string> saObjects(sdbus::IConnection& connection, const std::string& registration);

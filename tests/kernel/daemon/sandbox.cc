@@ -159,7 +159,7 @@ PrivateBus::PrivateBus(const WorkDir& dir, const std::string& extraPolicy) {
     pid_ = spawn({findInPath("dbus-daemon"), "--config-file=" + dir.file("bus.conf"), "--nofork",
                   "--nopidfile"},
                  dir.file("bus.log"));
-    auto deadline = Clock::now() + std::chrono::seconds(5);
+    auto deadline = Clock::now() + std::chrono::seconds(30);
     while (access(socket.c_str(), F_OK) != 0) {
         int status = 0;
         if (waitpid(pid_, &status, WNOHANG) == pid_) {
@@ -223,7 +223,7 @@ std::chrono::nanoseconds Daemon::start() {
         command.push_back(word);
     auto started = Clock::now();
     pid_ = spawn(command, logPath_, {"NOTIFY_SOCKET=" + notifyPath});
-    auto deadline = started + std::chrono::seconds(10);
+    auto deadline = started + std::chrono::seconds(60);
     while (true) {
         pollfd wait{notify, POLLIN, 0};
         if (poll(&wait, 1, 20) == 1) {
@@ -247,13 +247,13 @@ std::chrono::nanoseconds Daemon::start() {
                                      std::to_string(status) + "):\n" + logTail());
         }
         if (Clock::now() > deadline)
-            throw std::runtime_error("imsakad sent no READY=1 within 10 s:\n" + logTail());
+            throw std::runtime_error("imsakad sent no READY=1 within 60 s:\n" + logTail());
     }
 }
 
 int Daemon::stop(int signal) {
     if (pid_ <= 0) return 0;
-    int status = endChild(pid_, signal, std::chrono::seconds(5));
+    int status = endChild(pid_, signal, std::chrono::seconds(30));
     pid_ = -1;
     return status;
 }

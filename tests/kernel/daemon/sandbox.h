@@ -65,7 +65,7 @@ std::string testConfig(const std::string& readers = "Virtual PCD 00 00, Virtual 
 class Daemon {
   public:
     Daemon(const WorkDir& dir, std::string config = testConfig());
-    ~Daemon();  // SIGTERM, then SIGKILL after 5 s
+    ~Daemon();  // SIGTERM, then SIGKILL after 30 s
     Daemon(const Daemon&) = delete;
     Daemon& operator=(const Daemon&) = delete;
 

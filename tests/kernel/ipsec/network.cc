@@ -40,9 +40,10 @@ sockaddr_storage socketAddress(const IpAddress& address, uint16_t port, socklen_
     return storage;
 }
 
-// A test that goes wrong fails after seconds instead of hanging.
+// A test that goes wrong fails after seconds instead of hanging (generous: the guest may be
+// starved of CPU by other work on the host).
 void limitWaits(int fd) {
-    timeval timeout{3, 0};
+    timeval timeout{15, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
 }
@@ -142,6 +143,14 @@ void sendUdp(int fd, const IpAddress& to, uint16_t port, const std::string& payl
     if (sendto(fd, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&storage),
                length) != static_cast<ssize_t>(payload.size()))
         fail("sendto " + to.toString());
+}
+
+int trySendUdp(int fd, const IpAddress& to, uint16_t port, const std::string& payload) {
+    socklen_t length;
+    auto storage = socketAddress(to, port, length);
+    ssize_t sent = sendto(fd, payload.data(), payload.size(), 0,
+                          reinterpret_cast<sockaddr*>(&storage), length);
+    return sent == static_cast<ssize_t>(payload.size()) ? 0 : errno;
 }
 
 std::optional<std::string> receive(int fd, std::chrono::milliseconds timeout) {

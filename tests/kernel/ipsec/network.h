@@ -76,6 +76,8 @@ struct TwoSides {
 
 Fd udpSocket(const IpAddress& address, uint16_t port);
 void sendUdp(int fd, const IpAddress& to, uint16_t port, const std::string& payload);
+// sendto()'s errno, or 0 when the datagram went.
+int trySendUdp(int fd, const IpAddress& to, uint16_t port, const std::string& payload);
 // The next datagram, or nothing after timeout.
 std::optional<std::string> receive(int fd, std::chrono::milliseconds timeout);
 

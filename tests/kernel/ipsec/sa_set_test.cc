@@ -87,7 +87,7 @@ bool udpDelivered(test::Netns& fromNs, const IpAddress& from, uint16_t fromPort,
     Fd sender = fromNs.run([&] { return test::udpSocket(from, fromPort); });
     std::string payload = "REGISTER " + std::to_string(fromPort) + "->" + std::to_string(toPort);
     test::sendUdp(sender.get(), to, toPort, payload);
-    return test::receive(receiver.get(), 3s) == payload;
+    return test::receive(receiver.get(), 15s) == payload;
 }
 
 // A TCP connection from client to server with data both ways; returns whether all arrived.
@@ -98,9 +98,9 @@ bool tcpExchanged(test::Netns& clientNs, const IpAddress& client, uint16_t clien
         clientNs.run([&] { return test::tcpConnect(client, clientPort, server, serverPort); });
     Fd accepted = test::tcpAccept(listener.get());
     test::sendAll(connection.get(), "request over tcp");
-    auto request = test::receive(accepted.get(), 3s);
+    auto request = test::receive(accepted.get(), 15s);
     test::sendAll(accepted.get(), "response over tcp");
-    auto response = test::receive(connection.get(), 3s);
+    auto response = test::receive(connection.get(), 15s);
     return request == "request over tcp" && response == "response over tcp";
 }
 
@@ -219,12 +219,18 @@ TEST(Lifetime, TemporarySetBecomesEstablishedWithoutReinstalling) {
     std::array<uint32_t, 4> spis{set.spi(SaId::A), set.spi(SaId::B), set.spi(SaId::C),
                                  set.spi(SaId::D)};
 
+    // The kernel counts limits from when an SA was added: setLifetime adds the seconds since
+    // then, which the kernel's own clock bounds (however slowly the guest runs).
+    auto before = static_cast<uint64_t>(time(nullptr));
     pair.ueXfrm->setLifetime(set, {3630, 3600});
+    auto after = static_cast<uint64_t>(time(nullptr));
     for (SaId id : {SaId::A, SaId::B, SaId::C, SaId::D}) {
         SaStatus status = pair.ueXfrm->status(set, id);
-        EXPECT_GE(status.lifetime.hardSeconds, 3630u);
-        EXPECT_LE(status.lifetime.hardSeconds, 3640u);
-        EXPECT_GE(status.lifetime.softSeconds, 3600u);
+        uint64_t sinceAddedBefore = before > status.addedAt ? before - status.addedAt : 0;
+        uint64_t sinceAddedAfter = after - std::min(after, status.addedAt);
+        EXPECT_GE(status.lifetime.hardSeconds, 3630u + sinceAddedBefore);
+        EXPECT_LE(status.lifetime.hardSeconds, 3630u + sinceAddedAfter);
+        EXPECT_EQ(status.lifetime.hardSeconds - status.lifetime.softSeconds, 30u);
     }
     EXPECT_EQ(pair.ueXfrm->counters(set)[0].packets, 1u) << "counters survive the change";
     EXPECT_EQ(set.spi(SaId::A), spis[0]);
@@ -256,7 +262,7 @@ TEST(Lifetime, KernelExpiryOfATemporarySetReachesTheCallback) {
                               Encryption::Null, {3, 1}));
     std::set<uint32_t> expected;
     for (SaId id : {SaId::A, SaId::B, SaId::C, SaId::D}) expected.insert(pair.ueSet->spi(id));
-    auto deadline = std::chrono::steady_clock::now() + 10s;
+    auto deadline = std::chrono::steady_clock::now() + 30s;
     auto allHard = [&] {
         for (uint32_t spi : expected)
             if (softHard[spi].second == 0) return false;
@@ -290,20 +296,25 @@ TEST(Removal, DeletingASetLeavesNoSaAndNoPolicy) {
                                 Encryption::DesEde3Cbc, {240, 0}));
     Xfrm& ue = *second.ueXfrm;
     EXPECT_EQ(ue.countState().ownSas, 8u);
-    EXPECT_EQ(ue.countState().ownPolicies, 8u);
+    EXPECT_EQ(ue.countState().ownPolicies, 16u) << "four policies and four guards per set";
     EXPECT_NE(first.ueSet->spi(SaId::C), second.ueSet->spi(SaId::C)) << "a new set, new SPIs";
 
     ue.remove(*first.ueSet);
     EXPECT_EQ(ue.countState().ownSas, 4u) << "the other set is untouched";
-    EXPECT_EQ(ue.countState().ownPolicies, 4u);
+    EXPECT_EQ(ue.countState().ownPolicies, 8u);
     ue.remove(*second.ueSet);
     auto left = ue.countState();
     EXPECT_EQ(left.ownSas + left.ownPolicies + left.otherSas + left.otherPolicies, 0u);
     EXPECT_EQ(test::shellOutput("ip -n imsaka-ue xfrm state list"), "");
     EXPECT_EQ(test::shellOutput("ip -n imsaka-ue xfrm policy list"), "");
     EXPECT_NO_THROW(ue.remove(*second.ueSet)) << "removing twice is harmless";
-    second.pcscfXfrm->remove(*first.pcscfSet);
-    second.pcscfXfrm->remove(*second.pcscfSet);
+    // The P-CSCF's two sets share its ports 6502 and 6503, and so their guards.
+    Xfrm& pcscf = *second.pcscfXfrm;
+    EXPECT_EQ(pcscf.countState().ownPolicies, 12u);
+    pcscf.remove(*first.pcscfSet);
+    EXPECT_EQ(pcscf.countState().ownPolicies, 8u) << "the guards stay with the other set";
+    pcscf.remove(*second.pcscfSet);
+    EXPECT_EQ(pcscf.countState().ownPolicies, 0u);
 }
 
 TEST(Removal, ASetWhoseObjectsAnotherOwnerTookOverTakesNothingForeign) {
@@ -336,6 +347,109 @@ TEST(Removal, ASetWhoseObjectsAnotherOwnerTookOverTakesNothingForeign) {
     EXPECT_EQ(left.otherPolicies, 1u) << "the foreign policy on our old selector stays";
     test::shell("ip -n imsaka-ue xfrm state flush && ip -n imsaka-ue xfrm policy flush");
     pair.pcscfXfrm->remove(*pair.pcscfSet);
+}
+
+// Inbound packets the kernel dropped on a blocking policy in a namespace so far.
+uint64_t blockedInbound(const std::string& ns) {
+    std::string stat = test::shellOutput("ip netns exec " + ns + " cat /proc/net/xfrm_stat");
+    auto at = stat.find("XfrmInPolBlock");
+    return at == std::string::npos ? 0
+                                   : std::stoull(stat.substr(stat.find_first_of("0123456789", at)));
+}
+
+// Waits (bounded) until the UE's kernel has dropped more than `before` packets on a guard.
+uint64_t blockedBeyond(uint64_t before) {
+    auto deadline = std::chrono::steady_clock::now() + 15s;
+    uint64_t now = blockedInbound("imsaka-ue");
+    while (now <= before && std::chrono::steady_clock::now() < deadline) {
+        usleep(20000);
+        now = blockedInbound("imsaka-ue");
+    }
+    return now;
+}
+
+TEST(Guards, CleartextToTheProtectedPortsFromAnyOtherPortOrAddressIsDropped) {
+    for (bool v6 : {false, true}) {
+        SCOPED_TRACE(v6 ? "IPv6" : "IPv4");
+        auto base = static_cast<uint16_t>(v6 ? 6920 : 6900);
+        Ports ports{base, static_cast<uint16_t>(base + 1), static_cast<uint16_t>(base + 2),
+                    static_cast<uint16_t>(base + 3)};
+        IpAddress ue = sides->ueAddress(v6), pcscf = sides->pcscfAddress(v6);
+        // A second address on the P-CSCF's side: another host of the same link.
+        IpAddress other = IpAddress::fromText(v6 ? "fd45::3" : "10.45.0.3");
+        test::shell("ip -n imsaka-pc addr replace " + other.toString() + (v6 ? "/64" : "/24") +
+                    " dev veth-pc" + (v6 ? " nodad" : ""));
+        Pair pair;
+        installPair(pair, specFor(v6, ports, Integrity::HmacSha1_96, Encryption::AesCbc, {240, 0}));
+
+        // Cleartext to port_uc and port_us from another port of the P-CSCF, and from another
+        // address with the P-CSCF's own protected ports: none of it reaches the UE's sockets.
+        struct Source {
+            IpAddress address;
+            uint16_t port;
+        };
+        for (const Source& from :
+             {Source{pcscf, 7777}, Source{other, ports.pc}, Source{other, ports.ps}}) {
+            for (uint16_t to : {ports.uc, ports.us}) {
+                SCOPED_TRACE(from.address.toString() + ":" + std::to_string(from.port) + " -> " +
+                             std::to_string(to));
+                Fd receiver = sides->ue.run([&] { return test::udpSocket(ue, to); });
+                Fd sender =
+                    sides->pcscf.run([&] { return test::udpSocket(from.address, from.port); });
+                uint64_t before = blockedInbound("imsaka-ue");
+                test::sendUdp(sender.get(), ue, to, "NOTIFY in clear");
+                EXPECT_GT(blockedBeyond(before), before) << "the kernel did not drop it";
+                EXPECT_EQ(test::receive(receiver.get(), 0ms), std::nullopt);
+            }
+        }
+        // The set's own traffic still passes, as ESP.
+        EXPECT_TRUE(udpDelivered(sides->pcscf, pcscf, ports.pc, sides->ue, ue, ports.us));
+        EXPECT_TRUE(udpDelivered(sides->pcscf, pcscf, ports.ps, sides->ue, ue, ports.uc));
+        EXPECT_TRUE(udpDelivered(sides->ue, ue, ports.uc, sides->pcscf, pcscf, ports.ps));
+        auto counters = pair.ueXfrm->counters(*pair.ueSet);
+        EXPECT_EQ(counters[static_cast<size_t>(SaId::C)].packets, 1u);
+        EXPECT_EQ(counters[static_cast<size_t>(SaId::B)].packets, 1u);
+        // Nothing leaves a protected port in clear either: the kernel refuses to send it.
+        Fd fromUc = sides->ue.run([&] { return test::udpSocket(ue, ports.uc); });
+        EXPECT_EQ(test::trySendUdp(fromUc.get(), pcscf, 7777, "in clear"), EPERM);
+
+        pair.ueXfrm->remove(*pair.ueSet);
+        pair.pcscfXfrm->remove(*pair.pcscfSet);
+        EXPECT_EQ(pair.ueXfrm->countState().ownPolicies, 0u) << "the guards went with the set";
+        // Without the set, the ports are ordinary ports again.
+        EXPECT_TRUE(udpDelivered(sides->pcscf, other, 7777, sides->ue, ue, ports.us));
+    }
+}
+
+TEST(Guards, SetsSharingAPortShareItsGuardsAndTheLastOneTakesThem) {
+    // Two sets of one UE with the same port_us (and different P-CSCF ports).
+    Pair first;
+    installPair(first, specFor(false, {6940, 6941, 6942, 6943}, Integrity::HmacMd5_96,
+                               Encryption::Null, {240, 0}));
+    Pair second;
+    second.ueXfrm = std::move(first.ueXfrm);
+    second.pcscfXfrm = std::move(first.pcscfXfrm);
+    installPair(second, specFor(false, {6950, 6941, 6952, 6953}, Integrity::HmacMd5_96,
+                                Encryption::Null, {240, 0}));
+    Xfrm& ue = *second.ueXfrm;
+    EXPECT_EQ(ue.countState().ownPolicies, 14u) << "port_us 6941 has one pair of guards";
+    IpAddress ueAddress = sides->ueAddress(false), pcscf = sides->pcscfAddress(false);
+    EXPECT_TRUE(udpDelivered(sides->pcscf, pcscf, 6952, sides->ue, ueAddress, 6941));
+    EXPECT_TRUE(udpDelivered(sides->pcscf, pcscf, 6942, sides->ue, ueAddress, 6941));
+
+    ue.remove(*first.ueSet);
+    EXPECT_EQ(ue.countState().ownPolicies, 8u) << "6941's guards stay for the second set";
+    uint64_t before = blockedInbound("imsaka-ue");
+    Fd receiver = sides->ue.run([&] { return test::udpSocket(ueAddress, 6941); });
+    Fd sender = sides->pcscf.run([&] { return test::udpSocket(pcscf, 7777); });
+    test::sendUdp(sender.get(), ueAddress, 6941, "in clear");
+    EXPECT_GT(blockedBeyond(before), before);
+    EXPECT_EQ(test::receive(receiver.get(), 0ms), std::nullopt);
+
+    ue.remove(*second.ueSet);
+    EXPECT_EQ(ue.countState().ownPolicies, 0u);
+    second.pcscfXfrm->remove(*first.pcscfSet);
+    second.pcscfXfrm->remove(*second.pcscfSet);
 }
 
 // The child of a crash test: installs sets one after another and signals on cue.
@@ -404,7 +518,7 @@ void crashAndRecover(bool killWhileLooping) {
     EXPECT_GE(found.ownSas, 14u) << "three whole sets and a reservation at least";
     if (!killWhileLooping) {
         EXPECT_EQ(found.ownSas, 14u);
-        EXPECT_EQ(found.ownPolicies, 12u);
+        EXPECT_EQ(found.ownPolicies, 24u) << "three sets of four policies and four guards";
     }
     EXPECT_EQ(removed.ownSas, found.ownSas);
     EXPECT_EQ(removed.ownPolicies, found.ownPolicies);
@@ -440,7 +554,7 @@ TEST(Errors, ASetWhosePoliciesCollideFailsWholeAndLeavesTheFirstSetIntact) {
     }
     auto count = ue.countState();
     EXPECT_EQ(count.ownSas, 4u) << "the failed set and its reservation are gone";
-    EXPECT_EQ(count.ownPolicies, 4u) << "the first set's policies are untouched";
+    EXPECT_EQ(count.ownPolicies, 8u) << "the first set's policies and guards are untouched";
     IpAddress ueAddress = sides->ueAddress(false), pcscf = sides->pcscfAddress(false);
     EXPECT_TRUE(udpDelivered(sides->ue, ueAddress, ports.uc, sides->pcscf, pcscf, ports.ps));
     EXPECT_EQ(ue.counters(*first.ueSet)[0].packets, 1u) << "the first set still carries traffic";
@@ -454,7 +568,7 @@ TEST(Errors, AnExpiredReservationFailsTheInstallByNameAndLeavesNothing) {
     Xfrm ue = sides->ue.run([] { return Xfrm(); });
     auto reservation = ue.reserveSpis(sides->ueAddress(true), sides->pcscfAddress(true));
     test::shell("ip netns exec imsaka-ue sh -c 'echo 30 > /proc/sys/net/core/xfrm_acq_expires'");
-    auto deadline = std::chrono::steady_clock::now() + 10s;
+    auto deadline = std::chrono::steady_clock::now() + 30s;
     while (ue.countState().ownSas != 0 && std::chrono::steady_clock::now() < deadline)
         usleep(200000);
     ASSERT_EQ(ue.countState().ownSas, 0u) << "the kernel kept the larval SAs";

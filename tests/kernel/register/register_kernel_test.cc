@@ -2,17 +2,25 @@
 // this test: ImsNetwork's real AKA challenges on the unprotected port, and the network's
 // side of the SA set put into the namespace imsaka-pcscf with `ip xfrm`, so that the
 // protected REGISTER and its 200 OK really cross as ESP.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "process.h"
 #include "scenario.h"
@@ -149,6 +157,113 @@ void removePcscfSas() {
     std::system("ip -n imsaka-pcscf xfrm state flush; ip -n imsaka-pcscf xfrm policy flush");
 }
 
+// The P-CSCF's inbound SAs only (A and D): what the UE sends is lost from then on.
+void removePcscfInboundSas(const testing::Challenge& challenge) {
+    for (uint32_t value : {challenge.pcscf.spiS, challenge.pcscf.spiC})
+        run(std::string("ip -n imsaka-pcscf xfrm state delete src ") + kUeAddress + " dst " +
+            kPcscfAddress + " proto esp spi " + spi(value));
+}
+
+// Polls until the kernel holds nothing of ours (a set goes once its TCP connections have
+// closed through it), up to a generous bound; returns the last view.
+KernelView waitUntilClean() {
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    for (;;) {
+        auto view = kernelView();
+        if ((view.ownSas == 0 && view.ownPolicies == 0) ||
+            std::chrono::steady_clock::now() > deadline)
+            return view;
+        std::this_thread::sleep_for(20ms);
+    }
+}
+
+// Inbound packets the UE's kernel dropped on a blocking policy so far.
+uint64_t blockedInbound() {
+    std::string stat = commandOutput("cat /proc/net/xfrm_stat");
+    auto at = stat.find("XfrmInPolBlock");
+    return at == std::string::npos ? 0
+                                   : std::stoull(stat.substr(stat.find_first_of("0123456789", at)));
+}
+
+// Waits (bounded) until that count is above `before`; returns it.
+uint64_t blockedBeyond(uint64_t before) {
+    auto deadline = std::chrono::steady_clock::now() + 15s;
+    uint64_t now = blockedInbound();
+    while (now <= before && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(20ms);
+        now = blockedInbound();
+    }
+    return now;
+}
+
+// Every IPv4 packet that leaves or reaches the UE's end of the veth pair (AF_PACKET; only
+// an ETH_P_ALL tap sees what leaves), to find UDP or TCP (not ESP) from the UE's protected
+// ports.
+class WireWatch {
+  public:
+    WireWatch() : fd_(socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ALL))) {
+        if (fd_ < 0) throw std::runtime_error("cannot open an AF_PACKET socket");
+        sockaddr_ll where{};
+        where.sll_family = AF_PACKET;
+        where.sll_protocol = htons(ETH_P_ALL);
+        where.sll_ifindex = static_cast<int>(if_nametoindex("veth-ue"));
+        if (where.sll_ifindex == 0 ||
+            bind(fd_, reinterpret_cast<sockaddr*>(&where), sizeof where) != 0)
+            throw std::runtime_error("cannot watch veth-ue");
+    }
+    ~WireWatch() { close(fd_); }
+    WireWatch(const WireWatch&) = delete;
+    WireWatch& operator=(const WireWatch&) = delete;
+
+    // UDP and TCP packets from kUeAddress with one of these source ports seen so far.
+    std::vector<std::string> cleartextFrom(std::initializer_list<uint16_t> ports) {
+        std::vector<std::string> found;
+        uint8_t packet[2048];
+        ssize_t length;
+        sockaddr_ll from{};
+        socklen_t fromLength = sizeof from;
+        while ((length = recvfrom(fd_, packet, sizeof packet, MSG_DONTWAIT,
+                                  reinterpret_cast<sockaddr*>(&from), &fromLength)) >= 0) {
+            fromLength = sizeof from;
+            if (from.sll_protocol != htons(ETH_P_IP) || length < 20) continue;
+            size_t header = static_cast<size_t>(packet[0] & 0x0f) * 4;
+            uint8_t protocol = packet[9];
+            bool fragment = ((packet[6] & 0x1f) | packet[7]) != 0;
+            if ((protocol != IPPROTO_UDP && protocol != IPPROTO_TCP) || fragment ||
+                static_cast<size_t>(length) < header + 4)
+                continue;
+            char source[INET_ADDRSTRLEN];
+            inet_ntop(AF_INET, packet + 12, source, sizeof source);
+            auto port = static_cast<uint16_t>(packet[header] << 8 | packet[header + 1]);
+            if (std::string(source) != kUeAddress ||
+                std::find(ports.begin(), ports.end(), port) == ports.end())
+                continue;
+            std::string what = protocol == IPPROTO_TCP ? "TCP" : "UDP";
+            if (protocol == IPPROTO_TCP && static_cast<size_t>(length) >= header + 14) {
+                uint8_t flags = packet[header + 13];
+                if (flags & 0x01) what += " FIN";
+                if (flags & 0x04) what += " RST";
+            }
+            found.push_back(what + " from port " + std::to_string(port));
+        }
+        return found;
+    }
+
+  private:
+    int fd_;
+};
+
+// A TCP connection attempt from the P-CSCF's namespace: whether it was answered within
+// connectTcp's bound (a SYN the UE's kernel drops gets no answer).
+bool tcpConnects(const Endpoint& from, const Endpoint& to) {
+    try {
+        inPcscfNamespace([&] { return reg::connectTcp(from, to); });
+        return true;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
 // imsaka-register as a child process, and every line it printed so far (for failure
 // messages).
 class RegisterProcess : public testing::Running {
@@ -276,6 +391,7 @@ class RegisterKernelTest : public ::testing::TestWithParam<std::string> {
 
 TEST_P(RegisterKernelTest, RegistersThroughEspAndDeregistersOnSigterm) {
     ASSERT_TRUE(sandbox_);
+    WireWatch wire;
     RegisterProcess client(arguments({"--no-subscribe", "--timer-f", "20"}));
     ASSERT_FALSE(client.lineStartingWith("created").empty()) << client.seen();
     registerClient(client);
@@ -301,9 +417,64 @@ TEST_P(RegisterKernelTest, RegistersThroughEspAndDeregistersOnSigterm) {
     answerProtected(responseText("200 OK", network.ok(deregister.headers, 0, {kImpu}, {})));
     EXPECT_FALSE(client.lineStartingWith("deregistered").empty()) << client.seen();
     EXPECT_EQ(client.wait(10s), 0) << client.seen();
-    auto after = kernelView();
+    auto after = waitUntilClean();
     EXPECT_EQ(after.ownSas, 0u) << after.ipXfrmState;
     EXPECT_EQ(after.ownPolicies, 0u) << after.ipXfrmPolicy;
+    // Over TCP the connection from port_uc was closed while the SAs stood: its FIN (and any
+    // retransmission) went as ESP, and nothing left the protected ports in clear.
+    if (tcp()) {
+        EXPECT_THROW(serverPort->receive(15s), std::runtime_error) << "the FIN came through";
+    }
+    EXPECT_THAT(wire.cleartextFrom({challenge.ue.portC, challenge.ue.portS}), ::testing::IsEmpty());
+    std::cout << client.seen();
+}
+
+// TS 33.203: the UE discards what reaches its protected ports unprotected. Cleartext from
+// another port of the P-CSCF or from another address never reaches the client, while the
+// P-CSCF's protected messages do.
+TEST_P(RegisterKernelTest, CleartextToTheProtectedPortsNeverReachesTheClient) {
+    ASSERT_TRUE(sandbox_);
+    RegisterProcess client(arguments({"--timer-f", "20"}));
+    reg::Message answer = registerClient(client);
+    ASSERT_FALSE(registered.empty()) << client.seen();
+    reg::Message subscribe = serverPort->receive();
+    ASSERT_EQ(subscribe.method, "SUBSCRIBE");
+    auto ok = network.response(subscribe.headers);
+    ok.emplace_back("Expires", "600000");
+    answerProtected(responseText("200 OK", ok));
+    ASSERT_EQ(client.lineStartingWith("subscribed"), "subscribed expires=600000") << client.seen();
+
+    const std::string contactUri = uriOf(answer.header("Contact"));
+    const Endpoint portUs{kUeAddress, challenge.ue.portS};
+    const Endpoint portUc{kUeAddress, challenge.ue.portC};
+    run("ip -n imsaka-pcscf addr replace 10.46.0.4/24 dev veth-pc");
+    // A forged NOTIFY that would end the registration, in clear: from another port of the
+    // P-CSCF, and from another address with the P-CSCF's protected client port.
+    std::string forged = notifyText(subscribe, "f1", contactUri, "terminated", "deactivated", 0);
+    for (const Endpoint& from :
+         {Endpoint{kPcscfAddress, 7777}, Endpoint{"10.46.0.4", challenge.pcscf.portC}}) {
+        // Over TCP the P-CSCF's requests come as connections to port_us.
+        for (const Endpoint& to : tcp() ? std::vector{portUs} : std::vector{portUs, portUc}) {
+            SCOPED_TRACE(from.text() + " -> " + to.text());
+            uint64_t before = blockedInbound();
+            if (tcp()) {
+                EXPECT_FALSE(tcpConnects(from, to)) << "a cleartext connection was accepted";
+            } else {
+                auto socket = inPcscfNamespace([&] { return reg::bindUdp(from); });
+                reg::sendDatagram(socket, to, forged);
+            }
+            EXPECT_GT(blockedBeyond(before), before) << "the UE's kernel did not drop it";
+        }
+    }
+    // The P-CSCF's own NOTIFY, protected, is the first the client takes.
+    if (tcp()) clientPort->connectTo(portUs);
+    clientPort->send(notifyText(subscribe, "n1", contactUri, "active", "registered", 0), portUs);
+    reg::Message response = clientPort->receive();
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(client.lineStartingWith("notify"), "notify state=registered next=done")
+        << client.seen();
+    EXPECT_EQ(client.seen().find("notify error"), std::string::npos) << client.seen();
+    client.signal(SIGKILL);
     std::cout << client.seen();
 }
 
@@ -349,7 +520,7 @@ TEST_P(RegisterKernelTest, SubscribesAndEndsWhenTheNetworkRejectsTheRegistration
     EXPECT_EQ(client.lineStartingWith("failed").rfind("failed error=terminated", 0), 0u)
         << client.seen();
     EXPECT_EQ(client.wait(10s), 1) << client.seen();
-    auto after = kernelView();
+    auto after = waitUntilClean();
     EXPECT_EQ(after.ownSas, 0u) << after.ipXfrmState;
     std::cout << client.seen();
 }
@@ -382,10 +553,14 @@ TEST_P(RegisterKernelTest, CyclesRegisterAndDeregisterThenReportTheRate) {
         ASSERT_FALSE(registered.empty()) << "cycle " << cycle << "\n" << client.seen();
         reg::Message deregister = serverPort->receive();
         EXPECT_EQ(deregister.header("Expires"), "0");
+        // The P-CSCF drops its side once it has answered, as it may after a deregistration
+        // (here what it receives goes first): over TCP the UE's FIN then goes unanswered, and
+        // the next cycle's set, with the same P-CSCF SPIs, must still go in.
+        removePcscfInboundSas(challenge);
         answerProtected(responseText("200 OK", network.ok(deregister.headers, 0, {kImpu}, {})));
         ASSERT_FALSE(client.lineStartingWith("deregistered").empty()) << client.seen();
-        // The next cycle has a new challenge and a new SA set.
         removePcscfSas();
+        // The next cycle has a new challenge and a new SA set.
         if (tcp()) {  // and the client's protected connection from a new port_uc
             serverPort.reset();
             serverPort = std::make_unique<PcscfPort>(true, network.options().portS);
@@ -395,7 +570,7 @@ TEST_P(RegisterKernelTest, CyclesRegisterAndDeregisterThenReportTheRate) {
     EXPECT_EQ(cycles["n"], "2") << client.seen();
     EXPECT_GT(std::stod(cycles["per-second"]), 0.0) << client.seen();
     EXPECT_EQ(client.wait(10s), 0) << client.seen();
-    EXPECT_EQ(kernelView().keyedSas, 0u);
+    EXPECT_EQ(waitUntilClean().keyedSas, 0u);
     EXPECT_EQ(client.seen().find("SUBSCRIBE"), std::string::npos) << client.seen();
 }
 

@@ -92,6 +92,7 @@ json sampleRegistration() {
         "transport":"udp","local_address":"192.0.2.1","pcscf_address":"192.0.2.10",
         "port_uc":5100,"port_us":5101,"port_pc":6100,"port_ps":6101,"expires":1795265399,
         "associated_uris":["sip:user@ims.example.net"],"barred_uris":[],
+        "deregistered_uris":["tel:+15550000001"],
         "service_route":["<sip:scscf.ims.example.net;lr>"],"public_gruu":"",
         "temporary_gruu":"","last_error":"",
         "sa_sets":[{"path":"/org/imsaka/registration/0/sa/0","state":"established",
@@ -125,6 +126,7 @@ TEST(PrintRegistration, ShowsPortsExpiryUrisAndSaSets) {
               "  Expires          2026-11-21 12:49:59 UTC (in 9m59s)\n"
               "  Associated URIs  sip:user@ims.example.net\n"
               "  Barred URIs      -\n"
+              "  Deregistered     tel:+15550000001\n"
               "  Service-Route    <sip:scscf.ims.example.net;lr>\n"
               "  Public GRUU      -\n"
               "  Temporary GRUU   -\n"

@@ -7,10 +7,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <set>
 
 #include "imsaka/daemon/errors.h"
 #include "imsaka/ipsec/error.h"
+#include "imsaka/ipsec/xfrm.h"
 #include "socket_address.h"
 
 namespace imsaka::daemon {
@@ -41,10 +45,11 @@ class SecurityManagerTest : public ::testing::Test {
         config.spiMax = 0x5fff;
     }
     DaemonConfig config;
+    EventLoop loop;
 };
 
 TEST_F(SecurityManagerTest, AnOfferHoldsTwoPortsForUdpAndTcpAndKernelSpisInRange) {
-    SecurityManager security(config);
+    SecurityManager security(config, loop);
     auto offer = security.reserve("127.0.0.1", "127.0.0.2");
     EXPECT_NE(offer.portUc, offer.portUs);
     for (auto port : {offer.portUc, offer.portUs}) {
@@ -66,7 +71,7 @@ TEST_F(SecurityManagerTest, PortsHeldByOthersAreSkippedAndAFullRangeIsPortsUnava
     int other = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     auto address = socketAddress(ipsec::IpAddress::fromText("127.0.0.1"), 41000);
     ASSERT_EQ(bind(other, address.get(), address.length), 0);
-    SecurityManager security(config);
+    SecurityManager security(config, loop);
     auto first = security.reserve("127.0.0.1", "127.0.0.2");
     EXPECT_NE(first.portUc, 41000);
     EXPECT_NE(first.portUs, 41000);
@@ -81,7 +86,7 @@ TEST_F(SecurityManagerTest, PortsHeldByOthersAreSkippedAndAFullRangeIsPortsUnava
 }
 
 TEST_F(SecurityManagerTest, SocketsHandedOutAreBoundToTheReservedPort) {
-    SecurityManager security(config);
+    SecurityManager security(config, loop);
     auto offer = security.reserve("127.0.0.1", "127.0.0.2");
     int udp = security.duplicatePending(offer.portUc, false, false);
     int server = security.duplicatePending(offer.portUs, true, true);
@@ -100,7 +105,7 @@ TEST_F(SecurityManagerTest, SocketsHandedOutAreBoundToTheReservedPort) {
 }
 
 TEST_F(SecurityManagerTest, InstallingWithoutEspFailsAndFreesThePorts) {
-    SecurityManager security(config);
+    SecurityManager security(config, loop);
     auto offer = security.reserve("127.0.0.1", "127.0.0.2");
     SaSetView view;
     view.id = 1;
@@ -122,6 +127,72 @@ TEST_F(SecurityManagerTest, InstallingWithoutEspFailsAndFreesThePorts) {
     }
     EXPECT_TRUE(canBind(SOCK_DGRAM, offer.portUc));
     EXPECT_TRUE(canBind(SOCK_STREAM, offer.portUs));
+}
+
+SaSetView setFor(const SecurityOffer& offer, uint32_t spiPc, uint32_t spiPs) {
+    SaSetView view;
+    view.id = 1;
+    view.ours = offer;
+    view.theirs = {sip::IntegrityAlgorithm::HmacSha1_96,
+                   sip::EncryptionAlgorithm::Null,
+                   spiPc,
+                   spiPs,
+                   6100,
+                   6101};
+    view.pcscfAddress = "127.0.0.2";
+    view.lifetime = Seconds(240);
+    return view;
+}
+
+TEST_F(SecurityManagerTest, AnInstallRefusedBeforeTheKernelReleasesTheReservation) {
+    SecurityManager security(config, loop);
+    auto offer = security.reserve("127.0.0.1", "127.0.0.2");
+    ASSERT_EQ(ipsec::Xfrm().countState().ownSas, 2u) << "the reservation's larval SAs";
+    Bytes ck(16, 0x11), ik(16, 0x22);
+    // An SPI the kernel refuses before anything goes in (1-255 are reserved, RFC 4303).
+    EXPECT_ANY_THROW(security.install(setFor(offer, 255, 0x3001), "127.0.0.1", ck, ik));
+    auto left = ipsec::Xfrm().countState();
+    EXPECT_EQ(left.ownSas + left.ownPolicies, 0u) << "the reservation leaked";
+    EXPECT_TRUE(canBind(SOCK_DGRAM, offer.portUc));
+    EXPECT_TRUE(canBind(SOCK_STREAM, offer.portUs));
+}
+
+// The SPIs of the larval SAs of ours in this namespace.
+std::set<uint32_t> larvalSpis() {
+    std::set<uint32_t> spis;
+    FILE* listing = popen("ip xfrm state list", "r");
+    char line[512];
+    while (listing && fgets(line, sizeof line, listing)) {
+        unsigned spi = 0;
+        if (const char* at = strstr(line, "spi 0x"); at && sscanf(at, "spi 0x%x", &spi) == 1)
+            spis.insert(spi);
+    }
+    if (listing) pclose(listing);
+    return spis;
+}
+
+TEST_F(SecurityManagerTest, AReservationOnOfferOutlivesTheKernelsLifetimeForLarvalSas) {
+    // net.core.xfrm_acq_expires of this private namespace: 2 s instead of 30.
+    ASSERT_EQ(std::system("echo 2 > /proc/sys/net/core/xfrm_acq_expires"), 0);
+    SecurityManager security(config, loop);
+    auto offer = security.reserve("127.0.0.1", "127.0.0.2");
+    auto reserved = [](const SecurityOffer& o) {
+        auto spis = larvalSpis();
+        return spis.count(o.spiUc) + spis.count(o.spiUs);
+    };
+    ASSERT_EQ(reserved(offer), 2u);
+    // A reservation released meanwhile is not renewed.
+    auto released = security.reserve("127.0.0.1", "127.0.0.2");
+    security.release(released);
+    // Five lifetimes of the kernel's larval SAs on the daemon's loop.
+    Timer end(loop, [&] { loop.exit(0); });
+    end.armIn(std::chrono::milliseconds(10000));
+    loop.run();
+    EXPECT_EQ(reserved(offer), 2u) << "the offer's SPIs must still be reserved";
+    EXPECT_EQ(reserved(released), 0u) << "a released reservation came back";
+    security.release(offer);
+    EXPECT_EQ(reserved(offer), 0u);
+    std::system("echo 30 > /proc/sys/net/core/xfrm_acq_expires");
 }
 
 }  // namespace

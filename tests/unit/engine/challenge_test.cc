@@ -75,6 +75,9 @@ TEST(SecondChallenge, DuringAReauthenticationKeepsTheEstablishedSet) {
     RegistrationEngine engine(testConfig());
     Network network;
     registerFully(engine, network, at(0), 3600);
+    // The new set's SPIs at the P-CSCF: the established set still holds the first ones.
+    network.spiPc = 6001;
+    network.spiPs = 6002;
     engine.registerNow(at(3000));
     OutgoingRegister refresh = sent(engine.securityReserved(at(3000), kOfferB));
     auto vector = network.nextVector();
@@ -190,6 +193,9 @@ TEST(DeregistrationChallenge, ForbiddenAfterItStillEndsTheRegistration) {
     RegistrationEngine engine(testConfig());
     Network network;
     registerFully(engine, network, at(0), 3600);
+    // The new set's SPIs at the P-CSCF: the established set still holds the first ones.
+    network.spiPc = 6001;
+    network.spiPs = 6002;
     engine.deregister(at(100));
     OutgoingRegister request = sent(engine.securityReserved(at(100), kOfferB));
     auto vector = network.nextVector();
@@ -242,6 +248,9 @@ TEST_P(InvalidChallenge, TheAnswerOffersNewSpisAndPorts) {
 TEST_P(InvalidChallenge, DuringARefreshTheAnswerGoesOverTheSetInUseWithANewOffer) {
     RegistrationEngine engine(testConfig());
     registerFully(engine, network_, at(0), 3600);
+    // The new set's SPIs at the P-CSCF: the established set still holds the first ones.
+    network_.spiPc = 6001;
+    network_.spiPs = 6002;
     engine.registerNow(at(3000));
     OutgoingRegister refresh = sent(engine.securityReserved(at(3000), kOfferB));
     auto vector = network_.nextVector();

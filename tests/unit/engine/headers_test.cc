@@ -94,5 +94,12 @@ TEST(SipUriHostPort, KeepsOnlyHostAndPortInLowerCase) {
     EXPECT_EQ(sipUriHostPort("tel:+123"), "");
 }
 
+TEST(SipUriHostPort, WritesAnIpv6ReferenceInItsOneCanonicalForm) {
+    EXPECT_EQ(sipUriHostPort("sip:[2001:0DB8:0000:0000:0000:0000:0000:0001]:6101"),
+              "[2001:db8::1]:6101");
+    EXPECT_EQ(sipUriHostPort("sip:u@[2001:db8:0:0::1];lr"), "[2001:db8::1]");
+    EXPECT_EQ(sipUriHostPort("sip:[not-an-address]:1"), "[not-an-address]:1");
+}
+
 }  // namespace
 }  // namespace imsaka::daemon

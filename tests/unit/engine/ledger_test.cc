@@ -88,7 +88,10 @@ class Ledger {
         std::string event = events[pick(5)];
         std::string state = event == "shortened" || event == "refreshed" ? "active" : "terminated";
         std::string uri = pending_ ? pending_->second : std::string("sip:10.0.0.2:6101");
-        return "<reginfo xmlns=\"urn:ietf:params:xml:ns:reginfo\" version=\"1\" state=\"full\">"
+        // Versions go up, as within one subscription (RFC 3680).
+        return "<reginfo xmlns=\"urn:ietf:params:xml:ns:reginfo\" version=\"" +
+               std::to_string(reginfoVersion_++) +
+               "\" state=\"full\">"
                "<registration aor=\"sip:user1_public1@home1.net\" id=\"a\" state=\"active\">"
                "<contact id=\"c\" state=\"" +
                state + "\" event=\"" + event + "\" expires=\"300\"><uri>" + uri +
@@ -197,6 +200,7 @@ class Ledger {
     std::optional<milenage::AuthVector> vector_;
     std::optional<std::pair<OutgoingRegister, std::string>> pending_;
     std::map<SaSetId, SecurityOffer> offerOfSet_;
+    unsigned reginfoVersion_ = 0;
     int64_t clock_ = 0;
     uint32_t next_ = 0;
 };

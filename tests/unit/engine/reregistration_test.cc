@@ -20,7 +20,9 @@ class Reregistration : public ::testing::Test {
 
     // A 401 to the refresh answered with AKA success: the REGISTER over the new set.
     OutgoingRegister reauthenticate(const OutgoingRegister& request) {
+        // A new set has new SPIs at the P-CSCF too: the old set's SAs still hold the old ones.
         network_.portPs = 7201;
+        network_.spiPc = 6001;
         network_.spiPs = 6002;
         auto vector = network_.nextVector();
         engine_.response(at(3001), network_.challenge(request, vector));

@@ -2,7 +2,9 @@
 // it has XFRM (SPI allocation, policies) but no ESP, so installing a set must fail clearly
 // and leave nothing behind.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <set>
 
@@ -259,6 +261,72 @@ TEST(XfrmOptionsCheck, RejectsSpiRangesBelow256AndEmptyReqidRanges) {
     options = {};
     options.reqidCount = 0;
     EXPECT_THROW(Xfrm{options}, XfrmError);
+}
+
+}  // namespace
+}  // namespace imsaka::ipsec
+
+namespace imsaka::ipsec {
+namespace {
+
+TEST_F(HostKernel, AGuardPolicyBlocksAnyPeerOfALocalPortAndCarriesOurReqid) {
+    detail::Channel channel;
+    std::vector<detail::Message> requests;
+    for (bool in : {true, false}) {
+        detail::PolicyDescription guard;
+        guard.flow.source = ue;
+        guard.flow.destination = ue;
+        guard.flow.anySource = in;
+        guard.flow.anyDestination = !in;
+        (in ? guard.flow.destinationPort : guard.flow.sourcePort) = 5101;
+        guard.direction = in ? XFRM_POLICY_IN : XFRM_POLICY_OUT;
+        guard.reqid = 0x494d0200;
+        guard.priority = 1;
+        guard.block = true;
+        requests.push_back(detail::policyMessage(guard));
+    }
+    auto replies = channel.exchange(requests);
+    for (const auto& reply : replies) EXPECT_EQ(reply.error, 0) << reply.explanation;
+    std::string listing = shellOutput("ip xfrm policy list");
+    EXPECT_NE(listing.find("src 0.0.0.0/0 dst 10.45.0.1/32 dport 5101"), std::string::npos)
+        << listing;
+    EXPECT_NE(listing.find("src 10.45.0.1/32 dst 0.0.0.0/0 sport 5101"), std::string::npos)
+        << listing;
+    EXPECT_NE(listing.find("action block"), std::string::npos) << listing;
+    for (const auto& message : channel.dump(XFRM_MSG_GETPOLICY, "list policies")) {
+        auto policy = detail::parsePolicy(message);
+        ASSERT_TRUE(policy);
+        EXPECT_TRUE(policy->block);
+        EXPECT_EQ(policy->flow.anySource, policy->direction == XFRM_POLICY_IN);
+        EXPECT_EQ(policy->flow.anyDestination, policy->direction == XFRM_POLICY_OUT);
+    }
+    EXPECT_EQ(xfrm.countState().ownPolicies, 2u) << "the template's reqid marks them as ours";
+    EXPECT_EQ(xfrm.removeOwnState().ownPolicies, 2u);
+    EXPECT_EQ(shellOutput("ip xfrm policy list"), "");
+}
+
+TEST_F(HostKernel, ARenewedReservationHasItsSpisBackAfterTheKernelDroppedThem) {
+    shell("echo 1 > /proc/sys/net/core/xfrm_acq_expires");
+    EXPECT_EQ(Xfrm::reservationLifetime(), std::chrono::seconds(1));
+    auto reservation = xfrm.reserveSpis(ue, pcscf);
+    shell("echo 30 > /proc/sys/net/core/xfrm_acq_expires");
+    // Poll until the kernel has dropped both larval SAs (bounded).
+    for (int i = 0; i < 1000 && xfrm.countState().ownSas != 0; ++i) usleep(20000);
+    ASSERT_EQ(xfrm.countState().ownSas, 0u) << "the kernel kept the larval SAs";
+    xfrm.renew(reservation);
+    std::string listing = shellOutput("ip xfrm state list");
+    for (uint32_t spi : {reservation.spiClient, reservation.spiServer}) {
+        char text[16];
+        std::snprintf(text, sizeof text, "spi 0x%08x", spi);
+        EXPECT_NE(listing.find(text), std::string::npos) << text << " in\n" << listing;
+    }
+    EXPECT_EQ(xfrm.countState().ownSas, 2u);
+    // Renewed again while alive: still exactly two, no stray larval SA without an SPI.
+    xfrm.renew(reservation);
+    EXPECT_EQ(xfrm.countState().ownSas, 2u) << shellOutput("ip xfrm state list");
+    xfrm.release(reservation);
+    EXPECT_EQ(xfrm.countState().ownSas, 0u);
+    EXPECT_THROW(xfrm.renew(reservation), XfrmError) << "a released reservation is gone";
 }
 
 }  // namespace

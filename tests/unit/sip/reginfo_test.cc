@@ -184,7 +184,7 @@ TEST(Reginfo, NamesEachErrorAndWhereItIs) {
          R"(<registration aor="sip:a" id="1" state="active">)"
          R"(<contact id="c" state="active" event="created"/></registration></reginfo>)",
          ReginfoErrc::MissingElement, 121},
-        {std::string(1 << 20, ' ') + "x", ReginfoErrc::TooLarge, 1 << 20},
+        {std::string(64 << 10, ' ') + "x", ReginfoErrc::TooLarge, 64 << 10},
     };
     for (const auto& c : cases) {
         try {
@@ -195,6 +195,36 @@ TEST(Reginfo, NamesEachErrorAndWhereItIs) {
             EXPECT_EQ(error.position(), c.position) << c.xml.substr(0, 200);
         }
     }
+}
+
+TEST(Reginfo, ElementsWhoseChildrenAreReadHaveAtMost64Attributes) {
+    auto withAttributes = [](int count) {
+        std::string attributes;
+        for (int i = 0; i < count; ++i) attributes += " x" + std::to_string(i) + "=\"\"";
+        return R"(<reginfo xmlns="urn:ietf:params:xml:ns:reginfo" version="1" state="full">)"
+               R"(<registration aor="sip:a" id="1" state="active")" +
+               attributes + "/></reginfo>";
+    };
+    EXPECT_NO_THROW(parseReginfo(withAttributes(64 - 3)));  // with aor, id and state
+    try {
+        parseReginfo(withAttributes(64 - 2));
+        ADD_FAILURE() << "65 attributes accepted";
+    } catch (const ReginfoError& error) {
+        EXPECT_EQ(error.code(), ReginfoErrc::TooLarge);
+        EXPECT_EQ(error.position(), 73u);
+    }
+}
+
+TEST(CanonicalUri, ComparesAddressesOfRecordAndBindingsAsUris) {
+    EXPECT_EQ(canonicalUri("sip:[2001:0DB8:0:0::2]:6101;transport=tcp"),
+              canonicalUri("<sip:[2001:db8::2]:6101>"));
+    EXPECT_EQ(canonicalUri("sip:[2001:db8::2]:6101"), "sip:[2001:db8::2]:6101");
+    EXPECT_EQ(canonicalUri("SIP:User@Home1.NET"), "sip:User@home1.net:5060");
+    EXPECT_NE(canonicalUri("sip:user@home1.net"), canonicalUri("sip:User@home1.net"))
+        << "the user part is case-sensitive (RFC 3261 19.1.4)";
+    EXPECT_EQ(canonicalUri("sips:a@b"), "sips:a@b:5061");
+    EXPECT_EQ(canonicalUri("tel:+1-555-(000).0001;phone-context=x"), "tel:+15550000001");
+    EXPECT_NE(canonicalUri("sip:[2001:db8::2]:6101"), canonicalUri("sip:[2001:db8::3]:6101"));
 }
 
 TEST(Reginfo, DoesNotExpandEntitiesFromADoctype) {

@@ -8,6 +8,12 @@
 //
 // Ownership: every SA and every policy template carries a reqid from the configured range,
 // the only mark of ours. removeOwnState() removes what carries it and nothing else.
+//
+// Cleartext on the protected ports: beside the four policies that steer each direction
+// into its SA, a set has four guard policies, one per local protected port and direction,
+// that match any peer at a lower precedence and block (TS 33.203: what reaches the
+// protected ports unprotected is discarded, and nothing leaves them unprotected). Sets that
+// share a local port share its guards; the last one removed takes them.
 #pragma once
 
 #include <array>
@@ -31,7 +37,8 @@ struct XfrmOptions {
     // SPIs the kernel may choose for our inbound SAs; minSpi must be at least 256.
     uint32_t minSpi = 0x100;
     uint32_t maxSpi = 0xffffffff;
-    // XFRM policy priority of our policies (lower wins).
+    // XFRM policy priority of our policies (lower wins); the guards take the next value, so
+    // this must be below 2^32-1.
     uint32_t policyPriority = 0;
 };
 
@@ -45,7 +52,8 @@ enum class Side { Ue, Pcscf };
 
 // The two inbound SPIs the kernel chose for the local end: spiClient protects traffic to
 // the local client port (spi_uc on a UE), spiServer traffic to the local server port.
-// They live as larval SAs for net.core.xfrm_acq_expires seconds (30 by default).
+// They live as larval SAs for net.core.xfrm_acq_expires seconds (30 by default), unless
+// renewed (Xfrm::renew) before that.
 struct SpiReservation {
     IpAddress local;
     IpAddress remote;
@@ -96,6 +104,7 @@ class SaSet {
     friend class Xfrm;
     SaSetSpec spec_;
     std::array<uint32_t, 4> reqids_{};
+    uint32_t guardReqid_ = 0;  // marks the guard policies this set added as ours
     SecureBytes integrityKey_;
     SecureBytes encryptionKey_;
 };
@@ -125,6 +134,14 @@ class Xfrm {
                                uint32_t spiServer);
     // Gives reserved SPIs back before they expire by themselves.
     void release(const SpiReservation& reservation);
+    // Keeps a reservation alive: its larval SAs are made again with the same SPIs and
+    // reqids, for another reservationLifetime(). Call it more often than that while the
+    // SPIs are on offer. Throws SpiUnavailable (someone took an SPI after the kernel dropped
+    // it) or ReservationExpired; the reservation is then of no use.
+    void renew(const SpiReservation& reservation);
+    // How long the kernel keeps a reservation (net.core.xfrm_acq_expires of the caller's
+    // network namespace; 30 s when unreadable).
+    static std::chrono::seconds reservationLifetime();
 
     // Installs the four SAs and four policies, whole or not at all: on any failure what was
     // added (and the reservation) is removed again and the first failure is thrown. The
@@ -140,8 +157,9 @@ class Xfrm {
     std::array<SaCounters, 4> counters(const SaSet& set);
     std::array<SaStatus, 4> status(const SaSet& set);
     SaStatus status(const SaSet& set, SaId id);
-    // Removes the SAs and policies of the set that still carry its reqids; parts already
-    // gone are not an error, and what another owner put on the same SPI or selector stays.
+    // Removes the SAs and policies of the set that still carry its reqids, and its guard
+    // policies unless another set of ours still protects their port; parts already gone are
+    // not an error, and what another owner put on the same SPI or selector stays.
     void remove(const SaSet& set);
 
     // After a crash: removes every SA and policy carrying one of our reqids, nothing else.
@@ -154,6 +172,8 @@ class Xfrm {
     uint32_t nextReqid();
     void takeReservation(const SpiReservation& reservation, const char* where);
     void deleteLarvalSas(const SpiReservation& reservation);
+    void addGuards(const SaSet& set);
+    void removeUnusedGuards(const SaSet& set);
     class Channel;
     XfrmOptions options_;
     std::unique_ptr<Channel> channel_;

@@ -74,11 +74,19 @@ struct Reginfo {
     std::vector<ReginfoRegistration> registrations;
 };
 
-// Accepts documents of up to 1 MiB. Positions in errors are byte offsets in the text.
+// Accepts documents of up to 64 KiB whose reginfo, registration and contact elements
+// have at most 64 attributes each (TooLarge otherwise); the work is linear in the size.
+// Positions in errors are byte offsets in the text.
 Reginfo parseReginfo(std::string_view xml);
 
+// A URI reduced to what names an address of record or a binding, as text to compare: for
+// sip and sips, the scheme, user, host (lower case; an IPv6 reference in its canonical form)
+// and port (5060 or 5061 when absent); for others (tel), the scheme and the rest without
+// parameters. Angle brackets around the URI are ignored.
+std::string canonicalUri(std::string_view uri);
+
 // How we recognise our own contact: by +sip.instance when we registered one (RFC 5626),
-// else by the Contact URI we registered (scheme, user, host and port; parameters ignored).
+// else by the Contact URI we registered (compared as canonicalUri: parameters ignored).
 struct OurContact {
     std::string uri;
     std::optional<std::string> instanceId;  // e.g. "<urn:gsma:imei:...>", with or without <>

@@ -150,7 +150,10 @@ struct SaSetView {
 struct RegistrationInfo {
     std::optional<Time> expiresAt;
     std::vector<std::string> associatedUris;  // P-Associated-URI, first is the default IMPU
-    std::vector<std::string> barredUris;      // from reg-event (state terminated/rejected)...
+    std::vector<std::string> barredUris;  // our IMPU when the 200 OK leaves it out (5.1.1.2.1 c)
+    // Identities of this registration (ours, and P-Associated-URI's) that the reg-event
+    // reported terminated (24.229 5.1.2.1), until it reports them active again.
+    std::vector<std::string> deregisteredUris;
     std::vector<std::string> serviceRoute;
     std::string publicGruu;
     std::string temporaryGruu;
@@ -158,7 +161,9 @@ struct RegistrationInfo {
 };
 
 enum class TimerKind { TimerF, RegAwaitAuth, Refresh, Backoff };
-enum class RefreshReason { Expiry, Retry, Reauthenticate, RegisterAgain };
+// Resubscribe asks for no REGISTER: the reg-event subscription missed a notification (RFC
+// 3680 version gap) and a refresh of it brings the full state.
+enum class RefreshReason { Expiry, Retry, Reauthenticate, RegisterAgain, Resubscribe };
 std::string_view toString(RefreshReason reason);  // "expiry", "retry", "reauthenticate", ...
 
 namespace action {
