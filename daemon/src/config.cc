@@ -127,7 +127,9 @@ const std::map<std::string, std::map<std::string, Setter>>& keys() {
                c.timers.refreshThreshold = parseSeconds(v);
            }},
           {"sa_grace",
-           [](DaemonConfig& c, std::string_view v) { c.timers.saGrace = parseSeconds(v); }}}},
+           [](DaemonConfig& c, std::string_view v) { c.timers.saGrace = parseSeconds(v); }},
+          {"retiring_grace",
+           [](DaemonConfig& c, std::string_view v) { c.timers.retiringGrace = parseSeconds(v); }}}},
         {"access",
          {{"group",
            [](DaemonConfig& c, std::string_view v) {

@@ -125,7 +125,8 @@ void RegistrationObject::perform(Action& action, Actions& more) {
             if constexpr (std::is_same_v<A, action::ReserveSecurity>) {
                 const auto& config = engine_.config();
                 try {
-                    auto offer = context_.security.reserve(config.localAddress, PcscfAddress());
+                    auto offer = context_.security.reserve(config.localAddress, PcscfAddress(),
+                                                           a.serverPort);
                     lastOffer_ = offer;
                     more = engine_.securityReserved(now, offer);
                 } catch (...) {
@@ -297,9 +298,19 @@ void RegistrationObject::authenticationDone(std::variant<cardio::AuthResult, Dae
 
 void RegistrationObject::watchInbound(SaSetId id) {
     // The kernel has no event for "first packet on an SA": poll its counters, often at first
-    // (the first message usually follows at once), then every half second.
+    // (the first message usually follows at once), then every half second. What they count
+    // now (the 200 OK that established the set, at least) is not news.
+    auto watched = sets_.find(id);
+    if (watched == sets_.end()) return;
+    uint64_t baseline = 0;
+    try {
+        baseline = watched->second->inboundPackets();
+    } catch (const std::exception& e) {
+        log::debug(path_ + ": inbound counters: " + e.what());
+        return;
+    }
     auto delay = std::make_shared<std::chrono::milliseconds>(10);
-    auto timer = std::make_unique<Timer>(context_.loop, [this, id, delay] {
+    auto timer = std::make_unique<Timer>(context_.loop, [this, id, delay, baseline] {
         auto set = sets_.find(id);
         if (set == sets_.end()) {
             inboundWatch_.erase(id);
@@ -313,12 +324,13 @@ void RegistrationObject::watchInbound(SaSetId id) {
             inboundWatch_.erase(id);
             return;
         }
-        if (packets == 0) {
+        if (packets <= baseline) {
             *delay = std::min(*delay * 2, std::chrono::milliseconds(500));
             inboundWatch_[id]->armIn(*delay);
             return;
         }
         inboundWatch_.erase(id);  // destroys this callback's timer: nothing of it used below
+        log::debug(path_ + ": the network uses SA set " + std::to_string(id));
         execute(engine_.inboundTraffic(Clock::now(), id));
     });
     timer->armIn(*delay);
@@ -442,6 +454,16 @@ void RegistrationObject::HandleResponse(
     if (!awaitingCard_) answerPending();
 }
 
+void RegistrationObject::RetiringTransactions(const bool& pending) {
+    if (auto refused = callerRefused()) throw toDbus(*refused);
+    if (closed_) throw toDbus(DaemonError(DaemonErrc::WrongState, "the registration is closed"));
+    try {
+        execute(engine_.retiringTransactions(Clock::now(), pending));
+    } catch (...) {
+        fail(std::current_exception());
+    }
+}
+
 sdbus::UnixFd RegistrationObject::OpenSocket(const std::string& transport,
                                              const std::string& role) {
     if (auto refused = callerRefused()) throw toDbus(*refused);
@@ -452,9 +474,14 @@ sdbus::UnixFd RegistrationObject::OpenSocket(const std::string& transport,
     bool tcp = transport == "tcp";
     bool server = role == "server";
     int fd = -1;
-    if (auto current = engine_.currentSet(); current && sets_.count(current->id)) {
+    // The set the next protected request leaves from: a temporary one while a challenge is
+    // answered (the REGISTER over it), else the one in use.
+    auto current = engine_.currentSet();
+    for (const auto& view : engine_.saSets())
+        if (view.state == SaSetState::Temporary) current = view;
+    if (current && sets_.count(current->id)) {
         auto& set = sets_.at(current->id)->set();
-        fd = (server ? set.server : set.client).duplicate(tcp, server);
+        fd = server ? set.server->duplicate(tcp, server) : set.client.duplicate(tcp, server);
     } else if (lastOffer_) {
         fd = context_.security.duplicatePending(server ? lastOffer_->portUs : lastOffer_->portUc,
                                                 tcp, server);

@@ -58,6 +58,7 @@ class RegistrationObject final
     Reply HandleTimeout() override;
     Reply HandleNotify(const std::string& body) override;
     Reply Deregister() override;
+    void RetiringTransactions(const bool& pending) override;
     sdbus::UnixFd OpenSocket(const std::string& transport, const std::string& role) override;
     void Close() override;
     std::string State() override { return std::string(toString(engine_.state())); }

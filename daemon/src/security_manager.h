@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "imsaka/daemon/config.h"
@@ -42,11 +43,12 @@ class ReservedPort {
     bool listening_ = false;
 };
 
-// An installed SA set and the two ports it protects.
+// An installed SA set and the two ports it protects. port_us is shared with the other sets
+// of the registration (TS 33.203 7.4 keeps it across re-authentications).
 struct InstalledSet {
     ipsec::SaSet sa;
-    ReservedPort client;  // port_uc
-    ReservedPort server;  // port_us
+    ReservedPort client;                   // port_uc
+    std::shared_ptr<ReservedPort> server;  // port_us
     uint64_t expiresUnix = 0;
 };
 
@@ -57,8 +59,10 @@ class SecurityManager {
     // Removes what a previous run left in the kernel; logs the counts.
     void removeLeftovers();
 
-    // Throws DaemonError(PortsUnavailable) or an ipsec::XfrmError.
-    SecurityOffer reserve(const std::string& local, const std::string& remote);
+    // Throws DaemonError(PortsUnavailable) or an ipsec::XfrmError. serverPort: the protected
+    // server port to keep (TS 33.203 7.4), shared with whatever set or offer holds it.
+    SecurityOffer reserve(const std::string& local, const std::string& remote,
+                          std::optional<uint16_t> serverPort = std::nullopt);
     void release(const SecurityOffer& offer) noexcept;
     // Takes the reservation of set.ours; ck and ik are 16 bytes.
     std::unique_ptr<InstalledSet> install(const SaSetView& set, const std::string& local,
@@ -74,6 +78,8 @@ class SecurityManager {
 
   private:
     ReservedPort bindPort(const ipsec::IpAddress& local);
+    std::shared_ptr<ReservedPort> serverPort(const ipsec::IpAddress& local,
+                                             std::optional<uint16_t> keep);
 
     const DaemonConfig& config_;
     ipsec::Xfrm xfrm_;
@@ -82,9 +88,11 @@ class SecurityManager {
     struct Pending {
         ipsec::SpiReservation spis;
         ReservedPort client;
-        ReservedPort server;
+        std::shared_ptr<ReservedPort> server;
     };
     std::map<uint32_t, Pending> pending_;  // by spiUc
+    // Server ports in use, by local address and port, to share with a new set.
+    std::map<std::pair<std::string, uint16_t>, std::weak_ptr<ReservedPort>> servers_;
 };
 
 }  // namespace imsaka::daemon

@@ -301,7 +301,7 @@ Client::Link& Client::linkFor(const Step& step) {
         }
         return *unprotected_;
     }
-    openProtectedLinks();
+    openProtectedLinks(step.local.port);
     if (client_->kind == Link::Kind::Stream && !client_->connected) {
         connect(client_->socket, step.remote);
         client_->connected = true;
@@ -310,10 +310,11 @@ Client::Link& Client::linkFor(const Step& step) {
 }
 
 // The sockets of the protected ports come from the daemon (OpenSocket); a new SA set may
-// bring new ports, and a closed TCP connection needs a new socket.
-void Client::openProtectedLinks() {
+// bring new ports, and a closed TCP connection needs a new socket. clientPort: the port the
+// next request leaves from (a new set's, while a challenge is answered); 0 for PortUc.
+void Client::openProtectedLinks(uint16_t clientPort) {
     const bool udp = transport_ != "tcp";
-    uint16_t portUc = registration_.PortUc();
+    uint16_t portUc = clientPort ? clientPort : registration_.PortUc();
     uint16_t portUs = registration_.PortUs();
     if (!client_ || !client_->socket || portUc != portUc_) {
         client_ = std::make_unique<Link>();
@@ -321,6 +322,9 @@ void Client::openProtectedLinks() {
         client_->socket = Socket(registration_.OpenSocket(transport_, "client").release());
         client_->isProtected = true;
         portUc_ = portUc;
+        if (localEndpoint(client_->socket).port != portUc)
+            throw TransportError("the daemon's client socket is not bound to port " +
+                                 std::to_string(portUc));
     }
     if (!server_ || !server_->socket || portUs != portUs_) {
         // Kamailio 5.6 keeps sending to the previous set's port_us after a new set: listen

@@ -60,7 +60,7 @@ class Client {
     bool handleNotifies();
 
     Link& linkFor(const Step& step);
-    void openProtectedLinks();
+    void openProtectedLinks(uint16_t clientPort = 0);
     void waitFor(std::optional<Clock::time_point> deadline);
     void readFrom(Link& link);
     void dispatch(const std::string& text, Link& link, const Endpoint& from);

@@ -28,6 +28,10 @@ struct SaSet {
     Offer offer;                 // the Security-Client that created it, repeated on this set
     std::string securityVerify;  // the Security-Server it answered, mirrored on this set
     Time endsAt;                 // end of its SIP-level lifetime
+    // While retiring (24.229 5.1.1.5.1): when the network first used its successor, and
+    // what the application said of its transactions on it.
+    std::optional<Time> successorUsedAt;
+    enum class Transactions { Unknown, Pending, Done } transactions = Transactions::Unknown;
 };
 
 // A usable 401: the challenge and the Security-Server mechanism chosen.
@@ -60,6 +64,7 @@ class RegistrationEngine::Impl {
     Actions saSetInstalled(Time now, SaSetId id);
     Actions saSetFailed(Time now, SaSetId id, std::string_view reason);
     Actions inboundTraffic(Time now, SaSetId id);
+    Actions retiringTransactions(Time now, bool pending);
     Actions timerFired(Time now, TimerKind kind);
 
     // Appends InfoChanged when the info or the SA sets changed during the event.
@@ -87,7 +92,7 @@ class RegistrationEngine::Impl {
     void releaseOffer(Actions& out);
     void removeSet(Actions& out, SaSetId id);
     void removeAllSets(Actions& out);
-    void removeExpiredRetiringSets(Time now, Actions& out);
+    void settleRetiringSets(Time now, Actions& out);
     void dropRegistration(Actions& out);
     void armRefresh(Time now, Actions& out, Seconds duration);
     void setError(std::string reason);
@@ -132,6 +137,7 @@ class RegistrationEngine::Impl {
     std::optional<SaSetId> established_;
     std::optional<SaSetId> temporary_;
     std::set<TimerKind> armed_;
+    std::optional<Time> retireAt_;  // when the Retire timer is armed for
     unsigned failedInitialAttempts_ = 0;
     bool followsFailedReregistration_ = false;
     bool changed_ = false;  // info or SA sets changed during the current event

@@ -46,6 +46,9 @@ Actions RegistrationEngine::saSetFailed(Time now, SaSetId id, std::string_view r
 Actions RegistrationEngine::inboundTraffic(Time now, SaSetId id) {
     return impl_->finish(impl_->inboundTraffic(now, id));
 }
+Actions RegistrationEngine::retiringTransactions(Time now, bool pending) {
+    return impl_->finish(impl_->retiringTransactions(now, pending));
+}
 Actions RegistrationEngine::timerFired(Time now, TimerKind kind) {
     return impl_->finish(impl_->timerFired(now, kind));
 }

@@ -243,7 +243,7 @@ void RegistrationEngine::Impl::onSuccess(Time now, Actions& out, const SipRespon
         extend(*current, current);
     }
     releaseOffer(out);  // a re-registration answered without a challenge keeps its set
-    removeExpiredRetiringSets(now, out);
+    settleRetiringSets(now, out);
 
     registered_ = true;
     registeredContact_ = lastContact_;

@@ -10,9 +10,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "process.h"
 #include "scenario.h"
@@ -90,6 +92,12 @@ class PcscfPort {
         if (tcp_) return reg::sendStream(connection_, text);
         reg::sendDatagram(socket_, to.value_or(peer_), text);
     }
+    // TCP: the next receive() takes the next connection (the UE's requests over a new SA set
+    // come on a connection from its new port_uc); the current one stays open meanwhile.
+    void acceptNext() {
+        previous_ = std::move(connection_);
+        framer_ = reg::StreamFramer();
+    }
     // TCP: a connection from this port to the UE.
     void connectTo(const Endpoint& ue) {
         connection_ = inPcscfNamespace([&] { return reg::connectTcp(local_, ue); });
@@ -102,6 +110,7 @@ class PcscfPort {
     Endpoint local_;
     reg::Socket socket_;
     reg::Socket connection_;
+    reg::Socket previous_;
     reg::StreamFramer framer_;
     Endpoint peer_;
 };
@@ -143,6 +152,16 @@ void installPcscfSas(const testing::Challenge& challenge, const std::string& pro
     };
     policy(challenge.pcscf.portS, challenge.ue.portC, challenge.ue.spiC);
     policy(challenge.pcscf.portC, challenge.ue.portS, challenge.ue.spiS);
+}
+
+// Polls until the kernel holds `count` keyed SAs (a generous bound: the machine may be busy).
+bool waitForKeyedSas(size_t count, std::chrono::seconds within = 30s) {
+    auto deadline = std::chrono::steady_clock::now() + within;
+    while (kernelView().keyedSas != count) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(50ms);
+    }
+    return true;
 }
 
 void removePcscfSas() {
@@ -371,6 +390,96 @@ TEST_P(RegisterKernelTest, RegistersAgainWhenTheDaemonSaysTheRegistrationIsDue) 
     auto again = fields(client.lineStartingWith("registered"));
     EXPECT_EQ(again["expires"], "3600") << client.seen();
     EXPECT_EQ(again["port-uc"], std::to_string(challenge.ue.portC));
+    std::cout << client.seen();
+}
+
+// Re-authentication while a request is in flight (TS 24.229 5.1.1.5.1, TS 33.203 7.4): the
+// refresh is challenged, a new set comes with new SPIs and client ports but the same port_us
+// (so the Contact stays); a MESSAGE the P-CSCF sends over the old set after the new one is
+// established still arrives and is answered over the old set. The old set goes only after
+// the network's first message on the new set, and the grace for the old set's transactions.
+TEST_P(RegisterKernelTest, AMessageOnTheOldSetAfterReauthenticationStillArrives) {
+    ASSERT_TRUE(sandbox_);
+    RegisterProcess client(arguments({"--no-subscribe", "--timer-f", "20"}));
+    expires = 4;  // the refresh comes at half
+    reg::Message first = registerClient(client);
+    ASSERT_FALSE(registered.empty()) << client.seen();
+    const testing::Challenge old = challenge;
+
+    // The refresh over the old set, challenged: the P-CSCF keeps port_ps, takes a new
+    // port_pc and new SPIs.
+    reg::Message refresh = serverPort->receive(10s);
+    ASSERT_EQ(refresh.method, "REGISTER");
+    EXPECT_EQ(serverPort->peer(), (Endpoint{kUeAddress, old.ue.portC}));
+    const uint16_t newPortPc = old.pcscf.portC + 10;
+    network.setPcscfSide(old.pcscf.spiC + 0x100, old.pcscf.spiS + 0x100, newPortPc,
+                         old.pcscf.portS);
+    challenge = network.challenge(refresh.headers);
+    EXPECT_EQ(challenge.ue.portS, old.ue.portS) << "port_us must stay (TS 33.203 7.4)";
+    EXPECT_NE(challenge.ue.portC, old.ue.portC);
+    EXPECT_NE(challenge.ue.spiC, old.ue.spiC);
+    EXPECT_NE(challenge.ue.spiS, old.ue.spiS);
+    installPcscfSas(challenge, GetParam());
+    const std::string unauthorized = responseText("401 Unauthorized", challenge.headers);
+    if (tcp())
+        serverPort->send(unauthorized);
+    else
+        clientPort->send(unauthorized, Endpoint{kUeAddress, old.ue.portS});
+
+    // The REGISTER answering it over the new set, from the new port_uc, with the same Contact.
+    if (tcp()) serverPort->acceptNext();
+    reg::Message answer = serverPort->receive();
+    EXPECT_EQ(serverPort->peer(), (Endpoint{kUeAddress, challenge.ue.portC}));
+    EXPECT_EQ(network.checkAuthorization(answer.headers, answer.uri).kind,
+              testing::AuthorizationKind::Valid);
+    EXPECT_EQ(uriOf(answer.header("Contact")), uriOf(first.header("Contact")));
+    auto oldClientPort = std::move(clientPort);
+    clientPort = std::make_unique<PcscfPort>(tcp(), newPortPc, false);
+    answerProtected(responseText("200 OK", network.ok(answer.headers, 3600, {kImpu}, {})));
+    ASSERT_FALSE(client.lineStartingWith("registered").empty()) << client.seen();
+    EXPECT_EQ(kernelView().keyedSas, 8u) << "both sets until the network uses the new one";
+    // Give the daemon time to notice the 200 OK on the new set (it polls the counters).
+    std::this_thread::sleep_for(500ms);
+
+    // A MESSAGE over the old set after the new set is established.
+    auto message = [&](PcscfPort& from, uint16_t port, const char* tag) {
+        if (tcp()) from.connectTo({kUeAddress, old.ue.portS});
+        std::string text = "MESSAGE " + uriOf(first.header("Contact")) + " SIP/2.0\r\n";
+        text += "Via: SIP/2.0/" + std::string(tcp() ? "TCP " : "UDP ") + kPcscfAddress + ":" +
+                std::to_string(port) + ";branch=" + reg::newBranch() + "\r\n";
+        text += "From: <sip:peer@example.org>;tag=" + std::string(tag) + "\r\n";
+        text += "To: <" + std::string(kImpu) + ">\r\nCall-ID: " + tag + "@pcscf\r\n";
+        text += "CSeq: 1 MESSAGE\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi";
+        from.send(text, Endpoint{kUeAddress, old.ue.portS});
+        return from.receive(10s);
+    };
+    reg::Message onOld;
+    ASSERT_NO_THROW(onOld = message(*oldClientPort, old.pcscf.portC, "old"))
+        << "the MESSAGE on the old set was lost\n"
+        << client.seen();
+    EXPECT_EQ(onOld.status, 200);
+    EXPECT_EQ(onOld.method, "MESSAGE");
+    EXPECT_EQ(kernelView().keyedSas, 8u);
+
+    // The network's first message on the new set: the old set goes after the grace.
+    reg::Message onNew;
+    ASSERT_NO_THROW(onNew = message(*clientPort, newPortPc, "new")) << client.seen();
+    EXPECT_EQ(onNew.status, 200);
+    EXPECT_TRUE(waitForKeyedSas(4)) << kernelView().ipXfrmState;
+    char oldSpi[16];
+    std::snprintf(oldSpi, sizeof oldSpi, "0x%08x", old.ue.spiS);
+    auto left = kernelView().ipXfrmState;
+    EXPECT_EQ(left.find(std::string("spi ") + oldSpi), std::string::npos) << left;
+
+    client.signal(SIGTERM);
+    reg::Message deregister = serverPort->receive();
+    EXPECT_EQ(deregister.header("Expires"), "0");
+    answerProtected(responseText("200 OK", network.ok(deregister.headers, 0, {kImpu}, {})));
+    EXPECT_FALSE(client.lineStartingWith("deregistered").empty()) << client.seen();
+    EXPECT_EQ(client.wait(10s), 0) << client.seen();
+    auto after = kernelView();
+    EXPECT_EQ(after.ownSas, 0u) << after.ipXfrmState;
+    EXPECT_EQ(after.ownPolicies, 0u) << after.ipXfrmPolicy;
     std::cout << client.seen();
 }
 

@@ -61,6 +61,7 @@ backoff_after_reregistration = 200
 refresh_margin = 300
 refresh_threshold = 900
 sa_grace = 10
+retiring_grace = 20
 [access]
 group = voice
 authenticate = group
@@ -91,6 +92,7 @@ expires = 3600
     EXPECT_EQ(config.timers.refreshMargin, Seconds(300));
     EXPECT_EQ(config.timers.refreshThreshold, Seconds(900));
     EXPECT_EQ(config.timers.saGrace, Seconds(10));
+    EXPECT_EQ(config.timers.retiringGrace, Seconds(20));
     EXPECT_EQ(config.group, "voice");
     EXPECT_EQ(config.authenticate, AuthenticateAccess::Group);
     EXPECT_EQ(config.maxRegistrationsPerClient, 2u);

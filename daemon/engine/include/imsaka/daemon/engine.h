@@ -42,6 +42,10 @@ struct EngineTimers {
     Seconds refreshThreshold{
         1200};            // ... when the registration lasts longer than this, else at half
     Seconds saGrace{30};  // established SA lifetime = expires + this
+    // A retiring set outlives the first message the network sends on its successor by the
+    // longest transaction time (64 * T1), unless the application says its transactions on
+    // it are done (24.229 5.1.1.5.1); its own lifetime is the outer bound.
+    Seconds retiringGrace{128};
 };
 
 struct RegistrationConfig {
@@ -134,12 +138,17 @@ struct RegistrationInfo {
     std::string lastError;  // human-readable reason of the last failure, empty when none
 };
 
-enum class TimerKind { TimerF, RegAwaitAuth, Refresh, Backoff };
+enum class TimerKind { TimerF, RegAwaitAuth, Refresh, Backoff, Retire };
 enum class RefreshReason { Expiry, Retry, Reauthenticate, RegisterAgain };
 std::string_view toString(RefreshReason reason);  // "expiry", "retry", "reauthenticate", ...
 
 namespace action {
-struct ReserveSecurity {};  // answer with securityReserved() or securityUnavailable()
+// Answer with securityReserved() or securityUnavailable(). A new set of a registration keeps
+// the protected server port of the set in use, with new SPIs and a new client port (TS 33.203
+// 7.4), so that the Contact stays: serverPort is then that port, to share with that set.
+struct ReserveSecurity {
+    std::optional<uint16_t> serverPort;
+};
 struct ReleaseSecurity {
     SecurityOffer offer;  // reserved but never installed
 };
@@ -161,7 +170,9 @@ struct SetSaLifetime {
 struct RemoveSaSet {
     SaSetId id;
 };
-struct WatchInbound {  // report the first inbound packet on this set with inboundTraffic()
+// Report with inboundTraffic() the first packet that arrives on this set after this action
+// (the 200 OK that established it has already been counted).
+struct WatchInbound {
     SaSetId id;
 };
 struct Send {
@@ -258,6 +269,11 @@ class RegistrationEngine {
     Actions saSetInstalled(Time now, SaSetId id);
     Actions saSetFailed(Time now, SaSetId id, std::string_view reason);
     Actions inboundTraffic(Time now, SaSetId id);
+    // Whether the application still has SIP transactions on the retiring set(s)
+    // (24.229 5.1.1.5.1): false lets a retiring set go as soon as the network has used its
+    // successor; true keeps it past the grace, up to its lifetime. WrongState when no set
+    // is retiring.
+    Actions retiringTransactions(Time now, bool pending);
     Actions timerFired(Time now, TimerKind kind);
 
     RegistrationState state() const noexcept;
