@@ -53,6 +53,8 @@ void validate(const RegistrationConfig& config) {
     }
     if (config.timers.maxInitialAttempts == 0) invalid("maxInitialAttempts must be at least 1");
     if (config.pcscfPort == 0 || config.unprotectedPort == 0) invalid("a port is zero");
+    validateFeatureTags(config.featureTags);
+    validateExtraHeaders(config.extraHeaders);
 }
 
 }  // namespace

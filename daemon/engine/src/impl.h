@@ -57,6 +57,7 @@ class RegistrationEngine::Impl {
     Actions transportError(Time now);
     Actions notify(Time now, std::string_view reginfoXml);
     Actions close(Time now);
+    Actions update(Time now, const RegistrationUpdate& update);
     Actions securityReserved(Time now, const SecurityOffer& offer);
     Actions securityUnavailable(Time now, std::string_view reason);
     Actions authenticated(Time now, const sip::AkaResult& result);
@@ -131,6 +132,7 @@ class RegistrationEngine::Impl {
     std::optional<sip::DigestCredentials> answer_;             // to the challenge in progress
     std::optional<sip::DigestCredentials> lastAuthorization_;  // after the last AKA success
     std::string lastContact_;                                  // Contact URI of the last REGISTER
+    std::vector<std::string> lastFeatureTags_;                 // normalized, of the last REGISTER
     std::string registeredContact_;  // Contact URI the last 200 OK accepted
     std::vector<SaSet> sets_;
     SaSetId nextSetId_ = 1;
@@ -142,6 +144,13 @@ class RegistrationEngine::Impl {
     bool followsFailedReregistration_ = false;
     bool changed_ = false;  // info or SA sets changed during the current event
 };
+
+// capabilities.cc: what the application adds to REGISTERs (EngineError(InvalidConfig) when
+// refused), and feature tags as a comparable set.
+void validateFeatureTags(const std::vector<std::string>& tags);
+void validateExtraHeaders(const std::vector<std::pair<std::string, std::string>>& headers);
+std::vector<std::string> normalizedTags(const std::vector<std::string>& tags);
+bool isAccessNetworkInfo(std::string_view headerName);
 
 // Values of one header in a response (case-insensitive name or its compact form).
 std::vector<std::string_view> headerValues(const SipResponse& response, std::string_view name);

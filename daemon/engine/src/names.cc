@@ -52,6 +52,8 @@ std::string_view toString(RefreshReason reason) {
             return "reauthenticate";
         case RefreshReason::RegisterAgain:
             return "register-again";
+        case RefreshReason::Capabilities:
+            return "capabilities";
     }
     return "unknown";
 }

@@ -22,6 +22,9 @@ Actions RegistrationEngine::transportError(Time now) {
 Actions RegistrationEngine::notify(Time now, std::string_view reginfoXml) {
     return impl_->finish(impl_->notify(now, reginfoXml));
 }
+Actions RegistrationEngine::update(Time now, const RegistrationUpdate& update) {
+    return impl_->finish(impl_->update(now, update));
+}
 Actions RegistrationEngine::close(Time now) {
     return impl_->finish(impl_->close(now));
 }

@@ -88,10 +88,12 @@ void RegistrationEngine::Impl::sendRegister(
     std::string contact = "<" + contactUriText + ">";
     if (!config.instanceId.empty()) contact += ";+sip.instance=\"" + config.instanceId + "\"";
     if (config.regId) contact += ";reg-id=" + std::to_string(*config.regId);
+    for (const auto& tag : config.featureTags) contact += ";" + tag;
     contact += ";expires=" + std::to_string(expires);
     headers.emplace_back("Contact", contact);
     headers.emplace_back("Expires", std::to_string(expires));
     if (purpose_ != Purpose::Deregister) lastContact_ = contactUriText;
+    lastFeatureTags_ = normalizedTags(config.featureTags);
 
     headers.emplace_back("Authorization",
                          sip::formatAuthorization(authorization.value_or(emptyAuthorization())));
@@ -106,6 +108,10 @@ void RegistrationEngine::Impl::sendRegister(
         headers.emplace_back("Proxy-Require", "sec-agree");
     }
     headers.emplace_back("Supported", config.regId ? "path, gruu, outbound" : "path, gruu");
+    // 24.229 5.1.1.2.1 h): P-Access-Network-Info once a security association exists, that is
+    // on the REGISTERs it protects.
+    for (const auto& [name, value] : config.extraHeaders)
+        if (over || !isAccessNetworkInfo(name)) headers.emplace_back(name, value);
 
     out.push_back(action::Send{std::move(request)});
     arm(out, TimerKind::TimerF, now + config.timers.timerF);

@@ -265,6 +265,9 @@ void RegistrationEngine::Impl::onSuccess(Time now, Actions& out, const SipRespon
     changed_ = true;
     armRefresh(now, out, duration);
     setState(out, RegistrationState::Registered);
+    // The feature tags changed while this REGISTER was outstanding: register them too.
+    if (lastFeatureTags_ != normalizedTags(config.featureTags))
+        out.push_back(action::RefreshDue{RefreshReason::Capabilities});
 }
 
 void RegistrationEngine::Impl::onIntervalTooBrief(Time now, Actions& out,

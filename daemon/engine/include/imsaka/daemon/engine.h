@@ -66,6 +66,14 @@ struct RegistrationConfig {
                                                      sip::EncryptionAlgorithm::DesEde3Cbc,
                                                      sip::EncryptionAlgorithm::AesCbc};
     EngineTimers timers;
+    // Contact parameters the application adds: the feature tags of the services it intends
+    // to use (24.229 5.1.1.2.1 c): +g.3gpp.icsi-ref, +g.3gpp.iari-ref, +g.3gpp.smsip, ...),
+    // each "name" or "name=value" as written in the Contact. Not +sip.instance, reg-id or
+    // expires, which the engine writes.
+    std::vector<std::string> featureTags;
+    // Headers added to every REGISTER (User-Agent, ...); P-Access-Network-Info only to those
+    // sent over an SA set (24.229 5.1.1.2.1 h)). Not the headers the engine writes.
+    std::vector<std::pair<std::string, std::string>> extraHeaders;
     // Source of Call-IDs, tags, branches and cnonces; empty means random (OpenSSL RAND).
     // Tests inject a deterministic one.
     std::function<std::string()> newToken;
@@ -139,8 +147,9 @@ struct RegistrationInfo {
 };
 
 enum class TimerKind { TimerF, RegAwaitAuth, Refresh, Backoff, Retire };
-enum class RefreshReason { Expiry, Retry, Reauthenticate, RegisterAgain };
-std::string_view toString(RefreshReason reason);  // "expiry", "retry", "reauthenticate", ...
+enum class RefreshReason { Expiry, Retry, Reauthenticate, RegisterAgain, Capabilities };
+// "expiry", "retry", "reauthenticate", "register-again", "capabilities"
+std::string_view toString(RefreshReason reason);
 
 namespace action {
 // Answer with securityReserved() or securityUnavailable(). A new set of a registration keeps
@@ -208,6 +217,12 @@ enum class EngineErrc {
     InvalidConfig,
 };
 
+// A change of what the application adds to its REGISTERs; what is empty stays as it is.
+struct RegistrationUpdate {
+    std::optional<std::vector<std::string>> featureTags;
+    std::optional<std::vector<std::pair<std::string, std::string>>> extraHeaders;
+};
+
 class EngineError : public std::runtime_error {
   public:
     EngineError(EngineErrc code, const std::string& what) : std::runtime_error(what), code_(code) {}
@@ -260,6 +275,12 @@ class RegistrationEngine {
     // Unregistered, with every SA set removed.
     Actions notify(Time now, std::string_view reginfoXml);
     Actions close(Time now);  // drop everything: RemoveSaSet for each set, no message
+    // New feature tags or extra headers (InvalidConfig for values refused, nothing changes).
+    // They go on every REGISTER from the next one on. A changed set of feature tags is a
+    // change of capabilities, which 24.229 5.1.1.4.1 asks to register: registered, the
+    // re-registration starts at once (as registerNow); with a REGISTER outstanding that
+    // carried the old set, its 200 OK brings RefreshDue(Capabilities).
+    Actions update(Time now, const RegistrationUpdate& update);
 
     // Results of actions.
     Actions securityReserved(Time now, const SecurityOffer& offer);
