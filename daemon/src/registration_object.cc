@@ -9,6 +9,7 @@
 #include <iterator>
 
 #include "log.h"
+#include "registration_options.h"
 
 namespace imsaka::daemon {
 
@@ -419,6 +420,29 @@ RegistrationObject::Reply RegistrationObject::HandleTimeout() {
 
 RegistrationObject::Reply RegistrationObject::HandleNotify(const std::string& body) {
     return call([this, &body](Time now) { return engine_.notify(now, body); });
+}
+
+RegistrationObject::Reply RegistrationObject::Update(
+    const std::map<std::string, sdbus::Variant>& changes) {
+    if (auto refused = callerRefused()) throw toDbus(*refused);
+    RegistrationUpdate update;
+    try {
+        update = parseRegistrationUpdate(changes);
+    } catch (...) {
+        fail(std::current_exception());
+    }
+    auto reply = call([this, &update](Time now) { return engine_.update(now, update); });
+    if (update.featureTags) changed_.insert("FeatureTags");
+    if (update.extraHeaders) changed_.insert("Headers");
+    signalLater();
+    return reply;
+}
+
+std::vector<sdbus::Struct<std::string, std::string>> RegistrationObject::Headers() {
+    std::vector<sdbus::Struct<std::string, std::string>> headers;
+    for (const auto& [name, value] : engine_.config().extraHeaders)
+        headers.emplace_back(name, value);
+    return headers;
 }
 
 RegistrationObject::Reply RegistrationObject::Deregister() {

@@ -58,6 +58,7 @@ class RegistrationObject final
     Reply HandleTimeout() override;
     Reply HandleNotify(const std::string& body) override;
     Reply Deregister() override;
+    Reply Update(const std::map<std::string, sdbus::Variant>& changes) override;
     void RetiringTransactions(const bool& pending) override;
     sdbus::UnixFd OpenSocket(const std::string& transport, const std::string& role) override;
     void Close() override;
@@ -70,6 +71,8 @@ class RegistrationObject final
     uint32_t RegId() override { return engine_.config().regId.value_or(0); }
     std::string Transport() override { return std::string(toString(engine_.config().transport)); }
     std::string LocalAddress() override { return engine_.config().localAddress; }
+    std::vector<std::string> FeatureTags() override { return engine_.config().featureTags; }
+    std::vector<sdbus::Struct<std::string, std::string>> Headers() override;
     std::string PcscfAddress() override;
     uint16_t PortUc() override;
     uint16_t PortUs() override;

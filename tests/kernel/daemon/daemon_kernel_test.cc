@@ -343,6 +343,72 @@ TEST_F(DaemonKernelTest, UnprivilegedCallersAreRefused) {
     EXPECT_EQ(secureCopy(res), vector.xres);
 }
 
+// The application's Contact feature tags and extra headers (TS 24.229 5.1.1.2.1 c), h)) on
+// every REGISTER, changed with Update; a changed tag set registers at once (5.1.1.4.1).
+TEST_F(DaemonKernelTest, FeatureTagsAndHeadersGoOnEveryRegisterAndUpdateChangesThem) {
+    ASSERT_NO_FATAL_FAILURE(start());
+    ImsNetwork network;
+    const std::string mmtel = "+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.mmtel\"";
+    const std::string lte = "3GPP-E-UTRAN-FDD; utran-cell-id-3gpp=2620100010000001A";
+    using Pairs = std::vector<sdbus::Struct<std::string, std::string>>;
+    auto options = sandbox().registrationOptions();
+    options["feature_tags"] = sdbus::Variant(std::vector<std::string>{mmtel, "+g.3gpp.smsip"});
+    options["headers"] =
+        sdbus::Variant(Pairs{{"User-Agent", "imsaka-test/1"}, {"P-Access-Network-Info", lte}});
+    auto registration = createAndChallenge(bus(), network, options);
+    auto& proxy = *registration.registration;
+    EXPECT_EQ(proxy.FeatureTags(), (std::vector<std::string>{mmtel, "+g.3gpp.smsip"}));
+
+    auto initial = registration.initial.headers();
+    auto contact = headerValue(initial, "Contact").value_or("");
+    EXPECT_NE(contact.find(";" + mmtel + ";+g.3gpp.smsip"), std::string::npos) << contact;
+    EXPECT_EQ(headerValue(initial, "User-Agent"), "imsaka-test/1");
+    EXPECT_FALSE(headerValue(initial, "P-Access-Network-Info")) << "no SA exists yet";
+    auto answer = registration.answer.headers();
+    EXPECT_EQ(headerValue(answer, "P-Access-Network-Info"), lte);
+    EXPECT_NE(headerValue(answer, "Contact").value_or("").find(mmtel), std::string::npos);
+    step(proxy.HandleResponse(200, toDbus(network.ok(answer, 3600, {kImpu}, {}))));
+    ASSERT_EQ(proxy.State(), "registered");
+
+    // A new access: the next REGISTER carries it, nothing is sent for it.
+    const std::string wifi = "IEEE-802.11; i-wlan-node-id=ffeeddccbbaa";
+    Options change;
+    change["headers"] = sdbus::Variant(Pairs{{"P-Access-Network-Info", wifi}});
+    EXPECT_EQ(step(proxy.Update(change)).next, "done");
+    ASSERT_EQ(proxy.Headers().size(), 1u);
+    EXPECT_EQ(proxy.Headers()[0].get<1>(), wifi);
+
+    // New feature tags: registered at once, over the set in use.
+    Options tags;
+    tags["feature_tags"] = sdbus::Variant(std::vector<std::string>{"+g.3gpp.smsip"});
+    auto refresh = step(proxy.Update(tags));
+    ASSERT_EQ(refresh.next, "send");
+    EXPECT_TRUE(refresh.protectedBySa());
+    auto again = refresh.headers();
+    contact = headerValue(again, "Contact").value_or("");
+    EXPECT_EQ(contact.find("icsi-ref"), std::string::npos) << contact;
+    EXPECT_NE(contact.find("+g.3gpp.smsip"), std::string::npos) << contact;
+    EXPECT_EQ(headerValue(again, "P-Access-Network-Info"), wifi);
+    EXPECT_FALSE(headerValue(again, "User-Agent"));
+
+    // What the daemon writes is refused, by name, and changes nothing.
+    Options owned;
+    owned["headers"] = sdbus::Variant(Pairs{{"Security-Client", "ipsec-3gpp"}});
+    try {
+        proxy.Update(owned);
+        ADD_FAILURE() << "Update took a Security-Client";
+    } catch (const sdbus::Error& error) {
+        EXPECT_EQ(error.getName(), "org.imsaka.Error.InvalidArguments");
+        EXPECT_NE(error.getMessage().find("Security-Client"), std::string::npos)
+            << error.getMessage();
+    }
+    EXPECT_EQ(proxy.Headers()[0].get<1>(), wifi);
+    auto refused = sandbox().registrationOptions(kUeAddress2);
+    refused["feature_tags"] = sdbus::Variant(std::vector<std::string>{"reg-id=7"});
+    EXPECT_EQ(errorNameOf([&] { sandbox().manager->CreateRegistration(refused); }),
+              "org.imsaka.Error.InvalidArguments");
+}
+
 TEST_F(DaemonKernelTest, ASecondRegistrationHasItsOwnSaSet) {
     ASSERT_NO_FATAL_FAILURE(start());
     ImsNetwork network;
