@@ -165,6 +165,10 @@ const std::map<std::string, std::map<std::string, Setter>>& keys() {
           {"expires",
            [](DaemonConfig& c, std::string_view v) {
                c.expires = parseNumber<uint32_t>(v, 60, 0xffffffff);
+           }},
+          {"max_udp_size",
+           [](DaemonConfig& c, std::string_view v) {
+               c.maxUdpSize = parseNumber<uint32_t>(v, 500, 65000);
            }}}},
     };
     return table;

@@ -147,6 +147,7 @@ RegistrationConfig ManagerObject::registrationConfig(
     config.encryption = parsed.encryption.value_or(config_.encryption);
     config.timers = config_.timers;
     config.instanceId = config_.instanceId;
+    config.maxUdpSize = config_.maxUdpSize;
     config.featureTags = parsed.featureTags.value_or(std::vector<std::string>{});
     if (parsed.extraHeaders) config.extraHeaders = *parsed.extraHeaders;
     return config;

@@ -53,6 +53,7 @@ void validate(const RegistrationConfig& config) {
     }
     if (config.timers.maxInitialAttempts == 0) invalid("maxInitialAttempts must be at least 1");
     if (config.pcscfPort == 0 || config.unprotectedPort == 0) invalid("a port is zero");
+    if (config.maxUdpSize == 0) invalid("maxUdpSize must be positive");
     validateFeatureTags(config.featureTags);
     validateExtraHeaders(config.extraHeaders);
 }

@@ -39,11 +39,12 @@ KernelView kernelView() {
     return view;
 }
 
-Sandbox::Sandbox(const testing::CardProfile& profile, const std::string& extraPolicy) {
+Sandbox::Sandbox(const testing::CardProfile& profile, const std::string& extraPolicy,
+                 const std::string& extraConfig) {
     requirePrerequisites();
     bus = std::make_unique<PrivateBus>(dir, extraPolicy);
     card = std::make_unique<testing::VirtualCard>(profile, kFirstReaderPort);
-    daemon = std::make_unique<Daemon>(dir);
+    daemon = std::make_unique<Daemon>(dir, testConfig() + extraConfig);
     daemon->start();
     connection = sdbus::createSystemBusConnection();
     manager = std::make_unique<ManagerProxy>(*connection, "/org/imsaka");
@@ -80,10 +81,10 @@ std::string Sandbox::diagnostics() const {
 }
 
 std::string startSandbox(std::unique_ptr<Sandbox>& sandbox, const testing::CardProfile& profile,
-                         const std::string& extraPolicy) {
+                         const std::string& extraPolicy, const std::string& extraConfig) {
     try {
         setUpTestNetwork();
-        sandbox = std::make_unique<Sandbox>(profile, extraPolicy);
+        sandbox = std::make_unique<Sandbox>(profile, extraPolicy, extraConfig);
         return {};
     } catch (const MissingPrerequisite& missing) {
         return std::string("missing prerequisite: ") + missing.what();

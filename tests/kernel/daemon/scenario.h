@@ -33,7 +33,9 @@ std::string commandOutput(const std::string& command);
 
 // Everything one scenario runs against, started in this order and ended in reverse.
 struct Sandbox {
-    explicit Sandbox(const testing::CardProfile& profile = {}, const std::string& extraPolicy = "");
+    // extraConfig: lines appended to the daemon's test configuration (a section and keys).
+    explicit Sandbox(const testing::CardProfile& profile = {}, const std::string& extraPolicy = "",
+                     const std::string& extraConfig = "");
     ~Sandbox();
 
     // Options for CreateRegistration: this card, the test P-CSCF, a local address.
@@ -55,7 +57,7 @@ struct Sandbox {
 // missing prerequisite is named as such), or an empty string.
 std::string startSandbox(std::unique_ptr<Sandbox>& sandbox,
                          const testing::CardProfile& profile = {},
-                         const std::string& extraPolicy = "");
+                         const std::string& extraPolicy = "", const std::string& extraConfig = "");
 
 // A registration driven up to the protected REGISTER: its temporary SA set is installed.
 struct Challenged {

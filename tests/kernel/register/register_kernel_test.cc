@@ -72,6 +72,7 @@ class PcscfPort {
             auto datagram = reg::receiveDatagram(socket_);
             if (!datagram) throw std::runtime_error("nothing came");
             peer_ = datagram->from;
+            lastSize_ = datagram->data.size();
             return reg::parseMessage(datagram->data);
         }
         if (!connection_) {
@@ -80,7 +81,10 @@ class PcscfPort {
             peer_ = reg::peerEndpoint(connection_);
         }
         while (true) {
-            if (auto text = framer_.next()) return reg::parseMessage(*text);
+            if (auto text = framer_.next()) {
+                lastSize_ = text->size();
+                return reg::parseMessage(*text);
+            }
             if (!readable(connection_.fd(), timeout)) throw std::runtime_error("nothing came");
             auto bytes = reg::receiveStream(connection_);
             if (!bytes) throw std::runtime_error("the connection closed");
@@ -104,6 +108,10 @@ class PcscfPort {
         peer_ = ue;
     }
     const Endpoint& peer() const { return peer_; }
+    // What to poll for the next message (the connection once one is accepted).
+    int readableFd() const { return connection_ ? connection_.fd() : socket_.fd(); }
+    // The size in bytes of the last message received.
+    size_t lastSize() const { return lastSize_; }
 
   private:
     bool tcp_;
@@ -113,6 +121,7 @@ class PcscfPort {
     reg::Socket previous_;
     reg::StreamFramer framer_;
     Endpoint peer_;
+    size_t lastSize_ = 0;
 };
 
 std::string responseText(const std::string& statusLine, const testing::SipHeaders& headers) {
@@ -133,7 +142,7 @@ std::string spi(uint32_t value) {
 
 // The network's side of the challenge's SA set (hmac-sha-1-96, null encryption): the four
 // SAs, and policies for what the P-CSCF sends (from port_ps to port_uc through B, from
-// port_pc to port_us through C).
+// port_pc to port_us through C), for "udp", "tcp" or "both".
 void installPcscfSas(const testing::Challenge& challenge, const std::string& protocol) {
     std::string key = "0x" + toHex(challenge.vector.ik) + "00000000";  // TS 33.203 Annex I
     std::string algorithms =
@@ -146,9 +155,12 @@ void installPcscfSas(const testing::Challenge& challenge, const std::string& pro
     run(ip + "state add" + toUe + " proto esp spi " + spi(challenge.ue.spiS) + algorithms);
     run(ip + "state add" + toPcscf + " proto esp spi " + spi(challenge.pcscf.spiC) + algorithms);
     auto policy = [&](uint16_t from, uint16_t to, uint32_t spiOut) {
-        run(ip + "policy add src " + kPcscfAddress + "/32 dst " + kUeAddress + "/32 proto " +
-            protocol + " sport " + std::to_string(from) + " dport " + std::to_string(to) +
-            " dir out tmpl" + toUe + " proto esp spi " + spi(spiOut) + " mode transport");
+        for (const char* each : {"udp", "tcp"})
+            if (protocol == each || protocol == "both")
+                run(ip + "policy add src " + kPcscfAddress + "/32 dst " + kUeAddress +
+                    "/32 proto " + each + " sport " + std::to_string(from) + " dport " +
+                    std::to_string(to) + " dir out tmpl" + toUe + " proto esp spi " + spi(spiOut) +
+                    " mode transport");
     };
     policy(challenge.pcscf.portS, challenge.ue.portC, challenge.ue.spiC);
     policy(challenge.pcscf.portC, challenge.ue.portS, challenge.ue.spiS);
@@ -232,7 +244,8 @@ std::string uriOf(const std::string& nameAddr) {
 class RegisterKernelTest : public ::testing::TestWithParam<std::string> {
   protected:
     void SetUp() override {
-        if (auto error = startSandbox(sandbox_); !error.empty()) FAIL() << error;
+        if (auto error = startSandbox(sandbox_, {}, "", extraConfig()); !error.empty())
+            FAIL() << error;
         if (access(IMSAKA_REGISTER_PATH, X_OK) != 0)
             FAIL() << "missing " << IMSAKA_REGISTER_PATH << ": build tools/register first";
         unprotected = std::make_unique<PcscfPort>(tcp(), 5060);
@@ -244,6 +257,11 @@ class RegisterKernelTest : public ::testing::TestWithParam<std::string> {
         removePcscfSas();
         if (HasFailure() && sandbox_) std::cerr << sandbox_->diagnostics();
     }
+
+    // These tests follow the transport they ask for: REGISTERs stay on UDP whatever their
+    // size (RFC 3261 18.1.1 would move the protected ones to TCP, which LargeRegisterTest
+    // checks with the default limit).
+    virtual std::string extraConfig() const { return "[registration]\nmax_udp_size = 65000\n"; }
 
     bool tcp() const { return GetParam() == "tcp"; }
     std::vector<std::string> arguments(std::vector<std::string> more) const {
@@ -522,6 +540,76 @@ TEST_P(RegisterKernelTest, ARequestWithoutAnswerTimesOutAndLeavesNothingInstalle
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, RegisterKernelTest, ::testing::Values("udp", "tcp"),
+                         [](const auto& transport) { return transport.param; });
+
+// RFC 3261 18.1.1 as TS 24.229 4.2A applies it, with the default limit: on a UDP
+// registration a REGISTER over 1300 bytes goes over TCP (Via included) and the SAs protect it
+// all the same. The test P-CSCF listens on UDP and TCP and checks each request came the way
+// its size asks; the protected REGISTER (which adds Security-Verify, a full Authorization and
+// here P-Access-Network-Info) is over the limit.
+class LargeRegisterTest : public RegisterKernelTest {
+  protected:
+    std::string extraConfig() const override { return ""; }
+
+    // The next message on whichever of the two ports it comes; which one it came on.
+    std::pair<reg::Message, PcscfPort*> receiveEither(PcscfPort& udp, PcscfPort& tcp) {
+        pollfd fds[2] = {{udp.readableFd(), POLLIN, 0}, {tcp.readableFd(), POLLIN, 0}};
+        if (poll(fds, 2, 15000) <= 0) throw std::runtime_error("nothing came");
+        PcscfPort& port = (fds[0].revents & POLLIN) ? udp : tcp;
+        return {port.receive(), &port};
+    }
+};
+
+TEST_P(LargeRegisterTest, ARegisterOver1300BytesGoesOverTcp) {
+    ASSERT_TRUE(sandbox_);
+    RegisterProcess client(arguments(
+        {"--no-subscribe", "--timer-f", "20", "--header",
+         "P-Access-Network-Info: 3GPP-E-UTRAN-FDD; utran-cell-id-3gpp=2620100010000001A"}));
+    PcscfPort unprotectedTcp(true, 5060);
+    PcscfPort serverTcp(true, network.options().portS);
+
+    auto [initial, initialPort] = receiveEither(*unprotected, unprotectedTcp);
+    const size_t initialSize = initialPort->lastSize();
+    const bool initialOverTcp = initialPort == &unprotectedTcp;
+    EXPECT_EQ(initialOverTcp, initialSize > 1300) << initialSize << " bytes";
+    EXPECT_EQ(initial.header("Via").substr(0, 12),
+              initialOverTcp ? "SIP/2.0/TCP " : "SIP/2.0/UDP ");
+    EXPECT_EQ(initial.header("P-Access-Network-Info"), "") << "no SA exists yet";
+    challenge = network.challenge(initial.headers);
+    installPcscfSas(challenge, "both");
+    initialPort->send(responseText("401 Unauthorized", challenge.headers));
+
+    // Over a TCP connection from port_uc to port_ps, through the SAs.
+    auto [answer, answerPort] = receiveEither(*serverPort, serverTcp);
+    const size_t answerSize = answerPort->lastSize();
+    EXPECT_GT(answerSize, 1300u);
+    ASSERT_EQ(answerPort, &serverTcp) << answerSize << " bytes came over UDP\n" << client.seen();
+    EXPECT_EQ(serverTcp.peer(), (Endpoint{kUeAddress, challenge.ue.portC}));
+    EXPECT_EQ(answer.header("Via").rfind("SIP/2.0/TCP ", 0), 0u) << answer.header("Via");
+    EXPECT_NE(answer.header("P-Access-Network-Info"), "");
+    EXPECT_EQ(network.checkAuthorization(answer.headers, answer.uri).kind,
+              testing::AuthorizationKind::Valid);
+    serverTcp.send(responseText("200 OK", network.ok(answer.headers, 3600, {kImpu}, {})));
+    ASSERT_FALSE(client.lineStartingWith("registered").empty()) << client.seen();
+    EXPECT_NE(client.seen().find("sent method=REGISTER transport=tcp from=10.46.0.1:" +
+                                 std::to_string(challenge.ue.portC)),
+              std::string::npos)
+        << client.seen();
+    std::cout << "REGISTER sizes: unprotected " << initialSize << " bytes over "
+              << (initialOverTcp ? "TCP" : "UDP") << ", protected " << answerSize
+              << " bytes over TCP\n";
+
+    client.signal(SIGTERM);
+    reg::Message deregister = serverTcp.receive();
+    EXPECT_EQ(deregister.header("Expires"), "0");
+    serverTcp.send(responseText("200 OK", network.ok(deregister.headers, 0, {kImpu}, {})));
+    EXPECT_FALSE(client.lineStartingWith("deregistered").empty()) << client.seen();
+    EXPECT_EQ(client.wait(10s), 0) << client.seen();
+    auto after = kernelView();
+    EXPECT_EQ(after.ownSas, 0u) << after.ipXfrmState;
+}
+
+INSTANTIATE_TEST_SUITE_P(Udp, LargeRegisterTest, ::testing::Values("udp"),
                          [](const auto& transport) { return transport.param; });
 
 }  // namespace

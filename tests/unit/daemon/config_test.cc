@@ -70,6 +70,7 @@ max_registrations_per_client = 2
 [registration]
 instance_id = <urn:uuid:00000000-0000-1000-8000-000000000001>
 expires = 3600
+max_udp_size = 1400
 )");
     ASSERT_EQ(config.readers.size(), 2u);
     EXPECT_EQ(config.readers[0], "Virtual PCD 00 00");
@@ -98,6 +99,7 @@ expires = 3600
     EXPECT_EQ(config.maxRegistrationsPerClient, 2u);
     EXPECT_EQ(config.instanceId, "<urn:uuid:00000000-0000-1000-8000-000000000001>");
     EXPECT_EQ(config.expires, 3600u);
+    EXPECT_EQ(config.maxUdpSize, 1400u);
 }
 
 TEST(DaemonConfig, UnknownKeyIsNamedWithItsSection) {

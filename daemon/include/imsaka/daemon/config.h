@@ -48,6 +48,8 @@ struct DaemonConfig {
     // [registration]
     std::string instanceId;  // empty until resolved: from /etc/machine-id
     uint32_t expires = 600000;
+    // REGISTERs larger than this go over TCP (RFC 3261 18.1.1, TS 24.229 4.2A).
+    uint32_t maxUdpSize = 1300;
 };
 
 enum class ConfigErrc {

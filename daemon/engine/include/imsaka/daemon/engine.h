@@ -60,11 +60,16 @@ struct RegistrationConfig {
     uint16_t pcscfPort = 5060;        // where unprotected REGISTERs go
     uint16_t unprotectedPort = 5060;  // our port for unprotected REGISTERs (Via sent-by)
     uint32_t expires = 600000;        // requested registration lifetime in seconds
+    // The offer: every integrity algorithm with every encryption one. Kept short, since each
+    // pair is a mechanism of about 110 bytes in every REGISTER.
     std::vector<sip::IntegrityAlgorithm> integrity{sip::IntegrityAlgorithm::HmacMd5_96,
                                                    sip::IntegrityAlgorithm::HmacSha1_96};
     std::vector<sip::EncryptionAlgorithm> encryption{sip::EncryptionAlgorithm::Null,
-                                                     sip::EncryptionAlgorithm::DesEde3Cbc,
                                                      sip::EncryptionAlgorithm::AesCbc};
+    // RFC 3261 18.1.1, which TS 24.229 4.2A applies to the UE whatever MTU it knows: a
+    // request larger than this many bytes (requestSize) goes over TCP when the registration
+    // uses UDP; the SA selectors cover both.
+    size_t maxUdpSize = 1300;
     EngineTimers timers;
     // Contact parameters the application adds: the feature tags of the services it intends
     // to use (24.229 5.1.1.2.1 c): +g.3gpp.icsi-ref, +g.3gpp.iari-ref, +g.3gpp.smsip, ...),
@@ -121,6 +126,13 @@ struct OutgoingRegister {
     uint16_t remotePort = 0;  // P-CSCF port (pcscfPort unprotected, port_ps protected)
     bool protectedBySa = false;
 };
+
+// What the application adds to a REGISTER the engine hands out, counted by requestSize:
+// the Via branch, Max-Forwards, Content-Length and the blank line (80 bytes at most).
+inline constexpr size_t kApplicationAllowance = 80;
+// The size of the request as sent: the request line and headers as handed out, plus
+// kApplicationAllowance.
+size_t requestSize(const OutgoingRegister& request);
 
 using SaSetId = uint32_t;  // engine-assigned, unique per engine
 
