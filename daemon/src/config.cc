@@ -169,6 +169,16 @@ const std::map<std::string, std::map<std::string, Setter>>& keys() {
           {"max_udp_size",
            [](DaemonConfig& c, std::string_view v) {
                c.maxUdpSize = parseNumber<uint32_t>(v, 500, 65000);
+           }},
+          {"multiple_registrations",
+           [](DaemonConfig& c, std::string_view v) {
+               v = trim(v);
+               if (v == "yes")
+                   c.multipleRegistrations = true;
+               else if (v == "no")
+                   c.multipleRegistrations = false;
+               else
+                   throw std::invalid_argument("expected yes or no");
            }}}},
     };
     return table;

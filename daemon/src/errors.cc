@@ -101,6 +101,8 @@ std::string_view dbusErrorName(DaemonErrc code) {
             return "org.imsaka.Error.KernelError";
         case DaemonErrc::PortsUnavailable:
             return "org.imsaka.Error.PortsUnavailable";
+        case DaemonErrc::OutboundNotAccepted:
+            return "org.imsaka.Error.OutboundNotAccepted";
         case DaemonErrc::Failed:
             return "org.imsaka.Error.Failed";
     }

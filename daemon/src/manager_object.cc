@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <set>
 
 #include "imsaka/ipsec/address.h"
 #include "log.h"
@@ -142,6 +143,7 @@ RegistrationConfig ManagerObject::registrationConfig(
                           "local_address and pcscf are of different families");
     config.transport = parsed.transport.value_or(Transport::Udp);
     config.regId = parsed.regId;
+    if (!config.regId && config_.multipleRegistrations) config.regId = freeRegId(config.impu);
     config.expires = parsed.expires.value_or(config_.expires);
     config.integrity = parsed.integrity.value_or(config_.integrity);
     config.encryption = parsed.encryption.value_or(config_.encryption);
@@ -151,6 +153,35 @@ RegistrationConfig ManagerObject::registrationConfig(
     config.featureTags = parsed.featureTags.value_or(std::vector<std::string>{});
     if (parsed.extraHeaders) config.extraHeaders = *parsed.extraHeaders;
     return config;
+}
+
+uint32_t ManagerObject::freeRegId(const std::string& impu) const {
+    std::set<uint32_t> taken;
+    for (const auto& [number, registration] : registrations_) {
+        const auto& config = registration->config();
+        if (config.impu == impu && config.regId) taken.insert(*config.regId);
+    }
+    uint32_t regId = 1;
+    while (taken.count(regId)) ++regId;
+    return regId;
+}
+
+std::optional<DaemonError> ManagerObject::refuseFlow(const RegistrationObject& candidate) const {
+    for (const auto& [number, other] : registrations_) {
+        if (other.get() == &candidate || !other->config().regId) continue;
+        if (other->config().impu != candidate.config().impu ||
+            other->cardPath() != candidate.cardPath())
+            continue;
+        bool registered = other->state() == RegistrationState::Registered ||
+                          other->state() == RegistrationState::Reregistering;
+        if (registered && !other->outboundAccepted())
+            return DaemonError(DaemonErrc::OutboundNotAccepted,
+                               "the network took reg-id " + std::to_string(*other->config().regId) +
+                                   " of " + other->config().impu +
+                                   " without outbound (no Require: outbound in its 200 OK): "
+                                   "no further flow (RFC 5626 4.2.1)");
+    }
+    return std::nullopt;
 }
 
 sdbus::ObjectPath ManagerObject::CreateRegistration(
@@ -168,14 +199,19 @@ sdbus::ObjectPath ManagerObject::CreateRegistration(
         auto config = registrationConfig(options, cardPath);
         unsigned number = nextNumber_++;
         std::weak_ptr<bool> alive = alive_;
-        RegistrationContext context{connection_, loop_, security_, cards_,
-                                    [this, alive](unsigned closed) {
-                                        loop_.post([this, alive, closed] {
-                                            if (alive.expired()) return;
-                                            registrations_.erase(closed);
-                                            reportStatus();
-                                        });
-                                    }};
+        RegistrationContext context{
+            connection_,
+            loop_,
+            security_,
+            cards_,
+            [this, alive](unsigned closed) {
+                loop_.post([this, alive, closed] {
+                    if (alive.expired()) return;
+                    registrations_.erase(closed);
+                    reportStatus();
+                });
+            },
+            [this](const RegistrationObject& candidate) { return refuseFlow(candidate); }};
         auto registration = std::make_unique<RegistrationObject>(std::move(context), number, owner,
                                                                  cardPath, std::move(config));
         auto path = registration->path();

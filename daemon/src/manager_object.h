@@ -8,6 +8,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "card_manager.h"
@@ -40,6 +41,10 @@ class ManagerObject final
     void reportStatus();  // STATUS= for systemd
     RegistrationConfig registrationConfig(const std::map<std::string, sdbus::Variant>& options,
                                           std::string& cardPath);
+    // RFC 5626 flows: the lowest reg-id no registration of this identity holds, and why a
+    // flow may not register (a registered flow of its identity and card without outbound).
+    uint32_t freeRegId(const std::string& impu) const;
+    std::optional<DaemonError> refuseFlow(const RegistrationObject& candidate) const;
 
     sdbus::IConnection& connection_;
     EventLoop& loop_;

@@ -221,7 +221,7 @@ void RegistrationObject::perform(Action& action, Actions& more) {
                         it->second->setState(view.state);
                 for (const char* name : {"PcscfAddress", "PortUc", "PortUs", "PortPc", "PortPs",
                                          "Expires", "AssociatedUris", "BarredUris", "ServiceRoute",
-                                         "PublicGruu", "TemporaryGruu", "LastError"})
+                                         "PublicGruu", "TemporaryGruu", "LastError", "Outbound"})
                     changed_.insert(name);
                 signalLater();
             }
@@ -406,6 +406,11 @@ RegistrationObject::Reply RegistrationObject::call(const std::function<Actions(T
 }
 
 RegistrationObject::Reply RegistrationObject::Register() {
+    // A new flow of an identity whose registered flow the registrar took without outbound
+    // (RFC 5626 4.2.1) would be a second binding, not a flow: refused.
+    bool initial = engine_.state() != RegistrationState::Registered;
+    if (initial && engine_.config().regId && context_.refuseFlow && !callerRefused())
+        if (auto refused = context_.refuseFlow(*this)) throw toDbus(*refused);
     return call([this](Time now) {
         if (held_.empty()) return engine_.registerNow(now);
         Actions retry(std::make_move_iterator(held_.begin()), std::make_move_iterator(held_.end()));

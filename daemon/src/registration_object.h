@@ -32,6 +32,9 @@ struct RegistrationContext {
     CardManager& cards;
     // Asks the owner to destroy the registration (from the loop, after the current call).
     std::function<void(unsigned number)> closeLater;
+    // Why this flow (a registration with a reg-id) may not register now, or nothing: RFC 5626
+    // flows of an identity need a registrar that accepted outbound.
+    std::function<std::optional<DaemonError>(const class RegistrationObject&)> refuseFlow;
 };
 
 class RegistrationObject final
@@ -46,6 +49,11 @@ class RegistrationObject final
 
     const std::string& path() const { return path_; }
     const std::string& owner() const { return owner_; }
+    const std::string& cardPath() const { return cardPath_; }
+    const RegistrationConfig& config() const { return engine_.config(); }
+    RegistrationState state() const { return engine_.state(); }
+    // The registrar accepted RFC 5626 outbound for this flow (Require: outbound in its 200).
+    bool outboundAccepted() const { return engine_.info().outbound; }
     // Drops every SA set now, with no message (Close, client gone, shutdown).
     void closeNow();
 
@@ -84,6 +92,7 @@ class RegistrationObject final
     std::vector<std::string> ServiceRoute() override { return engine_.info().serviceRoute; }
     std::string PublicGruu() override { return engine_.info().publicGruu; }
     std::string TemporaryGruu() override { return engine_.info().temporaryGruu; }
+    bool Outbound() override { return engine_.info().outbound; }
     std::string LastError() override;
 
     // Runs actions (and the actions their results lead to) until done or waiting for the card.

@@ -42,6 +42,8 @@ void validate(const RegistrationConfig& config) {
     if (!isHeaderSafe(config.instanceId) || config.instanceId.find('"') != std::string::npos) {
         invalid("instanceId holds a quote or control character");
     }
+    // RFC 5626 4.2.1: a flow is named by the instance and the reg-id together.
+    if (config.regId && config.instanceId.empty()) invalid("a reg-id needs an instanceId");
     if (!isIpLiteral(config.localAddress)) invalid("localAddress is not an IP literal");
     if (config.pcscfs.empty()) invalid("no P-CSCF address");
     for (const auto& pcscf : config.pcscfs) {
@@ -259,6 +261,7 @@ void RegistrationEngine::Impl::dropRegistration(Actions& out) {
     info.serviceRoute.clear();
     info.publicGruu.clear();
     info.temporaryGruu.clear();
+    info.outbound = false;
     changed_ = true;
 }
 

@@ -118,8 +118,9 @@ class Child {
 
 class DaemonKernelTest : public ::testing::Test {
   protected:
-    void start(const testing::CardProfile& profile = {}, const std::string& extraPolicy = "") {
-        if (auto error = startSandbox(sandbox_, profile, extraPolicy); !error.empty())
+    void start(const testing::CardProfile& profile = {}, const std::string& extraPolicy = "",
+               const std::string& extraConfig = "") {
+        if (auto error = startSandbox(sandbox_, profile, extraPolicy, extraConfig); !error.empty())
             FAIL() << error;
     }
     void TearDown() override {
@@ -407,6 +408,52 @@ TEST_F(DaemonKernelTest, FeatureTagsAndHeadersGoOnEveryRegisterAndUpdateChangesT
     refused["feature_tags"] = sdbus::Variant(std::vector<std::string>{"reg-id=7"});
     EXPECT_EQ(errorNameOf([&] { sandbox().manager->CreateRegistration(refused); }),
               "org.imsaka.Error.InvalidArguments");
+}
+
+// Multiple registrations as TS 24.229 5.1.1.2.1 asks, with RFC 5626: every registration is a
+// flow, the first one too (+sip.instance and reg-id in Contact, Supported: outbound); a
+// further flow of the identity is refused while the registrar took the registered one
+// without outbound (no Require: outbound in its 200 OK, RFC 5626 4.2.1).
+TEST_F(DaemonKernelTest, EveryFlowCarriesItsRegIdAndAFurtherOneNeedsOutbound) {
+    ASSERT_NO_FATAL_FAILURE(start({}, "", "[registration]\nmultiple_registrations = yes\n"));
+    ImsNetwork network;
+    auto one = createAndChallenge(bus(), network, sandbox().registrationOptions());
+    EXPECT_EQ(one.registration->RegId(), 1u);
+    for (const auto& request : {one.initial.headers(), one.answer.headers()}) {
+        auto contact = headerValue(request, "Contact").value_or("");
+        EXPECT_NE(contact.find(";+sip.instance=\""), std::string::npos) << contact;
+        EXPECT_NE(contact.find(";reg-id=1"), std::string::npos) << contact;
+        EXPECT_TRUE(mentions(headerValues(request, "Supported"), "outbound"));
+    }
+    step(one.registration->HandleResponse(
+        200, toDbus(network.ok(one.answer.headers(), 3600, {kImpu}, {}))));
+    ASSERT_EQ(one.registration->State(), "registered");
+    EXPECT_FALSE(one.registration->Outbound());
+
+    ManagerProxy manager(bus(), "/org/imsaka");
+    RegistrationProxy two(bus(),
+                          manager.CreateRegistration(sandbox().registrationOptions(kUeAddress2)));
+    EXPECT_EQ(two.RegId(), 2u);
+    try {
+        two.Register();
+        ADD_FAILURE() << "a second flow registered though the first had no outbound";
+    } catch (const sdbus::Error& error) {
+        EXPECT_EQ(error.getName(), "org.imsaka.Error.OutboundNotAccepted") << error.getMessage();
+    }
+    EXPECT_EQ(two.State(), "idle");
+    EXPECT_EQ(kernelView().keyedSas, 4u) << "nothing reserved or installed for the refused flow";
+
+    // The network accepts outbound when the first flow refreshes: the second may register.
+    auto refresh = step(one.registration->Register());
+    ASSERT_EQ(refresh.next, "send");
+    auto ok = network.ok(refresh.headers(), 3600, {kImpu}, {});
+    ok.emplace_back("Require", "outbound");
+    step(one.registration->HandleResponse(200, toDbus(ok)));
+    EXPECT_TRUE(one.registration->Outbound());
+    auto initial = step(two.Register());
+    ASSERT_EQ(initial.next, "send");
+    EXPECT_NE(headerValue(initial.headers(), "Contact").value_or("").find(";reg-id=2"),
+              std::string::npos);
 }
 
 TEST_F(DaemonKernelTest, ASecondRegistrationHasItsOwnSaSet) {

@@ -71,6 +71,7 @@ max_registrations_per_client = 2
 instance_id = <urn:uuid:00000000-0000-1000-8000-000000000001>
 expires = 3600
 max_udp_size = 1400
+multiple_registrations = yes
 )");
     ASSERT_EQ(config.readers.size(), 2u);
     EXPECT_EQ(config.readers[0], "Virtual PCD 00 00");
@@ -100,6 +101,7 @@ max_udp_size = 1400
     EXPECT_EQ(config.instanceId, "<urn:uuid:00000000-0000-1000-8000-000000000001>");
     EXPECT_EQ(config.expires, 3600u);
     EXPECT_EQ(config.maxUdpSize, 1400u);
+    EXPECT_TRUE(config.multipleRegistrations);
 }
 
 TEST(DaemonConfig, UnknownKeyIsNamedWithItsSection) {
@@ -140,6 +142,10 @@ TEST(DaemonConfig, BadValuesAreNamed) {
                   "test.conf [limits] max_registrations_per_client"},
              Case{"[registration]\ninstance_id = urn:uuid:1\n",
                   "test.conf [registration] instance_id"},
+             Case{"[registration]\nmax_udp_size = 100\n", "test.conf [registration] max_udp_size"},
+             Case{"[registration]\nmultiple_registrations = maybe\n",
+                  "test.conf [registration] multiple_registrations"},
+             Case{"[timers]\nretiring_grace = 0\n", "test.conf [timers] retiring_grace"},
          }) {
         auto error = errorOf(text);
         EXPECT_EQ(error.code(), ConfigErrc::BadValue) << text;

@@ -162,5 +162,31 @@ TEST(MultipleRegistrations, EachEngineHasItsOwnRegIdCallIdAndSaSets) {
     EXPECT_EQ(second.state(), RegistrationState::Unregistered);
 }
 
+// RFC 5626 4.2.1: the registrar says it accepted the flow with Require: outbound in the 2xx.
+TEST(MultipleRegistrations, TheOkSaysWhetherTheRegistrarAcceptedOutbound) {
+    for (bool accepted : {true, false}) {
+        RegistrationEngine engine(testConfig("10.0.0.2", 1));
+        Network network;
+        OutgoingRegister request = authenticateInitial(engine, network, at(0));
+        SipResponse ok = network.ok(request, 3600);
+        if (accepted) ok.headers.emplace_back("Require", "outbound");
+        ok.headers.emplace_back("Supported", "outbound");  // only Require counts
+        engine.response(at(0), ok);
+        EXPECT_EQ(engine.state(), RegistrationState::Registered);
+        EXPECT_EQ(engine.info().outbound, accepted);
+    }
+}
+
+TEST(MultipleRegistrations, AFlowWithoutInstanceIdIsRefused) {
+    auto config = testConfig("10.0.0.2", 1);
+    config.instanceId.clear();
+    try {
+        RegistrationEngine engine(config);
+        FAIL() << "a reg-id without +sip.instance was taken";
+    } catch (const EngineError& error) {
+        EXPECT_EQ(error.code(), EngineErrc::InvalidConfig);
+    }
+}
+
 }  // namespace
 }  // namespace imsaka::daemon::test

@@ -25,6 +25,7 @@ enum class DaemonErrc {
     MalformedHeader,
     KernelError,
     PortsUnavailable,
+    OutboundNotAccepted,
     Failed,
 };
 

@@ -156,6 +156,9 @@ struct RegistrationInfo {
     std::string publicGruu;
     std::string temporaryGruu;
     std::string lastError;  // human-readable reason of the last failure, empty when none
+    // A flow (reg-id): the registrar accepted outbound, Require: outbound in the last 200 OK
+    // (RFC 5626 4.2.1). Without it no further flow of the same identity makes sense.
+    bool outbound = false;
 };
 
 enum class TimerKind { TimerF, RegAwaitAuth, Refresh, Backoff, Retire };
