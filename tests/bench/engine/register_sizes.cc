@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_support.h"
 #include "imsaka/daemon/engine.h"
 #include "sip_message.h"
 
@@ -16,6 +17,7 @@ namespace {
 
 using namespace imsaka;
 using namespace imsaka::daemon;
+using namespace imsaka::daemon::bench;
 
 constexpr SecurityOffer kOffer{40000, 40001, 1866233017, 1866233018};
 constexpr SecurityOffer kRefreshOffer{40002, 40001, 2951036542, 2951036543};
@@ -45,26 +47,6 @@ RegistrationConfig config(const Scenario& scenario) {
             {"User-Agent", "imsaka-register/0.1"}};
     }
     return config;
-}
-
-template <typename T>
-const T& first(const Actions& actions) {
-    for (const auto& action : actions)
-        if (const auto* found = std::get_if<T>(&action)) return *found;
-    throw std::logic_error("expected action missing");
-}
-
-std::string headerOf(const OutgoingRegister& request, std::string_view name) {
-    for (const auto& [key, value] : request.headers)
-        if (key == name) return value;
-    return {};
-}
-
-SipResponse answer(uint16_t status, const OutgoingRegister& request, std::vector<Header> extra) {
-    SipResponse response{status, std::move(extra)};
-    response.headers.emplace_back("Call-ID", headerOf(request, "Call-ID"));
-    response.headers.emplace_back("CSeq", headerOf(request, "CSeq"));
-    return response;
 }
 
 std::vector<Header> challenge() {

@@ -293,6 +293,19 @@ class RegisterKernelTest : public ::testing::TestWithParam<std::string> {
         registered = client.lineStartingWith("registered");
         return answer;
     }
+    // SIGTERM: the client deregisters over the SAs in use and exits 0, leaving nothing.
+    void deregisterOnSigterm(RegisterProcess& client) {
+        client.signal(SIGTERM);
+        reg::Message deregister = serverPort->receive();
+        EXPECT_EQ(deregister.header("Expires"), "0");
+        answerProtected(responseText("200 OK", network.ok(deregister.headers, 0, {kImpu}, {})));
+        EXPECT_FALSE(client.lineStartingWith("deregistered").empty()) << client.seen();
+        EXPECT_EQ(client.wait(10s), 0) << client.seen();
+        auto after = kernelView();
+        EXPECT_EQ(after.ownSas, 0u) << after.ipXfrmState;
+        EXPECT_EQ(after.ownPolicies, 0u) << after.ipXfrmPolicy;
+        std::cout << client.seen();
+    }
     // Over UDP the P-CSCF answers from port_pc to port_us; over TCP on the connection.
     void answerProtected(const std::string& text) {
         if (tcp())
@@ -332,16 +345,7 @@ TEST_P(RegisterKernelTest, RegistersThroughEspAndDeregistersOnSigterm) {
     EXPECT_EQ(kernelView().keyedSas, 4u);
 
     // SIGTERM: the deregistration goes over the same SAs, then the registration is closed.
-    client.signal(SIGTERM);
-    reg::Message deregister = serverPort->receive();
-    EXPECT_EQ(deregister.header("Expires"), "0");
-    answerProtected(responseText("200 OK", network.ok(deregister.headers, 0, {kImpu}, {})));
-    EXPECT_FALSE(client.lineStartingWith("deregistered").empty()) << client.seen();
-    EXPECT_EQ(client.wait(10s), 0) << client.seen();
-    auto after = kernelView();
-    EXPECT_EQ(after.ownSas, 0u) << after.ipXfrmState;
-    EXPECT_EQ(after.ownPolicies, 0u) << after.ipXfrmPolicy;
-    std::cout << client.seen();
+    deregisterOnSigterm(client);
 }
 
 TEST_P(RegisterKernelTest, SubscribesAndEndsWhenTheNetworkRejectsTheRegistration) {
@@ -489,16 +493,7 @@ TEST_P(RegisterKernelTest, AMessageOnTheOldSetAfterReauthenticationStillArrives)
     auto left = kernelView().ipXfrmState;
     EXPECT_EQ(left.find(std::string("spi ") + oldSpi), std::string::npos) << left;
 
-    client.signal(SIGTERM);
-    reg::Message deregister = serverPort->receive();
-    EXPECT_EQ(deregister.header("Expires"), "0");
-    answerProtected(responseText("200 OK", network.ok(deregister.headers, 0, {kImpu}, {})));
-    EXPECT_FALSE(client.lineStartingWith("deregistered").empty()) << client.seen();
-    EXPECT_EQ(client.wait(10s), 0) << client.seen();
-    auto after = kernelView();
-    EXPECT_EQ(after.ownSas, 0u) << after.ipXfrmState;
-    EXPECT_EQ(after.ownPolicies, 0u) << after.ipXfrmPolicy;
-    std::cout << client.seen();
+    deregisterOnSigterm(client);
 }
 
 TEST_P(RegisterKernelTest, CyclesRegisterAndDeregisterThenReportTheRate) {

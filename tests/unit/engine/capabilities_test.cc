@@ -24,16 +24,6 @@ std::string contactOf(const OutgoingRegister& request) {
     return contact.substr(0, contact.find(";expires="));
 }
 
-EngineErrc errorOf(const std::function<void()>& call) {
-    try {
-        call();
-    } catch (const EngineError& error) {
-        return error.code();
-    }
-    ADD_FAILURE() << "expected an EngineError";
-    return EngineErrc::WrongState;
-}
-
 std::string messageOf(const std::function<void()>& call) {
     try {
         call();

@@ -189,6 +189,16 @@ OutgoingRegister registerFully(RegistrationEngine& engine, Network& network, Tim
     return protectedRegister;
 }
 
+EngineErrc errorOf(const std::function<void()>& call) {
+    try {
+        call();
+    } catch (const EngineError& error) {
+        return error.code();
+    }
+    ADD_FAILURE() << "expected an EngineError";
+    return EngineErrc::InvalidConfig;
+}
+
 std::string expectedResponse(const OutgoingRegister& request, const sip::DigestCredentials& sent,
                              ByteView password) {
     // DigestInput holds views: keep the optional fields alive here.

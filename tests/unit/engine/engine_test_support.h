@@ -120,6 +120,9 @@ OutgoingRegister authenticateInitial(RegistrationEngine& engine, Network& networ
 OutgoingRegister registerFully(RegistrationEngine& engine, Network& network, Time now,
                                uint32_t expires = 3600, const SecurityOffer& offer = kOfferA);
 
+// The code of the EngineError the call throws (a test failure when it throws none).
+EngineErrc errorOf(const std::function<void()>& call);
+
 // The digest response an independent computation expects for this request and vector.
 std::string expectedResponse(const OutgoingRegister& request, const sip::DigestCredentials& sent,
                              ByteView password);

@@ -11,16 +11,6 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-EngineErrc errorOf(const std::function<void()>& call) {
-    try {
-        call();
-    } catch (const EngineError& error) {
-        return error.code();
-    }
-    ADD_FAILURE() << "expected an EngineError";
-    return EngineErrc::InvalidConfig;
-}
-
 std::string base64(ByteView bytes) {
     std::string out(4 * ((bytes.size() + 2) / 3), '\0');
     EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes.data(),

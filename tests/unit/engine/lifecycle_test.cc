@@ -180,12 +180,7 @@ TEST(MultipleRegistrations, TheOkSaysWhetherTheRegistrarAcceptedOutbound) {
 TEST(MultipleRegistrations, AFlowWithoutInstanceIdIsRefused) {
     auto config = testConfig("10.0.0.2", 1);
     config.instanceId.clear();
-    try {
-        RegistrationEngine engine(config);
-        FAIL() << "a reg-id without +sip.instance was taken";
-    } catch (const EngineError& error) {
-        EXPECT_EQ(error.code(), EngineErrc::InvalidConfig);
-    }
+    EXPECT_EQ(errorOf([&] { RegistrationEngine engine(config); }), EngineErrc::InvalidConfig);
 }
 
 }  // namespace

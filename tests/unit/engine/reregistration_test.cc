@@ -163,12 +163,8 @@ TEST_F(Reregistration, HeldOldSetStillEndsWithItsLifetime) {
 }
 
 TEST_F(Reregistration, RetiringTransactionsWithoutARetiringSetIsWrongState) {
-    try {
-        engine_.retiringTransactions(at(100), false);
-        FAIL() << "expected EngineError";
-    } catch (const EngineError& error) {
-        EXPECT_EQ(error.code(), EngineErrc::WrongState);
-    }
+    EXPECT_EQ(errorOf([&] { engine_.retiringTransactions(at(100), false); }),
+              EngineErrc::WrongState);
 }
 
 TEST_F(Reregistration, RetiringSetGoesWhenItsLifetimeEndsIfTheNetworkNeverUsesTheNewOne) {

@@ -17,9 +17,9 @@ RegistrationConfig largeConfig() {
                          sip::EncryptionAlgorithm::AesCbc};
     config.featureTags = {"+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.mmtel\"",
                           "+g.3gpp.smsip"};
-    config.extraHeaders = {{"P-Access-Network-Info",
-                            "3GPP-E-UTRAN-FDD; utran-cell-id-3gpp=2620100010000001A"},
-                           {"User-Agent", "imsaka-test/1.0"}};
+    config.extraHeaders = {
+        {"P-Access-Network-Info", "3GPP-E-UTRAN-FDD; utran-cell-id-3gpp=2620100010000001A"},
+        {"User-Agent", "imsaka-test/1.0"}};
     return config;
 }
 
@@ -62,8 +62,7 @@ TEST(Transport, ARegisterOver1300BytesGoesOverTcpWithItsVia) {
     EXPECT_EQ(header(protectedRegister, "Via"),
               "SIP/2.0/TCP [2a01:598:a1b2:c3d4:1234:5678:9abc:def0]:6101");
     // The unprotected REGISTER is judged on its own size.
-    EXPECT_EQ(initial.transport,
-              requestSize(initial) > 1300 ? Transport::Tcp : Transport::Udp);
+    EXPECT_EQ(initial.transport, requestSize(initial) > 1300 ? Transport::Tcp : Transport::Udp);
     EXPECT_EQ(header(initial, "Via").substr(0, 12),
               requestSize(initial) > 1300 ? "SIP/2.0/TCP " : "SIP/2.0/UDP ");
 
