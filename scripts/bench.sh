@@ -15,6 +15,10 @@ echo "== sip: parse a 401 and build the answer (Google Benchmark)"
 "$bench/sip/sip_bench" --benchmark_min_time=0.2
 
 echo
+echo "== REGISTER sizes with IPv6 identities of realistic length, and on the wire"
+"$bench/engine/register_sizes"
+
+echo
 echo "== virtual card and Milenage, per operation (Google Benchmark)"
 "$bench/vicc/vicc_bench" --benchmark_min_time=0.2
 

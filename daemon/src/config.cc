@@ -173,7 +173,9 @@ const std::map<std::string, std::map<std::string, Setter>>& keys() {
           {"retry_base",
            [](DaemonConfig& c, std::string_view v) { c.timers.retryBase = parseSeconds(v); }},
           {"retry_max",
-           [](DaemonConfig& c, std::string_view v) { c.timers.retryMax = parseSeconds(v); }}}},
+           [](DaemonConfig& c, std::string_view v) { c.timers.retryMax = parseSeconds(v); }},
+          {"retiring_grace",
+           [](DaemonConfig& c, std::string_view v) { c.timers.retiringGrace = parseSeconds(v); }}}},
         {"interop",
          {{"profile",
            [](DaemonConfig& c, std::string_view v) {
@@ -219,6 +221,20 @@ const std::map<std::string, std::map<std::string, Setter>>& keys() {
           {"expires",
            [](DaemonConfig& c, std::string_view v) {
                c.expires = parseNumber<uint32_t>(v, 60, 0xffffffff);
+           }},
+          {"max_udp_size",
+           [](DaemonConfig& c, std::string_view v) {
+               c.maxUdpSize = parseNumber<uint32_t>(v, 500, 65000);
+           }},
+          {"multiple_registrations",
+           [](DaemonConfig& c, std::string_view v) {
+               v = trim(v);
+               if (v == "yes")
+                   c.multipleRegistrations = true;
+               else if (v == "no")
+                   c.multipleRegistrations = false;
+               else
+                   throw std::invalid_argument("expected yes or no");
            }}}},
         {"dns",
          {{"servers",

@@ -116,6 +116,8 @@ std::string_view dbusErrorName(DaemonErrc code) {
             return "org.imsaka.Error.ResolutionFailed";
         case DaemonErrc::FileDescriptorsExhausted:
             return "org.imsaka.Error.FileDescriptorsExhausted";
+        case DaemonErrc::OutboundNotAccepted:
+            return "org.imsaka.Error.OutboundNotAccepted";
         case DaemonErrc::Failed:
             return "org.imsaka.Error.Failed";
     }

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 
 #include "access.h"
 #include "address_policy.h"
@@ -204,6 +205,9 @@ RegistrationConfig ManagerObject::registrationConfig(const RegistrationOptions& 
     config.keepOfferAfterInvalidChallenge = config_.interop == InteropProfile::Kamailio56;
     config.deregisterWithTheSetsOffer = config_.interop == InteropProfile::Kamailio56;
     config.instanceId = config_.instanceId;
+    config.maxUdpSize = config_.maxUdpSize;
+    config.featureTags = parsed.featureTags.value_or(std::vector<std::string>{});
+    if (parsed.extraHeaders) config.extraHeaders = *parsed.extraHeaders;
     return config;
 }
 
@@ -234,6 +238,36 @@ void ManagerObject::retire(unsigned number) {
     loop_.post([this, alive] {
         if (!alive.expired()) retired_.clear();
     });
+}
+
+uint32_t ManagerObject::freeRegId(const std::string& impu) const {
+    std::set<uint32_t> taken;
+    for (const auto& [number, owned] : registrations_) {
+        const auto& config = owned.registration->config();
+        if (config.impu == impu && config.regId) taken.insert(*config.regId);
+    }
+    uint32_t regId = 1;
+    while (taken.count(regId)) ++regId;
+    return regId;
+}
+
+std::optional<DaemonError> ManagerObject::refuseFlow(const RegistrationObject& candidate) const {
+    for (const auto& [number, owned] : registrations_) {
+        const auto* other = owned.registration.get();
+        if (other == &candidate || !other->config().regId) continue;
+        if (other->config().impu != candidate.config().impu ||
+            other->cardPath() != candidate.cardPath())
+            continue;
+        bool registered = other->state() == RegistrationState::Registered ||
+                          other->state() == RegistrationState::Reregistering;
+        if (registered && !other->outboundAccepted())
+            return DaemonError(DaemonErrc::OutboundNotAccepted,
+                               "the network took reg-id " + std::to_string(*other->config().regId) +
+                                   " of " + other->config().impu +
+                                   " without outbound (no Require: outbound in its 200 OK): "
+                                   "no further flow (RFC 5626 4.2.1)");
+    }
+    return std::nullopt;
 }
 
 void ManagerObject::CreateRegistration(sdbus::Result<sdbus::ObjectPath>&& result,
@@ -366,12 +400,21 @@ sdbus::ObjectPath ManagerObject::addRegistration(Creation& creation,
     auto targets = usableTargets(peers, family, options.transport, what);
     applyTargets(config, targets);
 
+    // Every registration a flow (RFC 5626): the lowest reg-id free for its identity, taken
+    // here on the loop, so that creations waiting for their lookups never share one.
+    if (!config.regId && config_.multipleRegistrations) config.regId = freeRegId(config.impu);
+
     unsigned number = nextNumber_++;
     std::weak_ptr<bool> alive = alive_;
-    RegistrationContext context{connection_, loop_, security_, cards_,
-                                [this, alive](unsigned closed) {
-                                    if (!alive.expired()) retire(closed);
-                                }};
+    RegistrationContext context{
+        connection_,
+        loop_,
+        security_,
+        cards_,
+        [this, alive](unsigned closed) {
+            if (!alive.expired()) retire(closed);
+        },
+        [this](const RegistrationObject& candidate) { return refuseFlow(candidate); }};
     auto registration = std::make_unique<RegistrationObject>(
         std::move(context), number, creation.owner, creation.cardPath, std::move(config), targets);
     auto path = registration->path();

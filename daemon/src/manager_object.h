@@ -8,6 +8,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "card_manager.h"
@@ -65,6 +66,10 @@ class ManagerObject final
     // lookup; entries gets the P-CSCFs to resolve (the option's, or the card's).
     RegistrationConfig registrationConfig(const RegistrationOptions& parsed, std::string& cardPath,
                                           std::vector<PcscfEntry>& entries);
+    // RFC 5626 flows: the lowest reg-id no registration of this identity holds, and why a
+    // flow may not register (a registered flow of its identity and card without outbound).
+    uint32_t freeRegId(const std::string& impu) const;
+    std::optional<DaemonError> refuseFlow(const RegistrationObject& candidate) const;
 
     sdbus::IConnection& connection_;
     EventLoop& loop_;

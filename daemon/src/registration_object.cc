@@ -11,6 +11,7 @@
 #include "access.h"
 #include "log.h"
 #include "quiet_signal.h"
+#include "registration_options.h"
 
 namespace imsaka::daemon {
 
@@ -130,7 +131,8 @@ void RegistrationObject::perform(Action& action, Actions& more) {
                 const auto& config = engine_.config();
                 std::optional<SecurityOffer> reserved;
                 try {
-                    reserved = context_.security.reserve(config.localAddress, PcscfAddress());
+                    reserved = context_.security.reserve(config.localAddress, PcscfAddress(),
+                                                         a.serverPort);
                     lastOffer_ = reserved;
                     more = engine_.securityReserved(now, *reserved);
                 } catch (const EngineError&) {
@@ -236,7 +238,7 @@ void RegistrationObject::perform(Action& action, Actions& more) {
                 for (const char* name :
                      {"PcscfAddress", "PortUc", "PortUs", "PortPc", "PortPs", "Expires",
                       "AssociatedUris", "BarredUris", "DeregisteredUris", "ServiceRoute",
-                      "PublicGruu", "TemporaryGruu", "LastError"})
+                      "PublicGruu", "TemporaryGruu", "LastError", "Outbound"})
                     changed_.insert(name);
                 signalLater();
             }
@@ -342,9 +344,19 @@ void RegistrationObject::authenticationDone(std::variant<cardio::AuthResult, Dae
 
 void RegistrationObject::watchInbound(SaSetId id) {
     // The kernel has no event for "first packet on an SA": poll its counters, often at first
-    // (the first message usually follows at once), then every half second.
+    // (the first message usually follows at once), then every half second. What they count
+    // now (the 200 OK that established the set, at least) is not news.
+    auto watched = sets_.find(id);
+    if (watched == sets_.end()) return;
+    uint64_t baseline = 0;
+    try {
+        baseline = watched->second->inboundPackets();
+    } catch (const std::exception& e) {
+        log::debug(path_ + ": inbound counters: " + e.what());
+        return;
+    }
     auto delay = std::make_shared<std::chrono::milliseconds>(10);
-    auto timer = std::make_unique<Timer>(context_.loop, [this, id, delay] {
+    auto timer = std::make_unique<Timer>(context_.loop, [this, id, delay, baseline] {
         auto set = sets_.find(id);
         if (set == sets_.end()) {
             inboundWatch_.erase(id);
@@ -358,12 +370,13 @@ void RegistrationObject::watchInbound(SaSetId id) {
             inboundWatch_.erase(id);
             return;
         }
-        if (packets == 0) {
+        if (packets <= baseline) {
             *delay = std::min(*delay * 2, std::chrono::milliseconds(500));
             inboundWatch_[id]->armIn(*delay);
             return;
         }
         inboundWatch_.erase(id);  // destroys this callback's timer: nothing of it used below
+        log::debug(path_ + ": the network uses SA set " + std::to_string(id));
         execute(engine_.inboundTraffic(Clock::now(), id));
     });
     timer->armIn(*delay);
@@ -440,6 +453,11 @@ RegistrationObject::Reply RegistrationObject::call(const std::function<Actions(T
 }
 
 RegistrationObject::Reply RegistrationObject::Register() {
+    // A new flow of an identity whose registered flow the registrar took without outbound
+    // (RFC 5626 4.2.1) would be a second binding, not a flow: refused.
+    bool initial = engine_.state() != RegistrationState::Registered;
+    if (initial && engine_.config().regId && context_.refuseFlow && !callerRefused())
+        if (auto refused = context_.refuseFlow(*this)) throw toDbus(*refused);
     return call([this](Time now) {
         if (held_.empty()) return engine_.registerNow(now);
         Actions retry(std::make_move_iterator(held_.begin()), std::make_move_iterator(held_.end()));
@@ -464,6 +482,29 @@ RegistrationObject::Reply RegistrationObject::HandleNotify(const std::string& bo
         }
     } timing{path_, body.size()};
     return call([this, &body](Time now) { return engine_.notify(now, body); });
+}
+
+RegistrationObject::Reply RegistrationObject::Update(
+    const std::map<std::string, sdbus::Variant>& changes) {
+    if (auto refused = callerRefused()) throw toDbus(*refused);
+    RegistrationUpdate update;
+    try {
+        update = parseRegistrationUpdate(changes);
+    } catch (...) {
+        fail(std::current_exception());
+    }
+    auto reply = call([this, &update](Time now) { return engine_.update(now, update); });
+    if (update.featureTags) changed_.insert("FeatureTags");
+    if (update.extraHeaders) changed_.insert("Headers");
+    signalLater();
+    return reply;
+}
+
+std::vector<sdbus::Struct<std::string, std::string>> RegistrationObject::Headers() {
+    std::vector<sdbus::Struct<std::string, std::string>> headers;
+    for (const auto& [name, value] : engine_.config().extraHeaders)
+        headers.emplace_back(name, value);
+    return headers;
 }
 
 RegistrationObject::Reply RegistrationObject::Deregister() {
@@ -499,6 +540,16 @@ void RegistrationObject::HandleResponse(
     if (!awaitingCard_) answerPending();
 }
 
+void RegistrationObject::RetiringTransactions(const bool& pending) {
+    if (auto refused = callerRefused()) throw toDbus(*refused);
+    if (closed_) throw toDbus(DaemonError(DaemonErrc::WrongState, "the registration is closed"));
+    try {
+        execute(engine_.retiringTransactions(Clock::now(), pending));
+    } catch (...) {
+        fail(std::current_exception());
+    }
+}
+
 sdbus::UnixFd RegistrationObject::OpenSocket(const std::string& transport,
                                              const std::string& role) {
     if (auto refused = callerRefused()) throw toDbus(*refused);
@@ -509,9 +560,14 @@ sdbus::UnixFd RegistrationObject::OpenSocket(const std::string& transport,
     bool tcp = transport == "tcp";
     bool server = role == "server";
     int fd = -1;
-    if (auto current = engine_.currentSet(); current && sets_.count(current->id)) {
+    // The set the next protected request leaves from: a temporary one while a challenge is
+    // answered (the REGISTER over it), else the one in use.
+    auto current = engine_.currentSet();
+    for (const auto& view : engine_.saSets())
+        if (view.state == SaSetState::Temporary) current = view;
+    if (current && sets_.count(current->id)) {
         auto& set = sets_.at(current->id)->set();
-        fd = (server ? set.server : set.client).duplicate(tcp, server);
+        fd = server ? set.server->duplicate(tcp, server) : set.client.duplicate(tcp, server);
     } else if (lastOffer_) {
         fd = context_.security.duplicatePending(server ? lastOffer_->portUs : lastOffer_->portUc,
                                                 tcp, server);

@@ -34,6 +34,9 @@ struct RegistrationContext {
     // Tells the owner the registration is closed: it stops counting for the quotas at once,
     // and its object is destroyed from the loop, after the current call.
     std::function<void(unsigned number)> closeLater;
+    // Why this flow (a registration with a reg-id) may not register now, or nothing: RFC 5626
+    // flows of an identity need a registrar that accepted outbound.
+    std::function<std::optional<DaemonError>(const class RegistrationObject&)> refuseFlow;
 };
 
 class RegistrationObject final
@@ -50,6 +53,11 @@ class RegistrationObject final
 
     const std::string& path() const { return path_; }
     const std::string& owner() const { return owner_; }
+    const std::string& cardPath() const { return cardPath_; }
+    const RegistrationConfig& config() const { return engine_.config(); }
+    RegistrationState state() const { return engine_.state(); }
+    // The registrar accepted RFC 5626 outbound for this flow (Require: outbound in its 200).
+    bool outboundAccepted() const { return engine_.info().outbound; }
     // Drops every SA set now, with no message (Close, client gone, shutdown).
     void closeNow() noexcept;
 
@@ -62,6 +70,8 @@ class RegistrationObject final
     Reply HandleTimeout() override;
     Reply HandleNotify(const std::string& body) override;
     Reply Deregister() override;
+    Reply Update(const std::map<std::string, sdbus::Variant>& changes) override;
+    void RetiringTransactions(const bool& pending) override;
     sdbus::UnixFd OpenSocket(const std::string& transport, const std::string& role) override;
     void Close() override;
     std::string State() override { return std::string(toString(engine_.state())); }
@@ -73,6 +83,8 @@ class RegistrationObject final
     uint32_t RegId() override { return engine_.config().regId.value_or(0); }
     std::string Transport() override { return std::string(toString(engine_.config().transport)); }
     std::string LocalAddress() override { return engine_.config().localAddress; }
+    std::vector<std::string> FeatureTags() override { return engine_.config().featureTags; }
+    std::vector<sdbus::Struct<std::string, std::string>> Headers() override;
     std::string PcscfAddress() override;
     std::vector<sdbus::Struct<std::string, uint16_t, std::string>> PcscfTargets() override;
     uint16_t PortUc() override;
@@ -86,6 +98,7 @@ class RegistrationObject final
     std::vector<std::string> ServiceRoute() override { return engine_.info().serviceRoute; }
     std::string PublicGruu() override { return engine_.info().publicGruu; }
     std::string TemporaryGruu() override { return engine_.info().temporaryGruu; }
+    bool Outbound() override { return engine_.info().outbound; }
     std::string LastError() override;
 
     // Runs actions (and the actions their results lead to) until done or waiting for the card.

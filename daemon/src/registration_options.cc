@@ -57,7 +57,29 @@ PcscfEntry pcscfEntry(const std::string& key, const std::string& text) {
     return {address, static_cast<uint16_t>(number)};
 }
 
+// feature_tags (as) and headers (a(ss)): what the application adds to its REGISTERs.
+bool parseAddition(const std::string& key, const sdbus::Variant& value, RegistrationUpdate& into) {
+    if (key == "feature_tags") {
+        into.featureTags = get<std::vector<std::string>>(key, value, "as");
+        return true;
+    }
+    if (key == "headers") {
+        auto pairs = get<std::vector<sdbus::Struct<std::string, std::string>>>(key, value, "a(ss)");
+        into.extraHeaders.emplace();
+        for (auto& pair : pairs) into.extraHeaders->emplace_back(pair.get<0>(), pair.get<1>());
+        return true;
+    }
+    return false;
+}
+
 }  // namespace
+
+RegistrationUpdate parseRegistrationUpdate(const std::map<std::string, sdbus::Variant>& changes) {
+    RegistrationUpdate update;
+    for (const auto& [key, value] : changes)
+        if (!parseAddition(key, value, update)) bad(key, "unknown option");
+    return update;
+}
 
 RegistrationOptions parseRegistrationOptions(const std::map<std::string, sdbus::Variant>& options) {
     RegistrationOptions parsed;
@@ -115,7 +137,10 @@ RegistrationOptions parseRegistrationOptions(const std::map<std::string, sdbus::
                 bad(key, e.what());
             }
         } else {
-            bad(key, "unknown option");
+            RegistrationUpdate addition;
+            if (!parseAddition(key, value, addition)) bad(key, "unknown option");
+            if (addition.featureTags) parsed.featureTags = std::move(addition.featureTags);
+            if (addition.extraHeaders) parsed.extraHeaders = std::move(addition.extraHeaders);
         }
     }
     return parsed;

@@ -32,8 +32,13 @@ struct RegistrationOptions {
     std::optional<uint32_t> expires;
     std::optional<std::vector<sip::IntegrityAlgorithm>> integrity;
     std::optional<std::vector<sip::EncryptionAlgorithm>> encryption;
+    std::optional<std::vector<std::string>> featureTags;
+    std::optional<std::vector<std::pair<std::string, std::string>>> extraHeaders;
 };
 
 RegistrationOptions parseRegistrationOptions(const std::map<std::string, sdbus::Variant>& options);
+// Registration1.Update's changes: feature_tags and headers. Their values are checked by the
+// engine, which knows which headers it writes.
+RegistrationUpdate parseRegistrationUpdate(const std::map<std::string, sdbus::Variant>& changes);
 
 }  // namespace imsaka::daemon

@@ -177,14 +177,41 @@ ReservedPort SecurityManager::bindPort(const ipsec::IpAddress& local) {
                           std::to_string(config_.portMax) + " on " + local.toString());
 }
 
-SecurityOffer SecurityManager::reserve(const std::string& local, const std::string& remote) {
+// The port to keep when some set or offer still holds it, or when it is free to bind again;
+// else a new one (the Contact then changes, which the log says).
+std::shared_ptr<ReservedPort> SecurityManager::serverPort(const ipsec::IpAddress& local,
+                                                          std::optional<uint16_t> keep) {
+    std::erase_if(servers_, [](const auto& entry) { return entry.second.expired(); });
+    std::shared_ptr<ReservedPort> port;
+    if (keep) {
+        auto key = std::make_pair(local.toString(), *keep);
+        if (auto found = servers_.find(key); found != servers_.end()) port = found->second.lock();
+        if (!port) {
+            int udp = bound(local, SOCK_DGRAM, *keep);
+            int tcp = udp < 0 ? -1 : bound(local, SOCK_STREAM, *keep);
+            if (tcp >= 0) {
+                port = std::make_shared<ReservedPort>(*keep, udp, tcp);
+            } else {
+                if (udp >= 0) ::close(udp);
+                log::warning("protected server port " + std::to_string(*keep) +
+                             " is taken: the new SA set gets another one");
+            }
+        }
+    }
+    if (!port) port = std::make_shared<ReservedPort>(bindPort(local));
+    servers_[std::make_pair(local.toString(), port->port())] = port;
+    return port;
+}
+
+SecurityOffer SecurityManager::reserve(const std::string& local, const std::string& remote,
+                                       std::optional<uint16_t> keepServerPort) {
     auto localAddress = ipsec::IpAddress::fromText(local);
     auto remoteAddress = ipsec::IpAddress::fromText(remote);
     auto client = bindPort(localAddress);
-    auto server = bindPort(localAddress);
+    auto server = serverPort(localAddress, keepServerPort);
     Pending pending{xfrm_.reserveSpis(localAddress, remoteAddress), std::move(client),
                     std::move(server), Clock::now()};
-    SecurityOffer offer{pending.client.port(), pending.server.port(), pending.spis.spiClient,
+    SecurityOffer offer{pending.client.port(), pending.server->port(), pending.spis.spiClient,
                         pending.spis.spiServer};
     pending_.emplace(offer.spiUc, std::move(pending));
     armRenewal();
@@ -242,7 +269,7 @@ SecurityOffer SecurityManager::reclaim(std::unique_ptr<InstalledSet> set) {
     remove(*set);
     Pending pending{xfrm_.reserveSpis(spec.ue, spec.pcscf, spec.spiUc, spec.spiUs),
                     std::move(set->client), std::move(set->server), Clock::now()};
-    SecurityOffer offer{pending.client.port(), pending.server.port(), pending.spis.spiClient,
+    SecurityOffer offer{pending.client.port(), pending.server->port(), pending.spis.spiClient,
                         pending.spis.spiServer};
     pending_.emplace(offer.spiUc, std::move(pending));
     armRenewal();
@@ -383,7 +410,7 @@ void SecurityManager::giveWay(const SaSetView& set) noexcept {
 int SecurityManager::duplicatePending(uint16_t port, bool tcp, bool listen) {
     for (auto& [spi, pending] : pending_) {
         if (pending.client.port() == port) return pending.client.duplicate(tcp, listen);
-        if (pending.server.port() == port) return pending.server.duplicate(tcp, listen);
+        if (pending.server->port() == port) return pending.server->duplicate(tcp, listen);
     }
     return -1;
 }

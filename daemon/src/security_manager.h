@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,11 +61,12 @@ class ReservedPort {
     bool listening_ = false;
 };
 
-// An installed SA set and the two ports it protects.
+// An installed SA set and the two ports it protects. port_us is shared with the other sets
+// of the registration (TS 33.203 7.4 keeps it across re-authentications).
 struct InstalledSet {
     ipsec::SaSet sa;
-    ReservedPort client;  // port_uc
-    ReservedPort server;  // port_us
+    ReservedPort client;                   // port_uc
+    std::shared_ptr<ReservedPort> server;  // port_us
     uint64_t expiresUnix = 0;
 };
 
@@ -81,8 +83,10 @@ class SecurityManager {
     // Removes what a previous run left in the kernel; logs the counts.
     void removeLeftovers();
 
-    // Throws DaemonError(PortsUnavailable) or an ipsec::XfrmError.
-    SecurityOffer reserve(const std::string& local, const std::string& remote);
+    // Throws DaemonError(PortsUnavailable) or an ipsec::XfrmError. serverPort: the protected
+    // server port to keep (TS 33.203 7.4), shared with whatever set or offer holds it.
+    SecurityOffer reserve(const std::string& local, const std::string& remote,
+                          std::optional<uint16_t> serverPort = std::nullopt);
     void release(const SecurityOffer& offer) noexcept;
     // Removes an installed set's SAs and policies but keeps its ports, and its SPIs reserved
     // again, for a new set made from the same offer (a second challenge to the REGISTER it
@@ -115,6 +119,8 @@ class SecurityManager {
     void armRenewal();
     void removeQuietSets();
     void giveWay(const SaSetView& set) noexcept;
+    std::shared_ptr<ReservedPort> serverPort(const ipsec::IpAddress& local,
+                                             std::optional<uint16_t> keep);
 
     const DaemonConfig& config_;
     ipsec::Xfrm xfrm_;
@@ -123,7 +129,7 @@ class SecurityManager {
     struct Pending {
         ipsec::SpiReservation spis;
         ReservedPort client;
-        ReservedPort server;
+        std::shared_ptr<ReservedPort> server;
         Clock::time_point renewedAt;
     };
     std::map<uint32_t, Pending> pending_;  // by spiUc
@@ -135,6 +141,8 @@ class SecurityManager {
     };
     std::vector<Retiring> retiring_;
     Timer retirement_;
+    // Server ports in use, by local address and port, to share with a new set.
+    std::map<std::pair<std::string, uint16_t>, std::weak_ptr<ReservedPort>> servers_;
 };
 
 }  // namespace imsaka::daemon

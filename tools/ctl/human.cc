@@ -218,6 +218,14 @@ void printRegistration(std::ostream& out, const json& registration, std::time_t 
         .addList("Service-Route", registration.value("service_route", json::array()))
         .add("Public GRUU", text(registration, "public_gruu"))
         .add("Temporary GRUU", text(registration, "temporary_gruu"));
+    if (regId != 0) fields.add("Outbound", registration.value("outbound", false) ? "yes" : "no");
+    if (!registration.value("feature_tags", json::array()).empty())
+        fields.addList("Feature tags", registration["feature_tags"]);
+    json headers = json::array();
+    for (const auto& pair : registration.value("headers", json::array()))
+        if (pair.is_array() && pair.size() == 2)
+            headers.push_back(pair[0].get<std::string>() + ": " + pair[1].get<std::string>());
+    if (!headers.empty()) fields.addList("Headers", headers);
     if (!text(registration, "last_error").empty())
         fields.add("Last error", text(registration, "last_error"));
     const json sets = registration.value("sa_sets", json::array());

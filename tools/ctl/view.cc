@@ -45,6 +45,12 @@ json toJson(const sdbus::Variant& value) {
     if (type == "t") return value.get<uint64_t>();
     if (type == "d") return value.get<double>();
     if (type == "as") return arrayOf<std::string>(value);
+    if (type == "a(ss)") {  // header lists: [name, value] pairs
+        json out = json::array();
+        for (const auto& pair : value.get<std::vector<sdbus::Struct<std::string, std::string>>>())
+            out.push_back(json::array({pair.get<0>(), pair.get<1>()}));
+        return out;
+    }
     if (type == "ao") {
         json out = json::array();
         for (const auto& path : value.get<std::vector<sdbus::ObjectPath>>())

@@ -1,6 +1,5 @@
 #include "client.h"
 
-#include <poll.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -9,21 +8,13 @@
 #include <csignal>
 #include <ctime>
 #include <iomanip>
-#include <iostream>
 #include <sstream>
 #include <system_error>
 
+#include "output.h"
+
 namespace imsaka::reg {
 namespace {
-
-// One event per line on standard output, flushed at once: scripts read it as it comes.
-void say(const std::string& line) {
-    std::cout << line << std::endl;
-}
-
-std::string yesNo(bool value) {
-    return value ? "yes" : "no";
-}
 
 std::string milliseconds(Clock::duration duration) {
     std::ostringstream text;
@@ -34,13 +25,6 @@ std::string milliseconds(Clock::duration duration) {
 
 bool isSuccess(uint16_t status) {
     return status >= 200 && status < 300;
-}
-
-// "reg" or "reg;id=1" is the reg event package (RFC 3680).
-bool isRegEvent(const Message& request) {
-    std::string event = request.header("Event");
-    if (event.empty()) event = request.header("o");  // compact form
-    return event.substr(0, event.find(';')) == "reg";
 }
 
 // The URI of a name-addr we built ourselves, "<sip:...>;params".
@@ -116,7 +100,7 @@ Client::Outcome Client::registerOnce(Step step) {
     firstSent_ = Clock::now();
     std::string next = exchange(std::move(step));
     if (next == "done") {
-        openProtectedLinks();  // a new SA set may have brought new ports
+        openServerLinks();  // a new SA set may have brought a new port_us
         printRegistered();
         return Outcome::Registered;
     }
@@ -141,11 +125,12 @@ bool Client::deregister() {
     }
     std::string next = exchange(std::move(step));
     // The daemon removed the SA set: its ports are free again, ours must not hold them.
-    client_.reset();
-    server_.reset();
-    previousServer_.reset();
+    clients_.clear();
+    serverUdp_.reset();
+    serverTcp_.reset();
+    previousServers_.clear();
     accepted_.clear();
-    portUc_ = portUs_ = 0;
+    portUs_ = 0;
     if (next == "stop" && isSuccess(lastStatus_)) {
         say("deregistered deregister-ms=" + milliseconds(Clock::now() - started));
         return true;
@@ -288,193 +273,6 @@ bool Client::handleNotifies() {
         }
     }
     return true;
-}
-
-Client::Link& Client::linkFor(const Step& step) {
-    const bool udp = step.transport != "tcp";
-    if (!step.isProtected) {
-        // From the unprotected port: over UDP the response comes back to it, over TCP on
-        // the connection. Kept open between registrations: a new TCP connection from the
-        // same port would wait out TIME_WAIT.
-        bool usable = unprotected_ && unprotected_->socket &&
-                      localEndpoint(unprotected_->socket) == step.local &&
-                      (udp || peerEndpoint(unprotected_->socket) == step.remote);
-        if (!usable) {
-            unprotected_ = std::make_unique<Link>();
-            unprotected_->kind = udp ? Link::Kind::Datagram : Link::Kind::Stream;
-            unprotected_->socket = udp ? bindUdp(step.local) : connectTcp(step.local, step.remote);
-            unprotected_->connected = !udp;
-        }
-        return *unprotected_;
-    }
-    openProtectedLinks();
-    if (client_->kind == Link::Kind::Stream && !client_->connected) {
-        connect(client_->socket, step.remote);
-        client_->connected = true;
-    }
-    return *client_;
-}
-
-// The sockets of the protected ports come from the daemon (OpenSocket); a new SA set may
-// bring new ports, and a closed TCP connection needs a new socket.
-void Client::openProtectedLinks() {
-    const bool udp = transport_ != "tcp";
-    uint16_t portUc = registration_.PortUc();
-    uint16_t portUs = registration_.PortUs();
-    if (!client_ || !client_->socket || portUc != portUc_) {
-        client_ = std::make_unique<Link>();
-        client_->kind = udp ? Link::Kind::Datagram : Link::Kind::Stream;
-        client_->socket = Socket(registration_.OpenSocket(transport_, "client").release());
-        client_->isProtected = true;
-        portUc_ = portUc;
-    }
-    if (!server_ || !server_->socket || portUs != portUs_) {
-        // Kamailio 5.6 keeps sending to the previous set's port_us after a new set: listen
-        // there too until the next change.
-        previousServer_ = std::move(server_);
-        server_ = std::make_unique<Link>();
-        server_->kind = udp ? Link::Kind::Datagram : Link::Kind::Listener;
-        server_->socket = Socket(registration_.OpenSocket(transport_, "server").release());
-        server_->isProtected = true;
-        portUs_ = portUs;
-    }
-}
-
-// Waits until something arrives on a socket or the bus, a stop signal, or the deadline;
-// handles what arrived. Returns at once when the bus had queued messages (a RefreshDue read
-// during a method call, say): the caller looks at what they changed first.
-void Client::waitFor(std::optional<Clock::time_point> deadline) {
-    bool processed = false;
-    while (bus_.processPendingRequest()) processed = true;
-    if (processed) return;
-    std::erase_if(accepted_, [](const auto& link) { return !link->socket; });
-
-    std::vector<pollfd> fds;
-    std::vector<Link*> links;
-    auto bus = bus_.getEventLoopPollData();
-    fds.push_back({bus.fd, bus.events, 0});
-    fds.push_back({signals_, POLLIN, 0});
-    auto watch = [&](Link* link) {
-        if (!link || !link->socket) return;
-        fds.push_back({link->socket.fd(), POLLIN, 0});
-        links.push_back(link);
-    };
-    watch(unprotected_.get());
-    watch(client_.get());
-    watch(server_.get());
-    watch(previousServer_.get());
-    for (auto& link : accepted_) watch(link.get());
-
-    int timeout = -1;
-    if (deadline) {
-        auto left = std::chrono::ceil<Milliseconds>(*deadline - Clock::now()).count();
-        timeout = static_cast<int>(std::clamp<long>(left, 0, 60000));
-    }
-    if (poll(fds.data(), fds.size(), timeout) < 0) {
-        if (errno == EINTR) return;
-        throw std::system_error(errno, std::generic_category(), "poll");
-    }
-    if (fds[1].revents & POLLIN) {
-        signalfd_siginfo signal{};
-        if (read(signals_, &signal, sizeof signal) == sizeof signal) stopRequested_ = true;
-    }
-    for (size_t i = 0; i < links.size(); ++i)
-        if (fds[i + 2].revents) readFrom(*links[i]);
-    while (bus_.processPendingRequest()) {
-    }
-}
-
-void Client::readFrom(Link& link) {
-    try {
-        switch (link.kind) {
-            case Link::Kind::Listener: {
-                auto connection = std::make_unique<Link>();
-                connection->kind = Link::Kind::Stream;
-                connection->socket = accept(link.socket);
-                connection->isProtected = link.isProtected;
-                connection->connected = true;
-                accepted_.push_back(std::move(connection));
-                return;
-            }
-            case Link::Kind::Datagram: {
-                if (auto datagram = receiveDatagram(link.socket))
-                    dispatch(datagram->data, link, datagram->from);
-                return;
-            }
-            case Link::Kind::Stream: {
-                std::optional<std::string> bytes = receiveStream(link.socket);
-                if (!bytes) return closeLink(link);
-                link.framer.append(*bytes);
-                Endpoint peer = peerEndpoint(link.socket);
-                while (auto message = link.framer.next()) dispatch(*message, link, peer);
-                return;
-            }
-        }
-    } catch (const SipMessageError& error) {
-        // A stream that cannot be framed cannot be resynchronised.
-        say(std::string("ignored error=stream message=") + error.what());
-        if (link.kind == Link::Kind::Stream) closeLink(link);
-    } catch (const TransportError& error) {
-        say(std::string("ignored error=transport message=") + error.what());
-        if (link.kind == Link::Kind::Stream) closeLink(link);
-    }
-}
-
-void Client::dispatch(const std::string& text, Link& link, const Endpoint& from) {
-    Message message;
-    try {
-        message = parseMessage(text);
-    } catch (const SipMessageError& error) {
-        say("ignored from=" + from.text() + " error=unparsable message=" + error.what());
-        return;
-    }
-    if (message.isRequest) return answer(message, text, link, from);
-    // Provisional responses and strays (a late answer to a retransmission) change nothing.
-    if (!awaitedBranch_.empty() && message.branch == awaitedBranch_ && message.status >= 200 &&
-        !finalResponse_)
-        finalResponse_ = std::move(message);
-}
-
-// The SA set in use, as the daemon reports it (no pairs before the first 401).
-ProtectedPairs Client::protectedPairs() {
-    return {registration_.LocalAddress(), registration_.PcscfAddress(), registration_.PortUc(),
-            registration_.PortUs(),       registration_.PortPc(),       registration_.PortPs()};
-}
-
-void Client::answer(const Message& request, const std::string& text, Link& link,
-                    const Endpoint& to) {
-    // Protected means on a pair of the SA set in use, which its policies pass only as ESP:
-    // the socket a message used says nothing by itself (anything may be sent to a protected
-    // port from another port, and the answer to it goes back outside the SAs).
-    const Endpoint local = localEndpoint(link.socket);
-    const bool isProtected = link.isProtected && protectedPairs().cover(local, to);
-    say("received method=" + request.method + " from=" + to.text() + " to=" + local.text() +
-        " protected=" + yesNo(isProtected));
-    if (request.method == "ACK") return;
-    bool known =
-        request.method == "NOTIFY" || request.method == "MESSAGE" || request.method == "OPTIONS";
-    uint16_t status = known ? 200 : 405;
-    std::string response = buildResponse(text, status, known ? "OK" : "Method Not Allowed");
-    if (link.kind == Link::Kind::Datagram)
-        sendDatagram(link.socket, to, response);
-    else
-        sendStream(link.socket, response);
-    say("sent status=" + std::to_string(status) + " method=" + request.method +
-        " transport=" + transport_ + " from=" + local.text() + " to=" + to.text() +
-        " protected=" + yesNo(isProtected));
-
-    // A retransmitted NOTIFY is answered again but handed over once.
-    if (seenRequests_.size() > 256) seenRequests_.clear();
-    bool isNew = seenRequests_.insert(request.callId + " " + request.cseq).second;
-    if (isNew && request.method == "NOTIFY" && isRegEvent(request) && !request.body.empty())
-        notifyBodies_.push_back(request.body);
-}
-
-void Client::closeLink(Link& link) {
-    link.socket.close();
-    link.connected = false;
-    link.framer = StreamFramer();
-    if (&link == awaitedLink_) awaitedLinkClosed_ = true;
 }
 
 void Client::printRegistered() {

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -47,6 +48,7 @@ class Client {
         Socket socket;
         bool isProtected = false;
         bool connected = false;  // streams: connect() done
+        uint16_t port = 0;       // protected links: the port it is bound to
         StreamFramer framer;
     };
 
@@ -60,7 +62,7 @@ class Client {
     bool handleNotifies();
 
     Link& linkFor(const Step& step);
-    void openProtectedLinks();
+    void openServerLinks();
     void waitFor(std::optional<Clock::time_point> deadline);
     void readFrom(Link& link);
     void dispatch(const std::string& text, Link& link, const Endpoint& from);
@@ -77,12 +79,13 @@ class Client {
     int signals_ = -1;  // signalfd for SIGINT and SIGTERM
     bool stopRequested_ = false;
 
-    std::unique_ptr<Link> unprotected_;
-    std::unique_ptr<Link> client_;          // protected, from PortUc
-    std::unique_ptr<Link> server_;          // protected, on PortUs
-    std::unique_ptr<Link> previousServer_;  // the PortUs before the last new SA set
+    // By transport: a request names its own ("tcp" for a large one, RFC 3261 18.1.1).
+    std::map<std::string, std::unique_ptr<Link>> unprotected_;
+    std::map<std::string, std::unique_ptr<Link>> clients_;  // protected, from port_uc
+    std::unique_ptr<Link> serverUdp_;                       // protected, on port_us
+    std::unique_ptr<Link> serverTcp_;                       // listening on port_us
+    std::vector<std::unique_ptr<Link>> previousServers_;    // a port_us given up
     std::vector<std::unique_ptr<Link>> accepted_;
-    uint16_t portUc_ = 0;
     uint16_t portUs_ = 0;
 
     // The transaction outstanding: its branch, the link it went out on, its final response.

@@ -66,6 +66,15 @@ int main(int argc, char** argv) {
         ->take_all();
     app.add_option("--encryption", options.encryption, "offered encryption algorithms, in order")
         ->take_all();
+    app.add_option("--feature-tag", options.featureTags,
+                   "a Contact feature tag every REGISTER carries, e.g. +g.3gpp.smsip (repeat)");
+    std::vector<std::string> headerLines;
+    app.add_option("--header", headerLines,
+                   "'Name: value', a header every REGISTER carries, e.g. User-Agent (repeat)")
+        ->check([](const std::string& line) {
+            return line.find(':') == std::string::npos ? std::string("expected 'Name: value'")
+                                                       : std::string();
+        });
     app.add_flag("--no-subscribe", noSubscribe, "do not subscribe to the reg event");
     app.add_option("--cycles", settings.cycles, "register and deregister N times, then exit");
     app.add_option("--timer-f", timerF, "seconds before a request without answer times out (128)")
@@ -75,6 +84,12 @@ int main(int argc, char** argv) {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {
         return app.exit(error) == 0 ? kOk : kUsage;
+    }
+    for (const auto& line : headerLines) {
+        size_t colon = line.find(':');
+        size_t start = line.find_first_not_of(" \t", colon + 1);
+        options.headers.emplace_back(line.substr(0, colon),
+                                     start == std::string::npos ? "" : line.substr(start));
     }
     if (pcscfPort) options.pcscfPort = pcscfPort;
     if (regId) options.regId = regId;

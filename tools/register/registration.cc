@@ -110,6 +110,13 @@ std::string createRegistration(sdbus::IConnection& bus, const RegistrationOption
     if (options.expires) dbusOptions["expires"] = sdbus::Variant(*options.expires);
     if (!options.integrity.empty()) dbusOptions["integrity"] = sdbus::Variant(options.integrity);
     if (!options.encryption.empty()) dbusOptions["encryption"] = sdbus::Variant(options.encryption);
+    if (!options.featureTags.empty())
+        dbusOptions["feature_tags"] = sdbus::Variant(options.featureTags);
+    if (!options.headers.empty()) {
+        std::vector<sdbus::Struct<std::string, std::string>> headers;
+        for (const auto& [name, value] : options.headers) headers.emplace_back(name, value);
+        dbusOptions["headers"] = sdbus::Variant(headers);
+    }
     return Manager(bus).CreateRegistration(dbusOptions);
 }
 

@@ -29,6 +29,8 @@ struct RegistrationOptions {
     std::optional<uint32_t> expires;
     std::vector<std::string> integrity;
     std::vector<std::string> encryption;
+    std::vector<std::string> featureTags;  // Contact feature tags
+    Headers headers;                       // extra REGISTER headers
 };
 
 using DbusRequest = std::map<std::string, sdbus::Variant>;

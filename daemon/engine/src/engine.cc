@@ -43,6 +43,8 @@ void validate(const RegistrationConfig& config) {
     if (!isHeaderSafe(config.instanceId) || config.instanceId.find('"') != std::string::npos) {
         invalid("instanceId holds a quote or control character");
     }
+    // RFC 5626 4.2.1: a flow is named by the instance and the reg-id together.
+    if (config.regId && config.instanceId.empty()) invalid("a reg-id needs an instanceId");
     if (!isIpLiteral(config.localAddress)) invalid("localAddress is not an IP literal");
     if (config.pcscfs.empty()) invalid("no P-CSCF address");
     for (const auto& pcscf : config.pcscfs) {
@@ -55,6 +57,9 @@ void validate(const RegistrationConfig& config) {
     }
     if (config.timers.maxInitialAttempts == 0) invalid("maxInitialAttempts must be at least 1");
     if (config.unprotectedPort == 0) invalid("the unprotected port is zero");
+    if (config.maxUdpSize == 0) invalid("maxUdpSize must be positive");
+    validateFeatureTags(config.featureTags);
+    validateExtraHeaders(config.extraHeaders);
 }
 
 }  // namespace
@@ -97,6 +102,7 @@ void RegistrationEngine::Impl::arm(Actions& out, TimerKind kind, Time at) {
 }
 
 void RegistrationEngine::Impl::cancel(Actions& out, TimerKind kind) {
+    if (kind == TimerKind::Retire) retireAt_.reset();
     if (armed_.erase(kind) != 0) out.push_back(action::CancelTimer{kind});
 }
 
@@ -115,12 +121,25 @@ Actions RegistrationEngine::Impl::finish(Actions out) {
     return out;
 }
 
-// Every attempt starts by reserving the ports and SPIs of its Security-Client.
+// Every attempt starts by reserving the ports and SPIs of its Security-Client. A set that
+// replaces the one in use keeps its protected server port (TS 33.203 7.4: "the protected
+// server ports at the UE (port_us) and the P-CSCF (port_ps) shall remain unchanged, while
+// the protected client ports ... shall change"), so the Contact, and every dialog using it,
+// stays.
 void RegistrationEngine::Impl::startAttempt(Actions& out, Purpose purpose) {
     releaseOffer(out);
     purpose_ = purpose;
     awaiting_ = Awaiting::Reservation;
-    out.push_back(action::ReserveSecurity{});
+    out.push_back(reservation());
+}
+
+// The same holds for the offer of a de-REGISTER (24.229 5.1.1.6) and for the new offer after
+// a challenge the card found invalid during a refresh.
+action::ReserveSecurity RegistrationEngine::Impl::reservation() const {
+    action::ReserveSecurity reserve;
+    if (const SaSet* current = findSet(established_); current && purpose_ != Purpose::Initial)
+        reserve.serverPort = current->view.ours.portUs;
+    return reserve;
 }
 
 void RegistrationEngine::Impl::endTransaction(Actions& out) {
@@ -163,16 +182,36 @@ void RegistrationEngine::Impl::removeAllSets(Actions& out) {
     while (!sets_.empty()) removeSet(out, sets_.front().view.id);
 }
 
-// A retiring set normally goes on the first inbound packet on its successor; a network
-// that never moves to the new set (Kamailio 5.6 keeps using the old one after a
-// re-registration) leaves it until its own lifetime ends.
-void RegistrationEngine::Impl::removeExpiredRetiringSets(Time now, Actions& out) {
+// 24.229 5.1.1.5.1: the old set goes "when the first request or response protected with the
+// newly established set ... is received from the P-CSCF ... after all SIP transactions that
+// use the old set ... are completed". The daemon sees no SIP: the application may say when
+// its transactions are done; without word, the longest transaction time (64 * T1) after the
+// first message on the new set. A network that never moves to the new set (Kamailio 5.6)
+// leaves it until its own lifetime ends, the outer bound in every case.
+void RegistrationEngine::Impl::settleRetiringSets(Time now, Actions& out) {
     std::vector<SaSetId> ended;
+    std::optional<Time> next;
     for (const auto& set : sets_) {
-        if (set.view.state == SaSetState::Retiring && set.endsAt <= now)
+        if (set.view.state != SaSetState::Retiring) continue;
+        Time until = set.endsAt;
+        if (set.successorUsedAt && set.transactions == SaSet::Transactions::Done) {
+            until = now;
+        } else if (set.successorUsedAt && set.transactions == SaSet::Transactions::Unknown) {
+            until = std::min(until, *set.successorUsedAt + config.timers.retiringGrace);
+        }
+        if (until <= now) {
             ended.push_back(set.view.id);
+        } else if (!next || until < *next) {
+            next = until;
+        }
     }
     for (SaSetId id : ended) removeSet(out, id);
+    if (!next) {
+        cancel(out, TimerKind::Retire);
+    } else if (retireAt_ != next) {
+        retireAt_ = next;
+        arm(out, TimerKind::Retire, *next);
+    }
 }
 
 // The registration is gone (deregistered, lapsed, ended by the network): nothing of it
@@ -182,6 +221,7 @@ void RegistrationEngine::Impl::dropRegistration(Actions& out) {
     removeAllSets(out);
     releaseOffer(out);
     cancel(out, TimerKind::Refresh);
+    cancel(out, TimerKind::Retire);
     registered_ = false;
     lastAuthorization_.reset();
     info.expiresAt.reset();
@@ -191,6 +231,7 @@ void RegistrationEngine::Impl::dropRegistration(Actions& out) {
     info.temporaryGruu.clear();
     info.deregisteredUris.clear();
     reginfoVersion_.reset();  // the next registration has a subscription of its own
+    info.outbound = false;
     changed_ = true;
 }
 
@@ -317,7 +358,7 @@ Actions RegistrationEngine::Impl::timerFired(Time now, TimerKind kind) {
             break;
         case TimerKind::Refresh:
             if (!registered_) break;
-            removeExpiredRetiringSets(now, out);
+            settleRetiringSets(now, out);
             if (info.expiresAt && now >= *info.expiresAt) {
                 lapse(out);
             } else if (state == RegistrationState::Registered) {
@@ -331,21 +372,41 @@ Actions RegistrationEngine::Impl::timerFired(Time now, TimerKind kind) {
             setState(out, RegistrationState::Unregistered);
             out.push_back(action::RefreshDue{waitReason_});
             break;
+        case TimerKind::Retire:
+            retireAt_.reset();
+            settleRetiringSets(now, out);
+            break;
     }
     return out;
 }
 
-Actions RegistrationEngine::Impl::inboundTraffic(Time, SaSetId id) {
+Actions RegistrationEngine::Impl::inboundTraffic(Time now, SaSetId id) {
     requireOpen();
     if (!findSet(id)) throwWrongState("inbound traffic on an unknown SA set");
     Actions out;
-    // 24.229 5.1.1.5.1: the old set goes once the network uses the new one.
+    // The network uses the new set: the sets it replaces may go once their transactions end.
     if (id != established_) return out;
-    std::vector<SaSetId> retiring;
-    for (const auto& set : sets_) {
-        if (set.view.state == SaSetState::Retiring) retiring.push_back(set.view.id);
+    bool first = false;
+    for (auto& set : sets_) {
+        if (set.view.state != SaSetState::Retiring || set.successorUsedAt) continue;
+        set.successorUsedAt = now;
+        first = true;
     }
-    for (SaSetId old : retiring) removeSet(out, old);
+    if (first) settleRetiringSets(now, out);
+    return out;
+}
+
+Actions RegistrationEngine::Impl::retiringTransactions(Time now, bool pending) {
+    requireOpen();
+    bool any = false;
+    for (auto& set : sets_) {
+        if (set.view.state != SaSetState::Retiring) continue;
+        set.transactions = pending ? SaSet::Transactions::Pending : SaSet::Transactions::Done;
+        any = true;
+    }
+    if (!any) throwWrongState("no SA set is retiring");
+    Actions out;
+    settleRetiringSets(now, out);
     return out;
 }
 

@@ -29,6 +29,10 @@ struct SaSet {
     Offer offer;                 // the Security-Client that created it, repeated on this set
     std::string securityVerify;  // the Security-Server it answered, mirrored on this set
     Time endsAt;                 // end of its SIP-level lifetime
+    // While retiring (24.229 5.1.1.5.1): when the network first used its successor, and
+    // what the application said of its transactions on it.
+    std::optional<Time> successorUsedAt;
+    enum class Transactions { Unknown, Pending, Done } transactions = Transactions::Unknown;
 };
 
 // A usable 401: the challenge and the Security-Server mechanism chosen.
@@ -64,6 +68,7 @@ class RegistrationEngine::Impl {
     Actions transportError(Time now);
     Actions notify(Time now, std::string_view reginfoXml);
     Actions close(Time now);
+    Actions update(Time now, const RegistrationUpdate& update);
     Actions securityReserved(Time now, const SecurityOffer& offer);
     Actions securityUnavailable(Time now, std::string_view reason);
     Actions authenticated(Time now, const sip::AkaResult& result);
@@ -71,6 +76,7 @@ class RegistrationEngine::Impl {
     Actions saSetInstalled(Time now, SaSetId id);
     Actions saSetFailed(Time now, SaSetId id, std::string_view reason);
     Actions inboundTraffic(Time now, SaSetId id);
+    Actions retiringTransactions(Time now, bool pending);
     Actions timerFired(Time now, TimerKind kind);
 
     // Appends InfoChanged when the info or the SA sets changed during the event.
@@ -91,12 +97,13 @@ class RegistrationEngine::Impl {
     void arm(Actions& out, TimerKind kind, Time at);
     void cancel(Actions& out, TimerKind kind);
     void startAttempt(Actions& out, Purpose purpose);
-    RegistrationState attemptState() const;  // registering, reregistering or deregistering
+    action::ReserveSecurity reservation() const;  // for the next offer of purpose_
+    RegistrationState attemptState() const;       // registering, reregistering or deregistering
     void endTransaction(Actions& out);
     void releaseOffer(Actions& out);
     void removeSet(Actions& out, SaSetId id);
     void removeAllSets(Actions& out);
-    void removeExpiredRetiringSets(Time now, Actions& out);
+    void settleRetiringSets(Time now, Actions& out);
     void dropRegistration(Actions& out);
     void armRefresh(Time now, Actions& out, Seconds duration);
     void setError(std::string reason);
@@ -159,6 +166,7 @@ class RegistrationEngine::Impl {
     std::optional<sip::DigestCredentials> invalidChallengeAnswer_;
     std::optional<sip::DigestCredentials> lastAuthorization_;  // after the last AKA success
     std::string lastContact_;                                  // Contact URI of the last REGISTER
+    std::vector<std::string> lastFeatureTags_;                 // normalized, of the last REGISTER
     std::string registeredContact_;  // Contact URI the last 200 OK accepted
     std::vector<SaSet> sets_;
     SaSetId nextSetId_ = 1;
@@ -166,6 +174,7 @@ class RegistrationEngine::Impl {
     std::optional<SaSetId> temporary_;
     std::set<TimerKind> armed_;
     std::optional<uint32_t> reginfoVersion_;  // of the last reg-event body taken
+    std::optional<Time> retireAt_;            // when the Retire timer is armed for
     unsigned failedInitialAttempts_ = 0;
     unsigned failedRefreshes_ = 0;  // consecutive, for the pacing of refresh retries
     size_t silentPcscfs_ = 0;       // consecutive P-CSCFs that did not answer
@@ -176,6 +185,13 @@ class RegistrationEngine::Impl {
     bool countEndsWithWait_ = false;                     // the wait is the five-attempt back-off
     bool changed_ = false;  // info or SA sets changed during the current event
 };
+
+// capabilities.cc: what the application adds to REGISTERs (EngineError(InvalidConfig) when
+// refused), and feature tags as a comparable set.
+void validateFeatureTags(const std::vector<std::string>& tags);
+void validateExtraHeaders(const std::vector<std::pair<std::string, std::string>>& headers);
+std::vector<std::string> normalizedTags(const std::vector<std::string>& tags);
+bool isAccessNetworkInfo(std::string_view headerName);
 
 // Values of one header in a response (case-insensitive name or its compact form).
 std::vector<std::string_view> headerValues(const SipResponse& response, std::string_view name);

@@ -54,6 +54,8 @@ std::string_view toString(RefreshReason reason) {
             return "register-again";
         case RefreshReason::Resubscribe:
             return "resubscribe";
+        case RefreshReason::Capabilities:
+            return "capabilities";
     }
     return "unknown";
 }

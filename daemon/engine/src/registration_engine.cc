@@ -22,6 +22,9 @@ Actions RegistrationEngine::transportError(Time now) {
 Actions RegistrationEngine::notify(Time now, std::string_view reginfoXml) {
     return impl_->finish(impl_->notify(now, reginfoXml));
 }
+Actions RegistrationEngine::update(Time now, const RegistrationUpdate& update) {
+    return impl_->finish(impl_->update(now, update));
+}
 Actions RegistrationEngine::close(Time now) {
     return impl_->finish(impl_->close(now));
 }
@@ -45,6 +48,9 @@ Actions RegistrationEngine::saSetFailed(Time now, SaSetId id, std::string_view r
 }
 Actions RegistrationEngine::inboundTraffic(Time now, SaSetId id) {
     return impl_->finish(impl_->inboundTraffic(now, id));
+}
+Actions RegistrationEngine::retiringTransactions(Time now, bool pending) {
+    return impl_->finish(impl_->retiringTransactions(now, pending));
 }
 Actions RegistrationEngine::timerFired(Time now, TimerKind kind) {
     return impl_->finish(impl_->timerFired(now, kind));

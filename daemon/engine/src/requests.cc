@@ -12,6 +12,12 @@ std::string hostPort(const std::string& address, uint16_t port) {
 
 }  // namespace
 
+size_t requestSize(const OutgoingRegister& request) {
+    size_t size = std::string_view("REGISTER  SIP/2.0\r\n").size() + request.requestUri.size();
+    for (const auto& [name, value] : request.headers) size += name.size() + value.size() + 4;
+    return size + kApplicationAllowance;
+}
+
 std::string RegistrationEngine::Impl::contactUri(uint16_t port) const {
     return "sip:" + hostPort(config.localAddress, port);
 }
@@ -88,10 +94,12 @@ void RegistrationEngine::Impl::sendRegister(
     std::string contact = "<" + contactUriText + ">";
     if (!config.instanceId.empty()) contact += ";+sip.instance=\"" + config.instanceId + "\"";
     if (config.regId) contact += ";reg-id=" + std::to_string(*config.regId);
+    for (const auto& tag : config.featureTags) contact += ";" + tag;
     contact += ";expires=" + std::to_string(expires);
     headers.emplace_back("Contact", contact);
     headers.emplace_back("Expires", std::to_string(expires));
     if (purpose_ != Purpose::Deregister) lastContact_ = contactUriText;
+    lastFeatureTags_ = normalizedTags(config.featureTags);
 
     headers.emplace_back("Authorization",
                          sip::formatAuthorization(authorization.value_or(emptyAuthorization())));
@@ -109,7 +117,21 @@ void RegistrationEngine::Impl::sendRegister(
     // 24.229 5.1.1.2.2: with a Security-Client, "sec-agree" in Supported too.
     if (client) supported += ", sec-agree";
     headers.emplace_back("Supported", supported);
+    // 24.229 5.1.1.2.1 h): P-Access-Network-Info once a security association exists, that is
+    // on the REGISTERs it protects.
+    for (const auto& [name, value] : config.extraHeaders)
+        if (over || !isAccessNetworkInfo(name)) headers.emplace_back(name, value);
 
+    // RFC 3261 18.1.1: "If a request is within 200 bytes of the path MTU, or if it is larger
+    // than 1300 bytes and the path MTU is unknown, the request MUST be sent using an RFC 2914
+    // congestion controlled transport protocol, such as TCP. If this causes a change in the
+    // transport protocol from the one indicated in the top Via, the value in the top Via
+    // MUST be changed." TS 24.229 4.2A holds the UE to it (1300 bytes, whatever MTU it
+    // knows). A protected REGISTER fragmented inside ESP is what operators' firewalls drop.
+    if (request.transport == Transport::Udp && requestSize(request) > config.maxUdpSize) {
+        request.transport = Transport::Tcp;
+        headers.front().second.replace(0, std::string_view("SIP/2.0/UDP").size(), "SIP/2.0/TCP");
+    }
     out.push_back(action::Send{std::move(request)});
     arm(out, TimerKind::TimerF, now + config.timers.timerF);
     outstanding_ = true;

@@ -88,6 +88,25 @@ std::string unquoteInstance(std::string_view text) {
     return std::string(text);
 }
 
+// RFC 5626 4.2.1 and 6: a registrar that took the flow as one says so with the "outbound"
+// option tag in Require.
+bool requiresOutbound(const SipResponse& response) {
+    for (auto value : headerValues(response, "Require")) {
+        while (!value.empty()) {
+            auto comma = value.find(',');
+            auto tag = value.substr(0, comma);
+            auto begin = tag.find_first_not_of(" \t");
+            auto end = tag.find_last_not_of(" \t");
+            if (begin != std::string_view::npos &&
+                sameName(tag.substr(begin, end - begin + 1), "outbound"))
+                return true;
+            if (comma == std::string_view::npos) break;
+            value.remove_prefix(comma + 1);
+        }
+    }
+    return false;
+}
+
 }  // namespace
 
 std::vector<std::string_view> headerValues(const SipResponse& response, std::string_view name) {
@@ -291,7 +310,7 @@ void RegistrationEngine::Impl::onSuccess(Time now, Actions& out, const SipRespon
         extend(*current, current);
     }
     releaseOffer(out);  // a re-registration answered without a challenge keeps its set
-    removeExpiredRetiringSets(now, out);
+    settleRetiringSets(now, out);
 
     registered_ = true;
     registeredContact_ = lastContact_;
@@ -312,10 +331,14 @@ void RegistrationEngine::Impl::onSuccess(Time now, Actions& out, const SipRespon
     info.serviceRoute = std::move(routes);
     info.publicGruu = gruu("pub-gruu");
     info.temporaryGruu = gruu("temp-gruu");
+    info.outbound = config.regId && requiresOutbound(response);
     info.lastError.clear();
     changed_ = true;
     armRefresh(now, out, duration);
     setState(out, RegistrationState::Registered);
+    // The feature tags changed while this REGISTER was outstanding: register them too.
+    if (lastFeatureTags_ != normalizedTags(config.featureTags))
+        out.push_back(action::RefreshDue{RefreshReason::Capabilities});
 }
 
 void RegistrationEngine::Impl::onIntervalTooBrief(Time now, Actions& out,

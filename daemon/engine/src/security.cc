@@ -143,7 +143,7 @@ Actions RegistrationEngine::Impl::authenticated(Time now, const sip::AkaResult& 
             invalidChallengeAnswer_ = std::move(answer);
             releaseOffer(out);
             awaiting_ = Awaiting::Reservation;
-            out.push_back(action::ReserveSecurity{});
+            out.push_back(reservation());
             return out;
         }
         setState(out, attemptState());

@@ -4,6 +4,7 @@
 // (tens of microseconds at most).
 #include <benchmark/benchmark.h>
 
+#include "bench_support.h"
 #include "imsaka/daemon/engine.h"
 #include "imsaka/testing/reginfo_bodies.h"
 
@@ -11,6 +12,7 @@ namespace {
 
 using namespace imsaka;
 using namespace imsaka::daemon;
+using namespace imsaka::daemon::bench;
 
 constexpr SecurityOffer kOffer{6100, 6101, 1111, 2222};
 constexpr SecurityOffer kRefreshOffer{6200, 6201, 3333, 4444};
@@ -26,28 +28,6 @@ RegistrationConfig benchConfig() {
     auto counter = std::make_shared<unsigned>(0);
     config.newToken = [counter] { return "b" + std::to_string(++*counter); };
     return config;
-}
-
-template <typename T>
-const T& first(const Actions& actions) {
-    for (const auto& action : actions) {
-        if (const auto* found = std::get_if<T>(&action)) return *found;
-    }
-    throw std::logic_error("expected action missing");
-}
-
-std::string headerOf(const OutgoingRegister& request, std::string_view name) {
-    for (const auto& [key, value] : request.headers) {
-        if (key == name) return value;
-    }
-    return {};
-}
-
-SipResponse answer(uint16_t status, const OutgoingRegister& request, std::vector<Header> extra) {
-    SipResponse response{status, std::move(extra)};
-    response.headers.emplace_back("Call-ID", headerOf(request, "Call-ID"));
-    response.headers.emplace_back("CSeq", headerOf(request, "CSeq"));
-    return response;
 }
 
 const std::vector<Header> kChallenge{

@@ -39,6 +39,22 @@ std::string contactWithExpires(const ContactValue& contact, uint32_t expires) {
     return text + ";expires=" + std::to_string(expires);
 }
 
+// RFC 5626 6 (registrar): a REGISTER that asks for outbound (Supported: outbound, a Contact
+// with +sip.instance and reg-id) through an edge proxy that supports it (the "ob" parameter
+// in its Path, TS 24.229 5.2.2.2 for the P-CSCF) gets its flow, which the 2xx says with
+// Require: outbound. Otherwise reg-id is ignored and the binding is a plain one.
+bool acceptsOutbound(const SipMessage& request, const std::vector<std::string>& path) {
+    auto supported = request.headerValues("Supported");
+    bool asked = std::any_of(supported.begin(), supported.end(),
+                             [](const std::string& tag) { return tag == "outbound"; });
+    auto contacts = request.contacts();
+    bool flow = std::any_of(contacts.begin(), contacts.end(), [](const ContactValue& contact) {
+        return contact.instance && contact.regId;
+    });
+    bool edge = !path.empty() && path.front().find(";ob") != std::string::npos;
+    return asked && flow && edge;
+}
+
 std::string bindingKey(const ContactValue& contact) {
     if (contact.instance && contact.regId) return *contact.instance + ";reg-id=" + *contact.regId;
     return contact.uri;
@@ -337,6 +353,7 @@ Datagram Simulator::registerContacts(const SipMessage& request, uint32_t asked) 
     headers.push_back("P-Associated-URI: " + associated);
     headers.push_back("Service-Route: <" + serverUri("orig") + ";lr>");
     headers.push_back("Supported: path");
+    if (acceptsOutbound(request, path)) headers.push_back("Require: outbound");
     return respond(request, 200, "OK", headers);
 }
 

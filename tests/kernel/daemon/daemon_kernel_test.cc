@@ -118,8 +118,9 @@ class Child {
 
 class DaemonKernelTest : public ::testing::Test {
   protected:
-    void start(const testing::CardProfile& profile = {}, const std::string& extraPolicy = "") {
-        if (auto error = startSandbox(sandbox_, profile, extraPolicy); !error.empty())
+    void start(const testing::CardProfile& profile = {}, const std::string& extraPolicy = "",
+               const std::string& extraConfig = "") {
+        if (auto error = startSandbox(sandbox_, profile, extraPolicy, extraConfig); !error.empty())
             FAIL() << error;
     }
     void TearDown() override {
@@ -345,6 +346,118 @@ TEST_F(DaemonKernelTest, UnprivilegedCallersAreRefused) {
     auto [result, res, ck, ik, auts] = card.Authenticate(vector.rand, vector.autn);
     EXPECT_EQ(result, "success");
     EXPECT_EQ(secureCopy(res), vector.xres);
+}
+
+// The application's Contact feature tags and extra headers (TS 24.229 5.1.1.2.1 c), h)) on
+// every REGISTER, changed with Update; a changed tag set registers at once (5.1.1.4.1).
+TEST_F(DaemonKernelTest, FeatureTagsAndHeadersGoOnEveryRegisterAndUpdateChangesThem) {
+    ASSERT_NO_FATAL_FAILURE(start());
+    ImsNetwork network;
+    const std::string mmtel = "+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.mmtel\"";
+    const std::string lte = "3GPP-E-UTRAN-FDD; utran-cell-id-3gpp=2620100010000001A";
+    using Pairs = std::vector<sdbus::Struct<std::string, std::string>>;
+    auto options = sandbox().registrationOptions();
+    options["feature_tags"] = sdbus::Variant(std::vector<std::string>{mmtel, "+g.3gpp.smsip"});
+    options["headers"] =
+        sdbus::Variant(Pairs{{"User-Agent", "imsaka-test/1"}, {"P-Access-Network-Info", lte}});
+    auto registration = createAndChallenge(bus(), network, options);
+    auto& proxy = *registration.registration;
+    EXPECT_EQ(proxy.FeatureTags(), (std::vector<std::string>{mmtel, "+g.3gpp.smsip"}));
+
+    auto initial = registration.initial.headers();
+    auto contact = headerValue(initial, "Contact").value_or("");
+    EXPECT_NE(contact.find(";" + mmtel + ";+g.3gpp.smsip"), std::string::npos) << contact;
+    EXPECT_EQ(headerValue(initial, "User-Agent"), "imsaka-test/1");
+    EXPECT_FALSE(headerValue(initial, "P-Access-Network-Info")) << "no SA exists yet";
+    auto answer = registration.answer.headers();
+    EXPECT_EQ(headerValue(answer, "P-Access-Network-Info"), lte);
+    EXPECT_NE(headerValue(answer, "Contact").value_or("").find(mmtel), std::string::npos);
+    step(proxy.HandleResponse(200, toDbus(network.ok(answer, 3600, {kImpu}, {}))));
+    ASSERT_EQ(proxy.State(), "registered");
+
+    // A new access: the next REGISTER carries it, nothing is sent for it.
+    const std::string wifi = "IEEE-802.11; i-wlan-node-id=ffeeddccbbaa";
+    Options change;
+    change["headers"] = sdbus::Variant(Pairs{{"P-Access-Network-Info", wifi}});
+    EXPECT_EQ(step(proxy.Update(change)).next, "done");
+    ASSERT_EQ(proxy.Headers().size(), 1u);
+    EXPECT_EQ(proxy.Headers()[0].get<1>(), wifi);
+
+    // New feature tags: registered at once, over the set in use.
+    Options tags;
+    tags["feature_tags"] = sdbus::Variant(std::vector<std::string>{"+g.3gpp.smsip"});
+    auto refresh = step(proxy.Update(tags));
+    ASSERT_EQ(refresh.next, "send");
+    EXPECT_TRUE(refresh.protectedBySa());
+    auto again = refresh.headers();
+    contact = headerValue(again, "Contact").value_or("");
+    EXPECT_EQ(contact.find("icsi-ref"), std::string::npos) << contact;
+    EXPECT_NE(contact.find("+g.3gpp.smsip"), std::string::npos) << contact;
+    EXPECT_EQ(headerValue(again, "P-Access-Network-Info"), wifi);
+    EXPECT_FALSE(headerValue(again, "User-Agent"));
+
+    // What the daemon writes is refused, by name, and changes nothing.
+    Options owned;
+    owned["headers"] = sdbus::Variant(Pairs{{"Security-Client", "ipsec-3gpp"}});
+    try {
+        proxy.Update(owned);
+        ADD_FAILURE() << "Update took a Security-Client";
+    } catch (const sdbus::Error& error) {
+        EXPECT_EQ(error.getName(), "org.imsaka.Error.InvalidArguments");
+        EXPECT_NE(error.getMessage().find("Security-Client"), std::string::npos)
+            << error.getMessage();
+    }
+    EXPECT_EQ(proxy.Headers()[0].get<1>(), wifi);
+    auto refused = sandbox().registrationOptions(kUeAddress2);
+    refused["feature_tags"] = sdbus::Variant(std::vector<std::string>{"reg-id=7"});
+    EXPECT_EQ(errorNameOf([&] { sandbox().manager->CreateRegistration(refused); }),
+              "org.imsaka.Error.InvalidArguments");
+}
+
+// Multiple registrations as TS 24.229 5.1.1.2.1 asks, with RFC 5626: every registration is a
+// flow, the first one too (+sip.instance and reg-id in Contact, Supported: outbound); a
+// further flow of the identity is refused while the registrar took the registered one
+// without outbound (no Require: outbound in its 200 OK, RFC 5626 4.2.1).
+TEST_F(DaemonKernelTest, EveryFlowCarriesItsRegIdAndAFurtherOneNeedsOutbound) {
+    ASSERT_NO_FATAL_FAILURE(start({}, "", "[registration]\nmultiple_registrations = yes\n"));
+    ImsNetwork network;
+    auto one = createAndChallenge(bus(), network, sandbox().registrationOptions());
+    EXPECT_EQ(one.registration->RegId(), 1u);
+    for (const auto& request : {one.initial.headers(), one.answer.headers()}) {
+        auto contact = headerValue(request, "Contact").value_or("");
+        EXPECT_NE(contact.find(";+sip.instance=\""), std::string::npos) << contact;
+        EXPECT_NE(contact.find(";reg-id=1"), std::string::npos) << contact;
+        EXPECT_TRUE(mentions(headerValues(request, "Supported"), "outbound"));
+    }
+    step(one.registration->HandleResponse(
+        200, toDbus(network.ok(one.answer.headers(), 3600, {kImpu}, {}))));
+    ASSERT_EQ(one.registration->State(), "registered");
+    EXPECT_FALSE(one.registration->Outbound());
+
+    ManagerProxy manager(bus(), "/org/imsaka");
+    RegistrationProxy two(bus(),
+                          manager.CreateRegistration(sandbox().registrationOptions(kUeAddress2)));
+    EXPECT_EQ(two.RegId(), 2u);
+    try {
+        two.Register();
+        ADD_FAILURE() << "a second flow registered though the first had no outbound";
+    } catch (const sdbus::Error& error) {
+        EXPECT_EQ(error.getName(), "org.imsaka.Error.OutboundNotAccepted") << error.getMessage();
+    }
+    EXPECT_EQ(two.State(), "idle");
+    EXPECT_EQ(kernelView().keyedSas, 4u) << "nothing reserved or installed for the refused flow";
+
+    // The network accepts outbound when the first flow refreshes: the second may register.
+    auto refresh = step(one.registration->Register());
+    ASSERT_EQ(refresh.next, "send");
+    auto ok = network.ok(refresh.headers(), 3600, {kImpu}, {});
+    ok.emplace_back("Require", "outbound");
+    step(one.registration->HandleResponse(200, toDbus(ok)));
+    EXPECT_TRUE(one.registration->Outbound());
+    auto initial = step(two.Register());
+    ASSERT_EQ(initial.next, "send");
+    EXPECT_NE(headerValue(initial.headers(), "Contact").value_or("").find(";reg-id=2"),
+              std::string::npos);
 }
 
 TEST_F(DaemonKernelTest, ASecondRegistrationHasItsOwnSaSet) {

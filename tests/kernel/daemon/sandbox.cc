@@ -185,6 +185,7 @@ std::string testConfig(const std::string& readers) {
     return "[card]\nreaders = " + readers +
            "\n[timers]\nreg_await_auth = " + std::to_string(kRegAwaitAuth) +
            "\nsa_grace = " + std::to_string(kSaGrace) +
+           "\nretiring_grace = " + std::to_string(kRetiringGrace) +
            "\n[access]\ngroup = root\n"
            "[registration]\ninstance_id = <urn:uuid:00000000-0000-4000-8000-00000000cafe>\n";
 }

@@ -57,9 +57,11 @@ class PrivateBus {
 // The SA lifetimes the test configuration sets, in seconds.
 inline constexpr uint64_t kRegAwaitAuth = 240;
 inline constexpr uint64_t kSaGrace = 30;
+// How long a replaced SA set outlives the network's first message on its successor.
+inline constexpr uint64_t kRetiringGrace = 2;
 
 // The daemon's configuration file for the tests: the readers of pcsc-sandbox, the SA
-// lifetimes above, a fixed instance id, and an access group that exists everywhere.
+// lifetimes and grace above, a fixed instance id, and an access group that exists everywhere.
 std::string testConfig(const std::string& readers = "Virtual PCD 00 00, Virtual PCD 00 01");
 
 class Daemon {

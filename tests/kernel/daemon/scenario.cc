@@ -81,10 +81,10 @@ std::string Sandbox::diagnostics() const {
 }
 
 std::string startSandbox(std::unique_ptr<Sandbox>& sandbox, const testing::CardProfile& profile,
-                         const std::string& extraPolicy) {
+                         const std::string& extraPolicy, const std::string& extraConfig) {
     try {
         setUpTestNetwork();
-        sandbox = std::make_unique<Sandbox>(profile, extraPolicy);
+        sandbox = std::make_unique<Sandbox>(profile, extraPolicy, extraConfig);
         return {};
     } catch (const MissingPrerequisite& missing) {
         return std::string("missing prerequisite: ") + missing.what();

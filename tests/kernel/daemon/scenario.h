@@ -33,7 +33,7 @@ std::string commandOutput(const std::string& command);
 
 // Everything one scenario runs against, started in this order and ended in reverse.
 struct Sandbox {
-    // extraConfig is appended to testConfig() (sections of imsakad.conf).
+    // extraConfig: lines appended to the daemon's test configuration (a section and keys).
     explicit Sandbox(const testing::CardProfile& profile = {}, const std::string& extraPolicy = "",
                      const std::string& extraConfig = "");
     ~Sandbox();
@@ -57,7 +57,7 @@ struct Sandbox {
 // missing prerequisite is named as such), or an empty string.
 std::string startSandbox(std::unique_ptr<Sandbox>& sandbox,
                          const testing::CardProfile& profile = {},
-                         const std::string& extraPolicy = "");
+                         const std::string& extraPolicy = "", const std::string& extraConfig = "");
 
 // A registration driven up to the protected REGISTER: its temporary SA set is installed.
 struct Challenged {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <sstream>
@@ -78,6 +79,7 @@ class PcscfPort {
             auto datagram = reg::receiveDatagram(socket_);
             if (!datagram) throw std::runtime_error("nothing came");
             peer_ = datagram->from;
+            lastSize_ = datagram->data.size();
             return reg::parseMessage(datagram->data);
         }
         if (!connection_) {
@@ -86,7 +88,10 @@ class PcscfPort {
             peer_ = reg::peerEndpoint(connection_);
         }
         while (true) {
-            if (auto text = framer_.next()) return reg::parseMessage(*text);
+            if (auto text = framer_.next()) {
+                lastSize_ = text->size();
+                return reg::parseMessage(*text);
+            }
             if (!readable(connection_.fd(), timeout)) throw std::runtime_error("nothing came");
             auto bytes = reg::receiveStream(connection_);
             if (!bytes) throw std::runtime_error("the connection closed");
@@ -98,20 +103,32 @@ class PcscfPort {
         if (tcp_) return reg::sendStream(connection_, text);
         reg::sendDatagram(socket_, to.value_or(peer_), text);
     }
+    // TCP: the next receive() takes the next connection (the UE's requests over a new SA set
+    // come on a connection from its new port_uc); the current one stays open meanwhile.
+    void acceptNext() {
+        previous_ = std::move(connection_);
+        framer_ = reg::StreamFramer();
+    }
     // TCP: a connection from this port to the UE.
     void connectTo(const Endpoint& ue) {
         connection_ = inPcscfNamespace([&] { return reg::connectTcp(local_, ue); });
         peer_ = ue;
     }
     const Endpoint& peer() const { return peer_; }
+    // What to poll for the next message (the connection once one is accepted).
+    int readableFd() const { return connection_ ? connection_.fd() : socket_.fd(); }
+    // The size in bytes of the last message received.
+    size_t lastSize() const { return lastSize_; }
 
   private:
     bool tcp_;
     Endpoint local_;
     reg::Socket socket_;
     reg::Socket connection_;
+    reg::Socket previous_;
     reg::StreamFramer framer_;
     Endpoint peer_;
+    size_t lastSize_ = 0;
 };
 
 std::string responseText(const std::string& statusLine, const testing::SipHeaders& headers) {
@@ -132,7 +149,7 @@ std::string spi(uint32_t value) {
 
 // The network's side of the challenge's SA set (hmac-sha-1-96, null encryption): the four
 // SAs, and policies for what the P-CSCF sends (from port_ps to port_uc through B, from
-// port_pc to port_us through C).
+// port_pc to port_us through C), for "udp", "tcp" or "both".
 void installPcscfSas(const testing::Challenge& challenge, const std::string& protocol) {
     std::string key = "0x" + toHex(challenge.vector.ik) + "00000000";  // TS 33.203 Annex I
     std::string algorithms =
@@ -145,12 +162,25 @@ void installPcscfSas(const testing::Challenge& challenge, const std::string& pro
     run(ip + "state add" + toUe + " proto esp spi " + spi(challenge.ue.spiS) + algorithms);
     run(ip + "state add" + toPcscf + " proto esp spi " + spi(challenge.pcscf.spiC) + algorithms);
     auto policy = [&](uint16_t from, uint16_t to, uint32_t spiOut) {
-        run(ip + "policy add src " + kPcscfAddress + "/32 dst " + kUeAddress + "/32 proto " +
-            protocol + " sport " + std::to_string(from) + " dport " + std::to_string(to) +
-            " dir out tmpl" + toUe + " proto esp spi " + spi(spiOut) + " mode transport");
+        for (const char* each : {"udp", "tcp"})
+            if (protocol == each || protocol == "both")
+                run(ip + "policy add src " + kPcscfAddress + "/32 dst " + kUeAddress +
+                    "/32 proto " + each + " sport " + std::to_string(from) + " dport " +
+                    std::to_string(to) + " dir out tmpl" + toUe + " proto esp spi " + spi(spiOut) +
+                    " mode transport");
     };
     policy(challenge.pcscf.portS, challenge.ue.portC, challenge.ue.spiC);
     policy(challenge.pcscf.portC, challenge.ue.portS, challenge.ue.spiS);
+}
+
+// Polls until the kernel holds `count` keyed SAs (a generous bound: the machine may be busy).
+bool waitForKeyedSas(size_t count, std::chrono::seconds within = 30s) {
+    auto deadline = std::chrono::steady_clock::now() + within;
+    while (kernelView().keyedSas != count) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(50ms);
+    }
+    return true;
 }
 
 void removePcscfSas() {
@@ -328,7 +358,8 @@ std::string uriOf(const std::string& nameAddr) {
 class RegisterKernelTest : public ::testing::TestWithParam<std::string> {
   protected:
     void SetUp() override {
-        if (auto error = startSandbox(sandbox_); !error.empty()) FAIL() << error;
+        if (auto error = startSandbox(sandbox_, {}, "", extraConfig()); !error.empty())
+            FAIL() << error;
         if (access(IMSAKA_REGISTER_PATH, X_OK) != 0)
             FAIL() << "missing " << IMSAKA_REGISTER_PATH << ": build tools/register first";
         unprotected = std::make_unique<PcscfPort>(tcp(), 5060);
@@ -340,6 +371,11 @@ class RegisterKernelTest : public ::testing::TestWithParam<std::string> {
         removePcscfSas();
         if (HasFailure() && sandbox_) std::cerr << sandbox_->diagnostics();
     }
+
+    // These tests follow the transport they ask for: REGISTERs stay on UDP whatever their
+    // size (RFC 3261 18.1.1 would move the protected ones to TCP, which LargeRegisterTest
+    // checks with the default limit).
+    virtual std::string extraConfig() const { return "[registration]\nmax_udp_size = 65000\n"; }
 
     bool tcp() const { return GetParam() == "tcp"; }
     std::vector<std::string> arguments(std::vector<std::string> more) const {
@@ -370,6 +406,19 @@ class RegisterKernelTest : public ::testing::TestWithParam<std::string> {
                                                           {"sip:orig@scscf.example.org;lr"})));
         registered = client.lineStartingWith("registered");
         return answer;
+    }
+    // SIGTERM: the client deregisters over the SAs in use and exits 0, leaving nothing.
+    void deregisterOnSigterm(RegisterProcess& client) {
+        client.signal(SIGTERM);
+        reg::Message deregister = serverPort->receive();
+        EXPECT_EQ(deregister.header("Expires"), "0");
+        answerProtected(responseText("200 OK", network.ok(deregister.headers, 0, {kImpu}, {})));
+        EXPECT_FALSE(client.lineStartingWith("deregistered").empty()) << client.seen();
+        EXPECT_EQ(client.wait(10s), 0) << client.seen();
+        auto after = waitUntilClean();
+        EXPECT_EQ(after.ownSas, 0u) << after.ipXfrmState;
+        EXPECT_EQ(after.ownPolicies, 0u) << after.ipXfrmPolicy;
+        std::cout << client.seen();
     }
     // Over UDP the P-CSCF answers from port_pc to port_us; over TCP on the connection.
     void answerProtected(const std::string& text) {
@@ -545,6 +594,87 @@ TEST_P(RegisterKernelTest, RegistersAgainWhenTheDaemonSaysTheRegistrationIsDue) 
     std::cout << client.seen();
 }
 
+// Re-authentication while a request is in flight (TS 24.229 5.1.1.5.1, TS 33.203 7.4): the
+// refresh is challenged, a new set comes with new SPIs and client ports but the same port_us
+// (so the Contact stays); a MESSAGE the P-CSCF sends over the old set after the new one is
+// established still arrives and is answered over the old set. The old set goes only after
+// the network's first message on the new set, and the grace for the old set's transactions.
+TEST_P(RegisterKernelTest, AMessageOnTheOldSetAfterReauthenticationStillArrives) {
+    ASSERT_TRUE(sandbox_);
+    RegisterProcess client(arguments({"--no-subscribe", "--timer-f", "20"}));
+    expires = 4;  // the refresh comes at half
+    reg::Message first = registerClient(client);
+    ASSERT_FALSE(registered.empty()) << client.seen();
+    const testing::Challenge old = challenge;
+
+    // The refresh over the old set, challenged: the P-CSCF keeps port_ps, takes a new
+    // port_pc and new SPIs.
+    reg::Message refresh = serverPort->receive(10s);
+    ASSERT_EQ(refresh.method, "REGISTER");
+    EXPECT_EQ(serverPort->peer(), (Endpoint{kUeAddress, old.ue.portC}));
+    const uint16_t newPortPc = old.pcscf.portC + 10;
+    network.setPcscfSide(old.pcscf.spiC + 0x100, old.pcscf.spiS + 0x100, newPortPc,
+                         old.pcscf.portS);
+    challenge = network.challenge(refresh.headers);
+    EXPECT_EQ(challenge.ue.portS, old.ue.portS) << "port_us must stay (TS 33.203 7.4)";
+    EXPECT_NE(challenge.ue.portC, old.ue.portC);
+    EXPECT_NE(challenge.ue.spiC, old.ue.spiC);
+    EXPECT_NE(challenge.ue.spiS, old.ue.spiS);
+    installPcscfSas(challenge, GetParam());
+    const std::string unauthorized = responseText("401 Unauthorized", challenge.headers);
+    if (tcp())
+        serverPort->send(unauthorized);
+    else
+        clientPort->send(unauthorized, Endpoint{kUeAddress, old.ue.portS});
+
+    // The REGISTER answering it over the new set, from the new port_uc, with the same Contact.
+    if (tcp()) serverPort->acceptNext();
+    reg::Message answer = serverPort->receive();
+    EXPECT_EQ(serverPort->peer(), (Endpoint{kUeAddress, challenge.ue.portC}));
+    EXPECT_EQ(network.checkAuthorization(answer.headers, answer.uri).kind,
+              testing::AuthorizationKind::Valid);
+    EXPECT_EQ(uriOf(answer.header("Contact")), uriOf(first.header("Contact")));
+    auto oldClientPort = std::move(clientPort);
+    clientPort = std::make_unique<PcscfPort>(tcp(), newPortPc, false);
+    answerProtected(responseText("200 OK", network.ok(answer.headers, 3600, {kImpu}, {})));
+    ASSERT_FALSE(client.lineStartingWith("registered").empty()) << client.seen();
+    EXPECT_EQ(kernelView().keyedSas, 8u) << "both sets until the network uses the new one";
+    // Give the daemon time to notice the 200 OK on the new set (it polls the counters).
+    std::this_thread::sleep_for(500ms);
+
+    // A MESSAGE over the old set after the new set is established.
+    auto message = [&](PcscfPort& from, uint16_t port, const char* tag) {
+        if (tcp()) from.connectTo({kUeAddress, old.ue.portS});
+        std::string text = "MESSAGE " + uriOf(first.header("Contact")) + " SIP/2.0\r\n";
+        text += "Via: SIP/2.0/" + std::string(tcp() ? "TCP " : "UDP ") + kPcscfAddress + ":" +
+                std::to_string(port) + ";branch=" + reg::newBranch() + "\r\n";
+        text += "From: <sip:peer@example.org>;tag=" + std::string(tag) + "\r\n";
+        text += "To: <" + std::string(kImpu) + ">\r\nCall-ID: " + tag + "@pcscf\r\n";
+        text += "CSeq: 1 MESSAGE\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi";
+        from.send(text, Endpoint{kUeAddress, old.ue.portS});
+        return from.receive(10s);
+    };
+    reg::Message onOld;
+    ASSERT_NO_THROW(onOld = message(*oldClientPort, old.pcscf.portC, "old"))
+        << "the MESSAGE on the old set was lost\n"
+        << client.seen();
+    EXPECT_EQ(onOld.status, 200);
+    EXPECT_EQ(onOld.method, "MESSAGE");
+    EXPECT_EQ(kernelView().keyedSas, 8u);
+
+    // The network's first message on the new set: the old set goes after the grace.
+    reg::Message onNew;
+    ASSERT_NO_THROW(onNew = message(*clientPort, newPortPc, "new")) << client.seen();
+    EXPECT_EQ(onNew.status, 200);
+    EXPECT_TRUE(waitForKeyedSas(4)) << kernelView().ipXfrmState;
+    char oldSpi[16];
+    std::snprintf(oldSpi, sizeof oldSpi, "0x%08x", old.ue.spiS);
+    auto left = kernelView().ipXfrmState;
+    EXPECT_EQ(left.find(std::string("spi ") + oldSpi), std::string::npos) << left;
+
+    deregisterOnSigterm(client);
+}
+
 TEST_P(RegisterKernelTest, CyclesRegisterAndDeregisterThenReportTheRate) {
     ASSERT_TRUE(sandbox_);
     RegisterProcess client(arguments({"--cycles", "2", "--timer-f", "20"}));
@@ -634,6 +764,76 @@ TEST_P(RegisterKernelTest, CallsProtectedOnlyWhatTheSaSetCovers) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, RegisterKernelTest, ::testing::Values("udp", "tcp"),
+                         [](const auto& transport) { return transport.param; });
+
+// RFC 3261 18.1.1 as TS 24.229 4.2A applies it, with the default limit: on a UDP
+// registration a REGISTER over 1300 bytes goes over TCP (Via included) and the SAs protect it
+// all the same. The test P-CSCF listens on UDP and TCP and checks each request came the way
+// its size asks; the protected REGISTER (which adds Security-Verify, a full Authorization and
+// here P-Access-Network-Info) is over the limit.
+class LargeRegisterTest : public RegisterKernelTest {
+  protected:
+    std::string extraConfig() const override { return ""; }
+
+    // The next message on whichever of the two ports it comes; which one it came on.
+    std::pair<reg::Message, PcscfPort*> receiveEither(PcscfPort& udp, PcscfPort& tcp) {
+        pollfd fds[2] = {{udp.readableFd(), POLLIN, 0}, {tcp.readableFd(), POLLIN, 0}};
+        if (poll(fds, 2, 15000) <= 0) throw std::runtime_error("nothing came");
+        PcscfPort& port = (fds[0].revents & POLLIN) ? udp : tcp;
+        return {port.receive(), &port};
+    }
+};
+
+TEST_P(LargeRegisterTest, ARegisterOver1300BytesGoesOverTcp) {
+    ASSERT_TRUE(sandbox_);
+    RegisterProcess client(arguments(
+        {"--no-subscribe", "--timer-f", "20", "--header",
+         "P-Access-Network-Info: 3GPP-E-UTRAN-FDD; utran-cell-id-3gpp=2620100010000001A"}));
+    PcscfPort unprotectedTcp(true, 5060);
+    PcscfPort serverTcp(true, network.options().portS);
+
+    auto [initial, initialPort] = receiveEither(*unprotected, unprotectedTcp);
+    const size_t initialSize = initialPort->lastSize();
+    const bool initialOverTcp = initialPort == &unprotectedTcp;
+    EXPECT_EQ(initialOverTcp, initialSize > 1300) << initialSize << " bytes";
+    EXPECT_EQ(initial.header("Via").substr(0, 12),
+              initialOverTcp ? "SIP/2.0/TCP " : "SIP/2.0/UDP ");
+    EXPECT_EQ(initial.header("P-Access-Network-Info"), "") << "no SA exists yet";
+    challenge = network.challenge(initial.headers);
+    installPcscfSas(challenge, "both");
+    initialPort->send(responseText("401 Unauthorized", challenge.headers));
+
+    // Over a TCP connection from port_uc to port_ps, through the SAs.
+    auto [answer, answerPort] = receiveEither(*serverPort, serverTcp);
+    const size_t answerSize = answerPort->lastSize();
+    EXPECT_GT(answerSize, 1300u);
+    ASSERT_EQ(answerPort, &serverTcp) << answerSize << " bytes came over UDP\n" << client.seen();
+    EXPECT_EQ(serverTcp.peer(), (Endpoint{kUeAddress, challenge.ue.portC}));
+    EXPECT_EQ(answer.header("Via").rfind("SIP/2.0/TCP ", 0), 0u) << answer.header("Via");
+    EXPECT_NE(answer.header("P-Access-Network-Info"), "");
+    EXPECT_EQ(network.checkAuthorization(answer.headers, answer.uri).kind,
+              testing::AuthorizationKind::Valid);
+    serverTcp.send(responseText("200 OK", network.ok(answer.headers, 3600, {kImpu}, {})));
+    ASSERT_FALSE(client.lineStartingWith("registered").empty()) << client.seen();
+    EXPECT_NE(client.seen().find("sent method=REGISTER transport=tcp from=10.46.0.1:" +
+                                 std::to_string(challenge.ue.portC)),
+              std::string::npos)
+        << client.seen();
+    std::cout << "REGISTER sizes: unprotected " << initialSize << " bytes over "
+              << (initialOverTcp ? "TCP" : "UDP") << ", protected " << answerSize
+              << " bytes over TCP\n";
+
+    client.signal(SIGTERM);
+    reg::Message deregister = serverTcp.receive();
+    EXPECT_EQ(deregister.header("Expires"), "0");
+    serverTcp.send(responseText("200 OK", network.ok(deregister.headers, 0, {kImpu}, {})));
+    EXPECT_FALSE(client.lineStartingWith("deregistered").empty()) << client.seen();
+    EXPECT_EQ(client.wait(10s), 0) << client.seen();
+    auto after = kernelView();
+    EXPECT_EQ(after.ownSas, 0u) << after.ipXfrmState;
+}
+
+INSTANTIATE_TEST_SUITE_P(Udp, LargeRegisterTest, ::testing::Values("udp"),
                          [](const auto& transport) { return transport.param; });
 
 }  // namespace

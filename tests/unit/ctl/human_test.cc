@@ -135,6 +135,21 @@ TEST(PrintRegistration, ShowsPortsExpiryUrisAndSaSets) {
               "expires 2026-11-21 12:50:29 UTC (in 10m29s)\n");
 }
 
+TEST(PrintRegistration, ShowsAFlowsOutboundItsFeatureTagsAndHeaders) {
+    auto registration = sampleRegistration();
+    registration["reg_id"] = 2u;
+    registration["outbound"] = true;
+    registration["feature_tags"] = json::parse(R"(["+g.3gpp.smsip"])");
+    registration["headers"] = json::parse(R"([["P-Access-Network-Info","IEEE-802.11"]])");
+    auto text = render([&](std::ostream& out) { printRegistration(out, registration, kNow); });
+    EXPECT_NE(text.find("  Reg-id           2\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("  Outbound         yes\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("  Feature tags     +g.3gpp.smsip\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("  Headers          P-Access-Network-Info: IEEE-802.11\n"),
+              std::string::npos)
+        << text;
+}
+
 TEST(PrintRegistration, SaysSoWhenThereIsNoSaSetYet) {
     auto registration = sampleRegistration();
     registration["sa_sets"] = json::array();

@@ -26,6 +26,12 @@ TEST(VariantToJson, KeepsStringsNumbersAndArrays) {
     EXPECT_EQ(toJson(sdbus::Variant(std::vector<std::string>{})), json::array());
 }
 
+TEST(VariantToJson, HeaderListsArePairs) {
+    using Pairs = std::vector<sdbus::Struct<std::string, std::string>>;
+    EXPECT_EQ(toJson(sdbus::Variant(Pairs{{"User-Agent", "x/1"}})),
+              json::parse(R"([["User-Agent","x/1"]])"));
+}
+
 TEST(VariantToJson, NamesATypeItDoesNotKnow) {
     auto value = toJson(sdbus::Variant(std::map<std::string, int32_t>{{"a", 1}}));
     EXPECT_EQ(value, json::parse(R"({"unsupported_type":"a{si}"})"));

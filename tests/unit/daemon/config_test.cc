@@ -65,6 +65,7 @@ refresh_threshold = 900
 sa_grace = 10
 retry_base = 5
 retry_max = 600
+retiring_grace = 20
 [interop]
 profile = kamailio-5.6
 [access]
@@ -77,6 +78,8 @@ max_registrations = 20
 [registration]
 instance_id = <urn:uuid:00000000-0000-1000-8000-000000000001>
 expires = 3600
+max_udp_size = 1400
+multiple_registrations = yes
 )");
     ASSERT_EQ(config.readers.size(), 2u);
     EXPECT_EQ(config.readers[0], "Virtual PCD 00 00");
@@ -103,12 +106,15 @@ expires = 3600
     EXPECT_EQ(config.timers.retryMax, Seconds(600));
     EXPECT_EQ(config.interop, InteropProfile::Kamailio56);
     EXPECT_EQ(config.group, "daemon");
-    EXPECT_EQ(config.authenticate, AuthenticateAccess::Group);
+    EXPECT_EQ(config.timers.retiringGrace, Seconds(20));
+        EXPECT_EQ(config.authenticate, AuthenticateAccess::Group);
     EXPECT_EQ(config.pin, AuthenticateAccess::Group);
     EXPECT_EQ(config.maxRegistrationsPerUser, 2u);
     EXPECT_EQ(config.maxRegistrations, 20u);
     EXPECT_EQ(config.instanceId, "<urn:uuid:00000000-0000-1000-8000-000000000001>");
     EXPECT_EQ(config.expires, 3600u);
+    EXPECT_EQ(config.maxUdpSize, 1400u);
+    EXPECT_TRUE(config.multipleRegistrations);
 }
 
 // Where Kamailio 5.6 needs what a conformant UE would not do, the switch is the interop
@@ -165,6 +171,10 @@ TEST(DaemonConfig, BadValuesAreNamed) {
              Case{"[limits]\nmax_registrations = 1025\n", "test.conf [limits] max_registrations"},
              Case{"[registration]\ninstance_id = urn:uuid:1\n",
                   "test.conf [registration] instance_id"},
+             Case{"[registration]\nmax_udp_size = 100\n", "test.conf [registration] max_udp_size"},
+             Case{"[registration]\nmultiple_registrations = maybe\n",
+                  "test.conf [registration] multiple_registrations"},
+             Case{"[timers]\nretiring_grace = 0\n", "test.conf [timers] retiring_grace"},
          }) {
         auto error = errorOf(text);
         EXPECT_EQ(error.code(), ConfigErrc::BadValue) << text;

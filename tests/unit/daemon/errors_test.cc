@@ -29,6 +29,8 @@ TEST(ErrorNames, EveryCodeHasItsOwnNameUnderTheProjectPrefix) {
     EXPECT_EQ(dbusErrorName(DaemonErrc::CardAbsent), "org.imsaka.Error.CardAbsent");
     EXPECT_EQ(dbusErrorName(DaemonErrc::QuotaExceeded), "org.imsaka.Error.QuotaExceeded");
     EXPECT_EQ(dbusErrorName(DaemonErrc::PortsUnavailable), "org.imsaka.Error.PortsUnavailable");
+    EXPECT_EQ(dbusErrorName(DaemonErrc::OutboundNotAccepted),
+              "org.imsaka.Error.OutboundNotAccepted");
 }
 
 TEST(ErrorMapping, CardErrorsMapToTheirNames) {

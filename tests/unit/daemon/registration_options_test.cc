@@ -74,6 +74,42 @@ TEST(RegistrationOptions, PcscfMayBeAnOrderedListWithPorts) {
     EXPECT_FALSE((*parsed.pcscfs)[3].port);
 }
 
+using HeaderList = std::vector<sdbus::Struct<std::string, std::string>>;
+
+TEST(RegistrationOptions, FeatureTagsAndHeadersAreRead) {
+    auto parsed = parseRegistrationOptions({
+        {"feature_tags", sdbus::Variant(std::vector<std::string>{"+g.3gpp.smsip"})},
+        {"headers", sdbus::Variant(HeaderList{{"User-Agent", "dialer/2"},
+                                              {"P-Access-Network-Info", "3GPP-E-UTRAN-FDD"}})},
+    });
+    EXPECT_EQ(parsed.featureTags, (std::vector<std::string>{"+g.3gpp.smsip"}));
+    ASSERT_TRUE(parsed.extraHeaders);
+    ASSERT_EQ(parsed.extraHeaders->size(), 2u);
+    EXPECT_EQ(parsed.extraHeaders->at(1).first, "P-Access-Network-Info");
+    EXPECT_EQ(parsed.extraHeaders->at(1).second, "3GPP-E-UTRAN-FDD");
+}
+
+TEST(RegistrationOptions, AnUpdateTakesFeatureTagsAndHeadersOnly) {
+    auto update = parseRegistrationUpdate(
+        {{"headers", sdbus::Variant(HeaderList{{"P-Access-Network-Info", "IEEE-802.11"}})}});
+    EXPECT_FALSE(update.featureTags);
+    ASSERT_TRUE(update.extraHeaders);
+    EXPECT_EQ(update.extraHeaders->at(0).second, "IEEE-802.11");
+    for (const Options& bad :
+         {Options{{"expires", sdbus::Variant(uint32_t{60})}},
+          Options{{"feature_tags", sdbus::Variant(std::string("+g.3gpp.smsip"))}},
+          Options{{"headers", sdbus::Variant(std::vector<std::string>{"User-Agent: x"})}}}) {
+        try {
+            parseRegistrationUpdate(bad);
+            ADD_FAILURE() << "no error for " << bad.begin()->first;
+        } catch (const DaemonError& e) {
+            EXPECT_EQ(e.code(), DaemonErrc::InvalidArguments);
+            EXPECT_NE(std::string(e.what()).find(bad.begin()->first), std::string::npos)
+                << e.what();
+        }
+    }
+}
+
 TEST(RegistrationOptions, CardMayBeAReaderName) {
     auto parsed =
         parseRegistrationOptions({{"card", sdbus::Variant(std::string("Virtual PCD 00 00"))}});

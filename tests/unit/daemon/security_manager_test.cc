@@ -85,6 +85,40 @@ TEST_F(SecurityManagerTest, PortsHeldByOthersAreSkippedAndAFullRangeIsPortsUnava
     close(other);
 }
 
+// TS 33.203 7.4: a new set of a registration keeps its protected server port. The port is
+// shared: it stays bound while either the old or the new set (or offer) holds it.
+TEST_F(SecurityManagerTest, AnOfferCanKeepTheServerPortOfAnotherOne) {
+    SecurityManager security(config, loop);
+    auto first = security.reserve("127.0.0.1", "127.0.0.2");
+    auto second = security.reserve("127.0.0.1", "127.0.0.2", first.portUs);
+    EXPECT_EQ(second.portUs, first.portUs);
+    EXPECT_NE(second.portUc, first.portUc);
+    EXPECT_NE(second.portUc, first.portUs);
+    EXPECT_NE(second.spiUc, first.spiUc);
+    EXPECT_NE(second.spiUs, first.spiUs);
+    security.release(first);
+    EXPECT_FALSE(canBind(SOCK_DGRAM, second.portUs)) << "still held by the second offer";
+    EXPECT_TRUE(canBind(SOCK_DGRAM, first.portUc));
+    int server = security.duplicatePending(second.portUs, false, false);
+    ASSERT_GE(server, 0);
+    EXPECT_EQ(localPort(server), first.portUs);
+    close(server);
+    security.release(second);
+    EXPECT_TRUE(canBind(SOCK_DGRAM, second.portUs));
+    EXPECT_TRUE(canBind(SOCK_STREAM, second.portUs));
+}
+
+// A server port to keep that nobody holds any more is bound again when it is free.
+TEST_F(SecurityManagerTest, AServerPortToKeepIsBoundAgainWhenNobodyHoldsIt) {
+    SecurityManager security(config, loop);
+    auto first = security.reserve("127.0.0.1", "127.0.0.2");
+    security.release(first);
+    auto second = security.reserve("127.0.0.1", "127.0.0.2", first.portUs);
+    EXPECT_EQ(second.portUs, first.portUs);
+    EXPECT_FALSE(canBind(SOCK_DGRAM, second.portUs));
+    security.release(second);
+}
+
 TEST_F(SecurityManagerTest, SocketsHandedOutAreBoundToTheReservedPort) {
     SecurityManager security(config, loop);
     auto offer = security.reserve("127.0.0.1", "127.0.0.2");

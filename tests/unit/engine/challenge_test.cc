@@ -140,7 +140,7 @@ TEST(DeregistrationChallenge, IsAnsweredOverANewTemporarySet) {
     OutgoingRegister last = registerFully(engine, network, at(0), 3600);
     EXPECT_THAT(
         describe(engine.deregister(at(100))),
-        ElementsAre("CancelTimer(refresh)", "StateChanged(deregistering)", "ReserveSecurity"));
+        ElementsAre("CancelTimer(refresh)", "StateChanged(deregistering)", "ReserveSecurity(6101)"));
     OutgoingRegister request = sent(engine.securityReserved(at(100), kOfferB));
     EXPECT_TRUE(request.protectedBySa);
     EXPECT_EQ(request.localPort, kOfferA.portUc);
@@ -257,7 +257,7 @@ TEST_P(InvalidChallenge, DuringARefreshTheAnswerGoesOverTheSetInUseWithANewOffer
     engine.response(at(3000), network_.challenge(refresh, vector));
     Actions actions = engine.authenticated(at(3001), cardAnswer(vector));
     EXPECT_THAT(describe(actions),
-                ElementsAre("ReleaseSecurity(6200)", "ReserveSecurity", "InfoChanged"));
+                ElementsAre("ReleaseSecurity(6200)", "ReserveSecurity(6101)", "InfoChanged"));
     SecurityOffer third{6300, 6301, 7777, 8888};
     OutgoingRegister answer = sent(engine.securityReserved(at(3001), third));
     EXPECT_TRUE(answer.protectedBySa);

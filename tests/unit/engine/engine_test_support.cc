@@ -13,12 +13,17 @@ std::string timerName(TimerKind kind) {
             return "refresh";
         case TimerKind::Backoff:
             return "backoff";
+        case TimerKind::Retire:
+            return "retire";
     }
     return "?";
 }
 
 struct Describer {
-    std::string operator()(const action::ReserveSecurity&) const { return "ReserveSecurity"; }
+    std::string operator()(const action::ReserveSecurity& a) const {
+        if (!a.serverPort) return "ReserveSecurity";
+        return "ReserveSecurity(" + std::to_string(*a.serverPort) + ")";
+    }
     std::string operator()(const action::ReleaseSecurity& a) const {
         return "ReleaseSecurity(" + std::to_string(a.offer.portUc) + ")";
     }

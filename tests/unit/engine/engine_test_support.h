@@ -37,6 +37,8 @@ RegistrationConfig testConfig(std::string localAddress = "10.0.0.2",
 
 inline constexpr SecurityOffer kOfferA{6100, 6101, 1111, 2222};
 inline constexpr SecurityOffer kOfferB{6200, 6201, 3333, 4444};
+// What a re-registration reserves after kOfferA: new SPIs and client port, the same port_us.
+inline constexpr SecurityOffer kOfferBKeepingServerPort{6200, 6101, 3333, 4444};
 
 template <typename T>
 std::vector<T> all(const Actions& actions) {

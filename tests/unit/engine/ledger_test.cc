@@ -48,7 +48,9 @@ class Ledger {
                 attempt([&] { return engine.transportError(now()); });
                 return;
             case 7:
-                if (!sets.empty()) {
+                if (pick(3) == 0) {
+                    attempt([&] { return engine.retiringTransactions(now(), pick(2) == 0); });
+                } else if (!sets.empty()) {
                     auto id = *std::next(sets.begin(), static_cast<long>(pick(sets.size())));
                     attempt([&] { return engine.inboundTraffic(now(), id); });
                 }
@@ -78,8 +80,9 @@ class Ledger {
 
     TimerKind randomTimer() {
         static constexpr TimerKind kinds[] = {TimerKind::TimerF, TimerKind::RegAwaitAuth,
-                                              TimerKind::Refresh, TimerKind::Backoff};
-        return kinds[pick(4)];
+                                              TimerKind::Refresh, TimerKind::Backoff,
+                                              TimerKind::Retire};
+        return kinds[pick(5)];
     }
 
     std::string randomReginfo() {

@@ -12,10 +12,11 @@ TEST(Deregistration, SendsExpiresZeroOverTheEstablishedSet) {
     RegistrationEngine engine(testConfig());
     Network network;
     OutgoingRegister last = registerFully(engine, network, at(0), 3600);
-    // The de-REGISTER offers new SPIs and ports: a 401 to it needs a new temporary set.
+    // The de-REGISTER offers new SPIs and a new client port, keeping port_us (TS 33.203 7.4):
+    // a 401 to it needs a new temporary set.
     EXPECT_THAT(
         describe(engine.deregister(at(100))),
-        ElementsAre("CancelTimer(refresh)", "StateChanged(deregistering)", "ReserveSecurity"));
+        ElementsAre("CancelTimer(refresh)", "StateChanged(deregistering)", "ReserveSecurity(6101)"));
     Actions actions = engine.securityReserved(at(100), kOfferB);
     EXPECT_THAT(describe(actions), ElementsAre("Send", "ArmTimer(timer-f@228)"));
     OutgoingRegister request = sent(actions);
@@ -183,6 +184,27 @@ TEST(MultipleRegistrations, EachEngineHasItsOwnRegIdCallIdAndSaSets) {
     EXPECT_TRUE(has<action::RefreshDue>(second.notify(at(10), body)));
     EXPECT_EQ(first.state(), RegistrationState::Registered);
     EXPECT_EQ(second.state(), RegistrationState::Unregistered);
+}
+
+// RFC 5626 4.2.1: the registrar says it accepted the flow with Require: outbound in the 2xx.
+TEST(MultipleRegistrations, TheOkSaysWhetherTheRegistrarAcceptedOutbound) {
+    for (bool accepted : {true, false}) {
+        RegistrationEngine engine(testConfig("10.0.0.2", 1));
+        Network network;
+        OutgoingRegister request = authenticateInitial(engine, network, at(0));
+        SipResponse ok = network.ok(request, 3600);
+        if (accepted) ok.headers.emplace_back("Require", "outbound");
+        ok.headers.emplace_back("Supported", "outbound");  // only Require counts
+        engine.response(at(0), ok);
+        EXPECT_EQ(engine.state(), RegistrationState::Registered);
+        EXPECT_EQ(engine.info().outbound, accepted);
+    }
+}
+
+TEST(MultipleRegistrations, AFlowWithoutInstanceIdIsRefused) {
+    auto config = testConfig("10.0.0.2", 1);
+    config.instanceId.clear();
+    EXPECT_EQ(errorOf([&] { RegistrationEngine engine(config); }), EngineErrc::InvalidConfig);
 }
 
 }  // namespace

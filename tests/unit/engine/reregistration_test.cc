@@ -1,5 +1,7 @@
 // Re-registration (24.229 5.1.1.4.1) and re-authentication: a new offer over the current
-// set, a new temporary set when challenged, and the old set retired on first inbound use.
+// set keeping its protected server port (TS 33.203 7.4), a new temporary set when
+// challenged, and the old set retired once the network uses the new one and the
+// transactions on the old one are done (24.229 5.1.1.5.1).
 #include "engine_test_support.h"
 
 namespace imsaka::daemon::test {
@@ -11,11 +13,11 @@ class Reregistration : public ::testing::Test {
   protected:
     void SetUp() override { first_ = registerFully(engine_, network_, at(0), 3600); }
 
-    // registerNow + securityReserved(kOfferB) at t = 3000 s.
+    // registerNow + securityReserved at t = 3000 s: new SPIs and port_uc, the same port_us.
     OutgoingRegister refresh() {
         EXPECT_THAT(describe(engine_.registerNow(at(3000))),
-                    ElementsAre("StateChanged(reregistering)", "ReserveSecurity"));
-        return sent(engine_.securityReserved(at(3000), kOfferB));
+                    ElementsAre("StateChanged(reregistering)", "ReserveSecurity(6101)"));
+        return sent(engine_.securityReserved(at(3000), kOfferBKeepingServerPort));
     }
 
     // A 401 to the refresh answered with AKA success: the REGISTER over the new set.
@@ -30,6 +32,7 @@ class Reregistration : public ::testing::Test {
             one<action::InstallSaSet>(engine_.authenticated(at(3002), Network::success(vector)));
         EXPECT_EQ(install.set.id, 2u);
         EXPECT_EQ(install.set.ours.portUc, kOfferB.portUc);
+        EXPECT_EQ(install.set.ours.portUs, kOfferA.portUs);
         EXPECT_EQ(install.set.theirs.portS, 7201);
         OutgoingRegister answer = sent(engine_.saSetInstalled(at(3003), install.set.id));
         auto authorization = sip::parseAuthorization(header(answer, "Authorization"));
@@ -56,7 +59,9 @@ TEST_F(Reregistration, RefreshGoesOverTheCurrentSetWithANewSecurityClient) {
     auto client = sip::parseSecurityHeader(header(request, "Security-Client"));
     ASSERT_FALSE(client.empty());
     EXPECT_EQ(sip::ipsecParameters(client.front()).spiC, kOfferB.spiUc);
-    EXPECT_EQ(sip::ipsecParameters(client.front()).portS, kOfferB.portUs);
+    EXPECT_EQ(sip::ipsecParameters(client.front()).portC, kOfferB.portUc);
+    // TS 33.203 7.4: the protected server port stays, so the Contact does.
+    EXPECT_EQ(sip::ipsecParameters(client.front()).portS, kOfferA.portUs);
     // The last answer is repeated (same nonce and response as the authenticated REGISTER).
     EXPECT_EQ(header(request, "Authorization"), header(first_, "Authorization"));
 }
@@ -67,6 +72,7 @@ TEST_F(Reregistration, OkWithoutChallengeKeepsTheSetAndReleasesTheUnusedOffer) {
     EXPECT_THAT(describe(actions), ElementsAre("CancelTimer(timer-f)", "SetSaLifetime(1,3630)",
                                                "ReleaseSecurity(6200)", "ArmTimer(refresh@6000)",
                                                "StateChanged(registered)", "InfoChanged"));
+    EXPECT_EQ(header(request, "Contact"), header(first_, "Contact"));
     ASSERT_EQ(engine_.saSets().size(), 1u);
     EXPECT_EQ(engine_.saSets()[0].state, SaSetState::Established);
     EXPECT_EQ(engine_.info().expiresAt, at(6600));
@@ -83,29 +89,84 @@ TEST_F(Reregistration, ChallengeInstallsANewSetAndTheProtectedRegisterUsesIt) {
     OutgoingRegister request = reauthenticate(refresh());
     EXPECT_EQ(request.localPort, kOfferB.portUc);
     EXPECT_EQ(request.remotePort, 7201);
-    EXPECT_EQ(header(request, "Via"), "SIP/2.0/UDP 10.0.0.2:6201");
+    EXPECT_EQ(header(request, "Via"), "SIP/2.0/UDP 10.0.0.2:6101");
+    // The binding stays the one registered: dialogs using this Contact go on.
+    EXPECT_EQ(header(request, "Contact").substr(0, header(request, "Contact").find(";expires")),
+              header(first_, "Contact").substr(0, header(first_, "Contact").find(";expires")));
     EXPECT_EQ(header(request, "Security-Verify"), network_.securityServer());
     EXPECT_EQ(header(request, "CSeq"), "4 REGISTER");
     EXPECT_EQ(engine_.state(), RegistrationState::Reregistering);
 }
 
-TEST_F(Reregistration, OkAfterReauthenticationRetiresTheOldSetUntilTheNewOneIsUsed) {
+TEST_F(Reregistration, OkAfterReauthenticationRetiresTheOldSet) {
     OutgoingRegister request = reauthenticate(refresh());
     Actions actions = engine_.response(at(3004), network_.ok(request, 3600));
+    // The old set may end no later than its own lifetime (3630).
     EXPECT_THAT(describe(actions),
                 ElementsAre("CancelTimer(timer-f)", "CancelTimer(reg-await-auth)",
-                            "SetSaLifetime(2,3630)", "WatchInbound(2)", "ArmTimer(refresh@6004)",
-                            "StateChanged(registered)", "InfoChanged"));
+                            "SetSaLifetime(2,3630)", "WatchInbound(2)", "ArmTimer(retire@3630)",
+                            "ArmTimer(refresh@6004)", "StateChanged(registered)", "InfoChanged"));
     auto sets = engine_.saSets();
     ASSERT_EQ(sets.size(), 2u);
     EXPECT_EQ(sets[0].state, SaSetState::Retiring);
     EXPECT_EQ(sets[1].state, SaSetState::Established);
     EXPECT_EQ(engine_.currentSet()->id, 2u);
+}
 
-    EXPECT_TRUE(engine_.inboundTraffic(at(3005), 1).empty());
+// 24.229 5.1.1.5.1: the old set goes after the first message on the new set *and* once the
+// transactions on the old one are done. Without word from the application that is the
+// longest transaction time (64 * T1) after the first message on the new set.
+TEST_F(Reregistration, OldSetOutlivesTheFirstMessageOnTheNewSetByTheLongestTransaction) {
+    OutgoingRegister request = reauthenticate(refresh());
+    engine_.response(at(3004), network_.ok(request, 600));
+    EXPECT_TRUE(engine_.inboundTraffic(at(3005), 1).empty());  // the old set in use: nothing
     EXPECT_THAT(describe(engine_.inboundTraffic(at(3006), 2)),
+                ElementsAre("ArmTimer(retire@3134)"));
+    ASSERT_EQ(engine_.saSets().size(), 2u) << "a MESSAGE in flight on the old set still lands";
+    // A further message on the new set changes nothing: the grace counts from the first.
+    EXPECT_TRUE(engine_.inboundTraffic(at(3100), 2).empty());
+    EXPECT_THAT(describe(engine_.timerFired(at(3134), TimerKind::Retire)),
                 ElementsAre("RemoveSaSet(1)", "InfoChanged"));
     ASSERT_EQ(engine_.saSets().size(), 1u);
+    EXPECT_EQ(engine_.saSets()[0].id, 2u);
+}
+
+TEST_F(Reregistration, OldSetGoesAsSoonAsBothTheNetworkAndTheApplicationAreDoneWithIt) {
+    OutgoingRegister request = reauthenticate(refresh());
+    engine_.response(at(3004), network_.ok(request, 600));
+    // The application's transactions are done, but the network has not used the new set.
+    EXPECT_FALSE(has<action::RemoveSaSet>(engine_.retiringTransactions(at(3005), false)));
+    EXPECT_THAT(describe(engine_.inboundTraffic(at(3006), 2)),
+                ElementsAre("RemoveSaSet(1)", "CancelTimer(retire)", "InfoChanged"));
+    ASSERT_EQ(engine_.saSets().size(), 1u);
+    EXPECT_EQ(engine_.saSets()[0].id, 2u);
+}
+
+TEST_F(Reregistration, ApplicationKeepsTheOldSetForItsTransactionsUpToTheSetsLifetime) {
+    OutgoingRegister request = reauthenticate(refresh());
+    engine_.response(at(3004), network_.ok(request, 600));
+    EXPECT_TRUE(engine_.retiringTransactions(at(3005), true).empty());
+    // The grace does not apply while the application holds the set; its lifetime does.
+    EXPECT_THAT(describe(engine_.inboundTraffic(at(3006), 2)), ElementsAre());
+    EXPECT_FALSE(has<action::RemoveSaSet>(engine_.timerFired(at(3134), TimerKind::Retire)));
+    EXPECT_EQ(engine_.saSets().size(), 2u);
+    // Done: the network has used the new set already, so it goes at once.
+    EXPECT_THAT(describe(engine_.retiringTransactions(at(3200), false)),
+                ElementsAre("RemoveSaSet(1)", "CancelTimer(retire)", "InfoChanged"));
+}
+
+TEST_F(Reregistration, HeldOldSetStillEndsWithItsLifetime) {
+    OutgoingRegister request = reauthenticate(refresh());
+    engine_.response(at(3004), network_.ok(request, 600));
+    engine_.retiringTransactions(at(3005), true);
+    engine_.inboundTraffic(at(3006), 2);
+    EXPECT_THAT(describe(engine_.timerFired(at(3630), TimerKind::Retire)),
+                ElementsAre("RemoveSaSet(1)", "InfoChanged"));
+}
+
+TEST_F(Reregistration, RetiringTransactionsWithoutARetiringSetIsWrongState) {
+    EXPECT_EQ(errorOf([&] { engine_.retiringTransactions(at(100), false); }),
+              EngineErrc::WrongState);
 }
 
 TEST_F(Reregistration, RetiringSetGoesWhenItsLifetimeEndsIfTheNetworkNeverUsesTheNewOne) {
@@ -114,7 +175,7 @@ TEST_F(Reregistration, RetiringSetGoesWhenItsLifetimeEndsIfTheNetworkNeverUsesTh
     // Set 1 was to last until 3630; no inbound traffic on set 2 (Kamailio 5.6) keeps it.
     EXPECT_FALSE(has<action::RemoveSaSet>(engine_.timerFired(at(3600), TimerKind::Refresh)));
     engine_.registerNow(at(3700));
-    OutgoingRegister next = sent(engine_.securityReserved(at(3700), kOfferA));
+    OutgoingRegister next = sent(engine_.securityReserved(at(3700), kOfferBKeepingServerPort));
     Actions actions = engine_.response(at(3700), network_.ok(next, 3600));
     EXPECT_EQ(one<action::RemoveSaSet>(actions).id, 1u);
     ASSERT_EQ(engine_.saSets().size(), 1u);

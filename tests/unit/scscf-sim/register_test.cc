@@ -45,6 +45,34 @@ TEST_F(SimulatorTest, InitialRegisterGetsA401WithAMilenageVectorForSqn32) {
                     "challenge algorithm=AKAv1-MD5 sqn=32", "response status=401 method=REGISTER"));
 }
 
+// RFC 5626 6: a flow (Contact with +sip.instance and reg-id, Supported: outbound) through an
+// edge proxy that supports outbound ("ob" in its Path) is accepted with Require: outbound; a
+// Path without "ob" gets a plain binding.
+TEST_F(SimulatorTest, AFlowThroughAnOutboundEdgeProxyGetsRequireOutbound) {
+    for (bool edgeSupportsOutbound : {true, false}) {
+        VirtualUe ue("sip:001010000000001@10.46.0.1:5101", kImpu,
+                     edgeSupportsOutbound ? "flow1@10.46.0.1" : "flow2@10.46.0.1");
+        auto asFlow = [&](std::string text) {
+            auto replace = [&](const std::string& from, const std::string& to) {
+                auto at = text.find(from);
+                ASSERT_NE(at, std::string::npos) << from;
+                text.replace(at, from.size(), to);
+            };
+            replace("Supported: path, sec-agree", "Supported: path, sec-agree, outbound");
+            replace("+sip.instance=", "reg-id=1;+sip.instance=");
+            if (edgeSupportsOutbound) replace(kPath, "<sip:term@10.46.0.2:5060;lr;ob>");
+            return text;
+        };
+        auto unauthorized = send(asFlow(ue.registerText({})));
+        ASSERT_EQ(unauthorized.status(), 401);
+        auto ok = send(asFlow(ue.registerText(
+            {.cseq = 2, .integrity = "yes", .credentials = ue.answer(unauthorized)})));
+        ASSERT_EQ(ok.status(), 200);
+        EXPECT_EQ(ok.headerValue("Require"),
+                  edgeSupportsOutbound ? std::optional<std::string>("outbound") : std::nullopt);
+    }
+}
+
 TEST_F(SimulatorTest, ResponsesGoToTheTopViaOfThePcscf) {
     auto datagrams = sim_->receive(ue_.registerText({}));
     ASSERT_EQ(datagrams.size(), 1u);

@@ -62,6 +62,11 @@ struct DaemonConfig {
     // [registration]
     std::string instanceId;  // empty until resolved: from /etc/machine-id
     uint32_t expires = 600000;
+    // REGISTERs larger than this go over TCP (RFC 3261 18.1.1, TS 24.229 4.2A).
+    uint32_t maxUdpSize = 1300;
+    // Every registration is a flow of the multiple-registration mechanism (RFC 5626, TS 24.229
+    // 5.1.1.2.1), its reg-id given or the lowest free one of its identity.
+    bool multipleRegistrations = false;
     // [dns]
     std::vector<std::string> dnsServers;  // "address" or "address:port"; empty: resolv.conf
     Seconds dnsTimeout{10};               // one P-CSCF lookup, all its queries together

@@ -29,6 +29,7 @@ enum class DaemonErrc {
     PortsUnavailable,
     ResolutionFailed,  // a P-CSCF name gave no usable address
     FileDescriptorsExhausted,
+    OutboundNotAccepted,
     Failed,
 };
 

@@ -42,6 +42,10 @@ struct EngineTimers {
     Seconds refreshThreshold{
         1200};            // ... when the registration lasts longer than this, else at half
     Seconds saGrace{30};  // established SA lifetime = expires + this
+    // A retiring set outlives the first message the network sends on its successor by the
+    // longest transaction time (64 * T1), unless the application says its transactions on
+    // it are done (24.229 5.1.1.5.1); its own lifetime is the outer bound.
+    Seconds retiringGrace{128};
     // Pacing of the attempts below the limit (RFC 5626 4.5): the n-th consecutive failure
     // waits min(retryMax, retryBase * 2^n), less up to half of it (jitter).
     Seconds retryBase{30};
@@ -68,11 +72,16 @@ struct RegistrationConfig {
     std::vector<PcscfTarget> pcscfs;
     uint16_t unprotectedPort = 5060;  // our port for unprotected REGISTERs (Via sent-by)
     uint32_t expires = 600000;        // requested registration lifetime in seconds
+    // The offer: every integrity algorithm with every encryption one. Kept short, since each
+    // pair is a mechanism of about 110 bytes in every REGISTER.
     std::vector<sip::IntegrityAlgorithm> integrity{sip::IntegrityAlgorithm::HmacMd5_96,
                                                    sip::IntegrityAlgorithm::HmacSha1_96};
     std::vector<sip::EncryptionAlgorithm> encryption{sip::EncryptionAlgorithm::Null,
-                                                     sip::EncryptionAlgorithm::DesEde3Cbc,
                                                      sip::EncryptionAlgorithm::AesCbc};
+    // RFC 3261 18.1.1, which TS 24.229 4.2A applies to the UE whatever MTU it knows: a
+    // request larger than this many bytes (requestSize) goes over TCP when the registration
+    // uses UDP; the SA selectors cover both.
+    size_t maxUdpSize = 1300;
     EngineTimers timers;
     // Interop (Kamailio 5.6): after a challenge answered without SAs (MAC or SQN failure)
     // repeat the offer the challenge answered instead of offering new SPIs and ports as
@@ -82,6 +91,14 @@ struct RegistrationConfig {
     // offering new SPIs and ports (24.229 5.1.1.6): 5.6 sends the 200 OK of a de-REGISTER
     // to the port_us of its Security-Client, where no SA exists. A 401 to it then fails.
     bool deregisterWithTheSetsOffer = false;
+    // Contact parameters the application adds: the feature tags of the services it intends
+    // to use (24.229 5.1.1.2.1 c): +g.3gpp.icsi-ref, +g.3gpp.iari-ref, +g.3gpp.smsip, ...),
+    // each "name" or "name=value" as written in the Contact. Not +sip.instance, reg-id or
+    // expires, which the engine writes.
+    std::vector<std::string> featureTags;
+    // Headers added to every REGISTER (User-Agent, ...); P-Access-Network-Info only to those
+    // sent over an SA set (24.229 5.1.1.2.1 h)). Not the headers the engine writes.
+    std::vector<std::pair<std::string, std::string>> extraHeaders;
     // Source of Call-IDs, tags, branches and cnonces; empty means random (OpenSSL RAND).
     // Tests inject a deterministic one.
     std::function<std::string()> newToken;
@@ -133,6 +150,13 @@ struct OutgoingRegister {
     bool protectedBySa = false;
 };
 
+// What the application adds to a REGISTER the engine hands out, counted by requestSize:
+// the Via branch, Max-Forwards, Content-Length and the blank line (80 bytes at most).
+inline constexpr size_t kApplicationAllowance = 80;
+// The size of the request as sent: the request line and headers as handed out, plus
+// kApplicationAllowance.
+size_t requestSize(const OutgoingRegister& request);
+
 using SaSetId = uint32_t;  // engine-assigned, unique per engine
 
 enum class SaSetState { Temporary, Established, Retiring };
@@ -158,16 +182,25 @@ struct RegistrationInfo {
     std::string publicGruu;
     std::string temporaryGruu;
     std::string lastError;  // human-readable reason of the last failure, empty when none
+    // A flow (reg-id): the registrar accepted outbound, Require: outbound in the last 200 OK
+    // (RFC 5626 4.2.1). Without it no further flow of the same identity makes sense.
+    bool outbound = false;
 };
 
-enum class TimerKind { TimerF, RegAwaitAuth, Refresh, Backoff };
+enum class TimerKind { TimerF, RegAwaitAuth, Refresh, Backoff, Retire };
 // Resubscribe asks for no REGISTER: the reg-event subscription missed a notification (RFC
 // 3680 version gap) and a refresh of it brings the full state.
-enum class RefreshReason { Expiry, Retry, Reauthenticate, RegisterAgain, Resubscribe };
-std::string_view toString(RefreshReason reason);  // "expiry", "retry", "reauthenticate", ...
+enum class RefreshReason { Expiry, Retry, Reauthenticate, RegisterAgain, Resubscribe, Capabilities };
+// "expiry", "retry", "reauthenticate", "register-again", "resubscribe", "capabilities"
+std::string_view toString(RefreshReason reason);
 
 namespace action {
-struct ReserveSecurity {};  // answer with securityReserved() or securityUnavailable()
+// Answer with securityReserved() or securityUnavailable(). A new set of a registration keeps
+// the protected server port of the set in use, with new SPIs and a new client port (TS 33.203
+// 7.4), so that the Contact stays: serverPort is then that port, to share with that set.
+struct ReserveSecurity {
+    std::optional<uint16_t> serverPort;
+};
 struct ReleaseSecurity {
     SecurityOffer offer;  // reserved but never installed
 };
@@ -195,7 +228,9 @@ struct SetSaLifetime {
 struct RemoveSaSet {
     SaSetId id;
 };
-struct WatchInbound {  // report the first inbound packet on this set with inboundTraffic()
+// Report with inboundTraffic() the first packet that arrives on this set after this action
+// (the 200 OK that established it has already been counted).
+struct WatchInbound {
     SaSetId id;
 };
 struct Send {
@@ -229,6 +264,12 @@ enum class EngineErrc {
     MalformedHeader,  // a header of the response could not be parsed (what() names it)
     MalformedBody,    // a reg-event NOTIFY body is not reginfo XML
     InvalidConfig,
+};
+
+// A change of what the application adds to its REGISTERs; what is empty stays as it is.
+struct RegistrationUpdate {
+    std::optional<std::vector<std::string>> featureTags;
+    std::optional<std::vector<std::pair<std::string, std::string>>> extraHeaders;
 };
 
 class EngineError : public std::runtime_error {
@@ -296,6 +337,12 @@ class RegistrationEngine {
     // barred identities change.
     Actions notify(Time now, std::string_view reginfoXml);
     Actions close(Time now);  // drop everything: RemoveSaSet for each set, no message
+    // New feature tags or extra headers (InvalidConfig for values refused, nothing changes).
+    // They go on every REGISTER from the next one on. A changed set of feature tags is a
+    // change of capabilities, which 24.229 5.1.1.4.1 asks to register: registered, the
+    // re-registration starts at once (as registerNow); with a REGISTER outstanding that
+    // carried the old set, its 200 OK brings RefreshDue(Capabilities).
+    Actions update(Time now, const RegistrationUpdate& update);
 
     // Results of actions.
     Actions securityReserved(Time now, const SecurityOffer& offer);
@@ -305,6 +352,11 @@ class RegistrationEngine {
     Actions saSetInstalled(Time now, SaSetId id);
     Actions saSetFailed(Time now, SaSetId id, std::string_view reason);
     Actions inboundTraffic(Time now, SaSetId id);
+    // Whether the application still has SIP transactions on the retiring set(s)
+    // (24.229 5.1.1.5.1): false lets a retiring set go as soon as the network has used its
+    // successor; true keeps it past the grace, up to its lifetime. WrongState when no set
+    // is retiring.
+    Actions retiringTransactions(Time now, bool pending);
     Actions timerFired(Time now, TimerKind kind);
 
     RegistrationState state() const noexcept;

@@ -89,6 +89,15 @@ class ImsNetwork {
     // Any other final response: the request's Via, From, To (with a tag), Call-ID and CSeq.
     SipHeaders response(const SipHeaders& request) const;
 
+    // The P-CSCF's side of the next challenge's SA set: a re-authentication brings new SPIs
+    // and a new protected client port (TS 33.203 7.4).
+    void setPcscfSide(uint32_t spiC, uint32_t spiS, uint16_t portC, uint16_t portS) {
+        options_.spiC = spiC;
+        options_.spiS = spiS;
+        options_.portC = portC;
+        options_.portS = portS;
+    }
+
     uint64_t nextSqn() const { return options_.sqn; }
     const ImsNetworkOptions& options() const { return options_; }
 
