@@ -19,7 +19,7 @@ packages=(
   iproute2          # ip xfrm / ip netns: the checks and the test P-CSCF
   kmod              # modprobe: ESP and crypto modules on demand
   libcap2-bin       # capsh: decoding the daemon's capability sets in failure messages
-  libinih1 libnl-3-200 libnl-route-3-200 libnl-xfrm-3-200 libosip2-15 libpcsclite1
+  libc-ares2 libini-config5 libinih1 libnl-3-200 libnl-route-3-200 libnl-xfrm-3-200 libosip2-15 libpcsclite1
   libpugixml1v5
   libsdbus-c++1 libssl3
   mawk passwd        # awk, useradd: the checks

@@ -76,7 +76,7 @@ TEST_F(ChallengeKernelTest, ASecondChallengeIsAnsweredOverANewSetWithTheSameSpis
 
     auto kernel = kernelView();
     EXPECT_EQ(kernel.keyedSas, 4u) << kernel.ipXfrmState;
-    EXPECT_EQ(kernel.ownPolicies, 4u) << kernel.ipXfrmPolicy;
+    EXPECT_EQ(kernel.ownPolicies, 8u) << "four policies and four guards:\n" << kernel.ipXfrmPolicy;
     for (uint32_t spi : {first.ue.spiC, first.ue.spiS, 0x3100u, 0x3101u})
         EXPECT_TRUE(holdsSpi(kernel, spi)) << spi << "\n" << kernel.ipXfrmState;
     for (uint32_t spi : {first.pcscf.spiC, first.pcscf.spiS})

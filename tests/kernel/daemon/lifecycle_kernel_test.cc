@@ -68,13 +68,14 @@ class LifecycleKernelTest : public ::testing::Test {
         EXPECT_EQ(registration.registration->State(), "registered");
         return registration;
     }
-    // Two registrations, two established SA sets: 8 SAs and 8 policies of ours.
+    // Two registrations, two established SA sets: 8 SAs, and 16 policies of ours (each set's
+    // four and its four guards of the protected ports).
     void registerTwo() {
         one_ = registerWith(first_, sandbox().registrationOptions());
         two_ = registerWith(second_, sandbox().registrationOptions(kUeAddress2, 2));
         auto view = kernelView();
         ASSERT_EQ(view.keyedSas, 8u) << view.ipXfrmState;
-        ASSERT_EQ(view.ownPolicies, 8u) << view.ipXfrmPolicy;
+        ASSERT_EQ(view.ownPolicies, 16u) << view.ipXfrmPolicy;
     }
     // Waits for the daemon to end by itself; fails the test when it does not.
     int daemonExit() {
@@ -118,7 +119,7 @@ TEST_F(LifecycleKernelTest, ASecondDaemonOnTheSameBusLeavesTheFirstOnesSasAlone)
 
     auto view = kernelView();
     EXPECT_EQ(view.keyedSas, 4u) << view.ipXfrmState;
-    EXPECT_EQ(view.ownPolicies, 4u) << view.ipXfrmPolicy;
+    EXPECT_EQ(view.ownPolicies, 8u) << "four policies and four guards:\n" << view.ipXfrmPolicy;
     EXPECT_TRUE(sandbox().daemon->running());
     EXPECT_EQ(registration.registration->State(), "registered");
     expectEspThrough(registration);
@@ -139,7 +140,7 @@ TEST_F(LifecycleKernelTest, ASecondDaemonOnAnotherBusInTheSameNamespaceStopsFirs
 
     auto view = kernelView();
     EXPECT_EQ(view.keyedSas, 4u) << view.ipXfrmState;
-    EXPECT_EQ(view.ownPolicies, 4u) << view.ipXfrmPolicy;
+    EXPECT_EQ(view.ownPolicies, 8u) << "four policies and four guards:\n" << view.ipXfrmPolicy;
     expectEspThrough(registration);
 }
 
