@@ -76,6 +76,10 @@ int Client::run() {
     Outcome outcome = registerOnce(toStep(registration_.Register()));
     while (outcome != Outcome::Ended) {
         if (outcome == Outcome::Registered && settings_.subscribe && !subscribed_) subscribe();
+        if (subscribeAgainAt_ && Clock::now() >= *subscribeAgainAt_) {
+            subscribeAgainAt_.reset();
+            if (!subscribed_) subscribe();
+        }
         outcome = Outcome::Unchanged;
         if (!handleNotifies()) return 1;
         if (stopRequested_) return deregister() ? 0 : 1;
@@ -84,7 +88,7 @@ int Client::run() {
             outcome = registerOnce(toStep(registration_.Register()));
             continue;
         }
-        waitFor(std::nullopt);
+        waitFor(subscribeAgainAt_);
     }
     return 1;
 }
@@ -224,9 +228,11 @@ std::optional<Message> Client::transact(const Step& step, const std::string& met
 }
 
 // SUBSCRIBE to our own reg event (TS 24.229 5.1.1.3) over the protected client port, routed
-// through the P-CSCF's protected server port and the Service-Route.
+// through the P-CSCF's protected server port and the Service-Route, with the identity
+// subscriptionIdentity() picks.
 void Client::subscribe() {
-    const std::string impu = registration_.Impu();
+    const std::string impu = subscriptionIdentity(registration_.Impu(), registration_.BarredUris(),
+                                                  registration_.AssociatedUris());
     const std::string local = registration_.LocalAddress();
     if (subscribeCallId_.empty()) {
         subscribeCallId_ = newBranch().substr(7) + "@" + local;
@@ -252,12 +258,28 @@ void Client::subscribe() {
     headers.emplace_back("Expires", "600000");
     headers.emplace_back("Contact", "<" + uriOf(findHeader(lastRegister_, "Contact")) + ">");
     headers.emplace_back("P-Preferred-Identity", "<" + impu + ">");
+    // The security agreement goes on every request sent over it (RFC 3329 2.3.1; TS 34.229-1
+    // A.1.4 for IMS AKA): the P-CSCF checks Security-Verify against what it offered.
+    headers.emplace_back("Security-Verify", findHeader(lastRegister_, "Security-Verify"));
+    headers.emplace_back("Require", "sec-agree");
+    headers.emplace_back("Proxy-Require", "sec-agree");
 
     std::optional<Message> response = transact(step, "SUBSCRIBE");
     if (response && isSuccess(response->status)) {
         subscribed_ = true;
         say("subscribed expires=" + response->header("Expires"));
+        return;
     }
+    // TS 24.229 5.1.2.2 (TS 34.229-1 10.1): after 503 with Retry-After, again once that time
+    // has passed, in a new dialog; other failures leave it to the next registration.
+    auto retryAfter = response && response->status == 503
+                          ? parseSeconds(response->header("Retry-After"))
+                          : std::nullopt;
+    say("subscribe-failed status=" + std::to_string(response ? response->status : 0) +
+        (retryAfter ? " retry-after=" + std::to_string(*retryAfter) : std::string()));
+    subscribeCallId_.clear();
+    subscribeCseq_ = 0;
+    if (retryAfter) subscribeAgainAt_ = Clock::now() + std::chrono::seconds(*retryAfter);
 }
 
 // Hands the reg-event bodies that came to the daemon; false when the registration ended.
@@ -448,8 +470,16 @@ void Client::answer(const Message& request, const std::string& text, Link& link,
     // A retransmitted NOTIFY is answered again but handed over once.
     if (seenRequests_.size() > 256) seenRequests_.clear();
     bool isNew = seenRequests_.insert(request.callId + " " + request.cseq).second;
-    if (isNew && request.method == "NOTIFY" && isRegEvent(request) && !request.body.empty())
-        notifyBodies_.push_back(request.body);
+    if (!isNew || request.method != "NOTIFY" || !isRegEvent(request)) return;
+    if (!request.body.empty()) notifyBodies_.push_back(request.body);
+    // RFC 6665 4.1.3: the network ended the subscription; the next initial registration
+    // subscribes again in a new dialog (TS 24.229 5.1.1.3).
+    std::string state = request.header("Subscription-State");
+    if (request.callId == subscribeCallId_ && state.rfind("terminated", 0) == 0) {
+        subscribed_ = false;
+        subscribeCallId_.clear();
+        subscribeCseq_ = 0;
+    }
 }
 
 void Client::closeLink(Link& link) {

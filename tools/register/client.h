@@ -102,6 +102,7 @@ class Client {
     Clock::time_point finalReceived_;
     Clock::duration challenge_{};  // in HandleResponse(401): the card and the SA set
     bool subscribed_ = false;
+    std::optional<Clock::time_point> subscribeAgainAt_;  // after 503 with Retry-After
     unsigned subscribeCseq_ = 0;
     std::string subscribeCallId_;
     std::string subscribeTag_;
