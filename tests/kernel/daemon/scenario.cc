@@ -39,11 +39,12 @@ KernelView kernelView() {
     return view;
 }
 
-Sandbox::Sandbox(const testing::CardProfile& profile, const std::string& extraPolicy) {
+Sandbox::Sandbox(const testing::CardProfile& profile, const std::string& extraPolicy,
+                 const std::string& config) {
     requirePrerequisites();
     bus = std::make_unique<PrivateBus>(dir, extraPolicy);
     card = std::make_unique<testing::VirtualCard>(profile, kFirstReaderPort);
-    daemon = std::make_unique<Daemon>(dir);
+    daemon = std::make_unique<Daemon>(dir, config);
     daemon->start();
     connection = sdbus::createSystemBusConnection();
     manager = std::make_unique<ManagerProxy>(*connection, "/org/imsaka");

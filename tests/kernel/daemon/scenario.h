@@ -33,7 +33,9 @@ std::string commandOutput(const std::string& command);
 
 // Everything one scenario runs against, started in this order and ended in reverse.
 struct Sandbox {
-    explicit Sandbox(const testing::CardProfile& profile = {}, const std::string& extraPolicy = "");
+    // config: the daemon's configuration file (testConfig() unless a test needs its own).
+    explicit Sandbox(const testing::CardProfile& profile = {}, const std::string& extraPolicy = "",
+                     const std::string& config = testConfig());
     ~Sandbox();
 
     // Options for CreateRegistration: this card, the test P-CSCF, a local address.
