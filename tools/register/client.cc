@@ -80,8 +80,9 @@ int Client::run() {
             subscribeAgainAt_.reset();
             if (!subscribed_) subscribe();
         }
-        outcome = Outcome::Unchanged;
-        if (!handleNotifies()) return 1;
+        outcome = handleNotifies();
+        if (outcome == Outcome::Ended) return 1;
+        if (outcome == Outcome::Registered) continue;
         if (stopRequested_) return deregister() ? 0 : 1;
         if (auto reason = registration_.takeRefresh()) {
             say("refresh reason=" + *reason);
@@ -282,8 +283,10 @@ void Client::subscribe() {
     if (retryAfter) subscribeAgainAt_ = Clock::now() + std::chrono::seconds(*retryAfter);
 }
 
-// Hands the reg-event bodies that came to the daemon; false when the registration ended.
-bool Client::handleNotifies() {
+// Hands the reg-event bodies that came to the daemon: Ended when the registration ended,
+// Registered when it registered again (initial registration or re-authentication).
+Client::Outcome Client::handleNotifies() {
+    Outcome outcome = Outcome::Unchanged;
     while (!notifyBodies_.empty()) {
         std::string body = std::move(notifyBodies_.front());
         notifyBodies_.pop_front();
@@ -297,13 +300,26 @@ bool Client::handleNotifies() {
         }
         say("notify state=" + registration_.State() + " next=" + step.next);
         if (step.next == "send") {
-            if (registerOnce(std::move(step)) == Outcome::Ended) return false;
+            outcome = registerOnce(std::move(step));
+            if (outcome == Outcome::Ended) return outcome;
         } else if (step.next == "stop") {
-            printFailure("terminated", registration_.LastError());
-            return false;
+            // The network ended the registration. "deactivated" asks for a new one (TS 24.229
+            // 5.1.1.7): the daemon then says so with RefreshDue("register-again"), which may
+            // still wait in the bus connection.
+            while (bus_.processPendingRequest()) {
+            }
+            auto reason = registration_.takeRefresh();
+            if (registration_.State() != "unregistered" || reason != "register-again") {
+                printFailure("terminated", registration_.LastError());
+                return Outcome::Ended;
+            }
+            say("refresh reason=" + *reason);
+            subscribed_ = false;
+            outcome = registerOnce(toStep(registration_.Register()));
+            if (outcome == Outcome::Ended) return outcome;
         }
     }
-    return true;
+    return outcome;
 }
 
 Client::Link& Client::linkFor(const Step& step) {

@@ -57,7 +57,7 @@ class Client {
     std::string exchange(Step step);
     std::optional<Message> transact(const Step& step, const std::string& method);
     void subscribe();
-    bool handleNotifies();
+    Outcome handleNotifies();
 
     Link& linkFor(const Step& step);
     void openProtectedLinks();
