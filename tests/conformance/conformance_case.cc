@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <iostream>
 #include <map>
 #include <thread>
 
@@ -17,6 +18,18 @@ std::string derivedDomain(const testing::CardProfile& card) {
 }
 
 }  // namespace
+
+std::string topViaBranch(const Inbound& message) {
+    try {
+        auto vias = message.message.values("Via");
+        if (vias.empty()) return {};
+        const Via via = parseVia(vias.front());
+        const auto* branch = findParameter(via.parameters, "branch");
+        return branch ? branch->value.value_or("") : std::string();
+    } catch (const SipSyntaxError&) {
+        return {};
+    }
+}
 
 std::string securityClientParameter(const Inbound& request, const char* name) {
     try {
@@ -81,6 +94,9 @@ bool ConformanceCase::start(CaseSetup setup) {
 }
 
 void ConformanceCase::TearDown() {
+    // A failed case shows every log of its network once (the SS's, the client's, imsakad's,
+    // both sides' SAs and the wire).
+    if (HasFailure() && network_) std::cout << "--- diagnostics ---\n" << diagnostics();
     network_.reset();
 }
 
@@ -115,8 +131,7 @@ void ConformanceCase::expectOnSet(const Inbound& message, const SaSet& set,
     auto on = ss().setOf(message);
     ASSERT_TRUE(on.has_value()) << what
                                 << " did not travel between the protected ports of any set: "
-                                << message.remote.text() << " > " << message.local.text() << "\n"
-                                << diagnostics();
+                                << message.remote.text() << " > " << message.local.text();
     EXPECT_EQ(on->id, set.id) << what << " travelled on " << on->describe() << ", not on "
                               << set.describe();
     // ESP toward the P-CSCF with the SPI of the inbound SA it must have used.

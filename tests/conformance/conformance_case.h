@@ -48,6 +48,13 @@ struct RegisterSteps {
     bool subscribe = true;  // SUBSCRIBE, 200, NOTIFY, 200 (C.2 steps 8-11)
 };
 
+inline void PrintTo(Transport transport, std::ostream* out) {
+    *out << toString(transport);
+}
+
+// The branch of a message's top Via ("" when it has none).
+std::string topViaBranch(const Inbound& message);
+
 // A parameter of the first mechanism of a request's Security-Client ("" when absent).
 std::string securityClientParameter(const Inbound& request, const char* name);
 

@@ -101,8 +101,8 @@ TEST_F(InitialFailure, Ts24229_5_1_1_2_1_TimerFThenRegistersAgain) {
         client().waitFor("created");
         Inbound ignored = expectInitialRegister();
         Inbound again = expectInitialRegister(60s);
-        EXPECT_NE(again.message.first("CSeq"), ignored.message.first("CSeq"))
-            << "a new REGISTER transaction, not a retransmission";
+        EXPECT_NE(topViaBranch(again), topViaBranch(ignored))
+            << "a new REGISTER transaction (RFC 3261 17.1.1.3: a new branch), not a retransmission";
         completeFrom(again);
     });
 }

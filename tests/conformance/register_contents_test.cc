@@ -29,6 +29,10 @@ struct SizeVariant {
     bool sixMechanisms;  // every integrity and encryption algorithm: 2 x 3 mechanisms
 };
 
+void PrintTo(const SizeVariant& variant, std::ostream* out) {
+    *out << variant.name;
+}
+
 class RegisterSize : public ConformanceCase, public ::testing::WithParamInterface<SizeVariant> {};
 
 // Prints the sizes (the note of the issue asks for them) and checks RFC 3261 18.1.1: a

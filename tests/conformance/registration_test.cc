@@ -24,6 +24,11 @@ std::string variantName(const ::testing::TestParamInfo<Variant>& info) {
     return name;
 }
 
+void PrintTo(const Variant& variant, std::ostream* out) {
+    *out << variant.addresses.name << " " << toString(variant.transport) << " " << variant.integrity
+         << "/" << variant.encryption;
+}
+
 class Ts34229_8_1_InitialRegistration : public ConformanceCase,
                                         public ::testing::WithParamInterface<Variant> {};
 

@@ -115,6 +115,10 @@ struct Failure {
     std::optional<uint32_t> retryAfter;
 };
 
+void PrintTo(const Failure& failure, std::ostream* out) {
+    *out << failure.name;
+}
+
 class ReregistrationFailure : public ConformanceCase,
                               public ::testing::WithParamInterface<Failure> {};
 

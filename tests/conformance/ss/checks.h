@@ -49,6 +49,10 @@ struct RegisterExpectation {
     std::string lastRealm;
     std::optional<uint32_t> expires = 600000;  // nothing: not checked
     bool deregistration = false;
+    // Answers a 401 the UE deemed invalid (24.229 5.1.1.5.3): an unprotected REGISTER whose
+    // nonce may repeat the 401's and whose response the case checks itself (34.229-1 9.1.4
+    // and 9.2.4 list them as exceptions to A.1.1 A1).
+    bool answersInvalidChallenge = false;
 };
 
 // A.1.1 with conditions A1/A2 and A17 (re-registration and deregistration).

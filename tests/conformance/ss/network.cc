@@ -15,6 +15,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "socket_util.h"
+
 namespace imsaka::conformance {
 
 struct SsNetwork::Socket {
@@ -30,72 +32,6 @@ struct SsNetwork::Socket {
 };
 
 namespace {
-
-[[noreturn]] void systemError(const std::string& what) {
-    throw std::system_error(errno, std::generic_category(), what);
-}
-
-bool isIpv6(const std::string& address) {
-    return address.find(':') != std::string::npos;
-}
-
-sockaddr_storage toSockaddr(const Endpoint& endpoint, socklen_t& length) {
-    sockaddr_storage storage{};
-    if (isIpv6(endpoint.address)) {
-        auto* in6 = reinterpret_cast<sockaddr_in6*>(&storage);
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons(endpoint.port);
-        if (inet_pton(AF_INET6, endpoint.address.c_str(), &in6->sin6_addr) != 1)
-            throw std::invalid_argument("not an IPv6 address: " + endpoint.address);
-        length = sizeof(sockaddr_in6);
-    } else {
-        auto* in4 = reinterpret_cast<sockaddr_in*>(&storage);
-        in4->sin_family = AF_INET;
-        in4->sin_port = htons(endpoint.port);
-        if (inet_pton(AF_INET, endpoint.address.c_str(), &in4->sin_addr) != 1)
-            throw std::invalid_argument("not an IPv4 address: " + endpoint.address);
-        length = sizeof(sockaddr_in);
-    }
-    return storage;
-}
-
-Endpoint fromSockaddr(const sockaddr_storage& storage) {
-    char text[INET6_ADDRSTRLEN] = {};
-    Endpoint endpoint;
-    if (storage.ss_family == AF_INET6) {
-        const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&storage);
-        inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
-        endpoint.port = ntohs(in6->sin6_port);
-    } else {
-        const auto* in4 = reinterpret_cast<const sockaddr_in*>(&storage);
-        inet_ntop(AF_INET, &in4->sin_addr, text, sizeof text);
-        endpoint.port = ntohs(in4->sin_port);
-    }
-    endpoint.address = text;
-    return endpoint;
-}
-
-void reuseAddress(int fd) {
-    int one = 1;
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0)
-        systemError("SO_REUSEADDR");
-}
-
-void bindTo(int fd, const Endpoint& local) {
-    socklen_t length = 0;
-    auto address = toSockaddr(local, length);
-    if (bind(fd, reinterpret_cast<sockaddr*>(&address), length) != 0)
-        systemError("bind " + local.text());
-}
-
-void sendAll(int fd, std::string_view text) {
-    while (!text.empty()) {
-        ssize_t sent = ::send(fd, text.data(), text.size(), MSG_NOSIGNAL);
-        if (sent < 0 && errno == EINTR) continue;
-        if (sent < 0) systemError("send");
-        text.remove_prefix(static_cast<size_t>(sent));
-    }
-}
 
 std::string firstLine(std::string_view text) {
     return std::string(text.substr(0, text.find_first_of("\r\n")));
@@ -155,33 +91,7 @@ void SsNetwork::wake() {
     [[maybe_unused]] ssize_t ignored = ::write(wakePipe_[1], &byte, 1);
 }
 
-// Runs make() with this thread inside the test network's namespace: the sockets it
-// creates stay there.
-template <typename Function>
-int SsNetwork::inNamespace(Function make) {
-    int home = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-    int target = ::open(("/run/netns/" + netns_).c_str(), O_RDONLY | O_CLOEXEC);
-    if (home < 0 || target < 0 || setns(target, CLONE_NEWNET) != 0) {
-        if (home >= 0) ::close(home);
-        if (target >= 0) ::close(target);
-        throw std::runtime_error("cannot enter the network namespace " + netns_);
-    }
-    int fd = -1;
-    std::exception_ptr failure;
-    try {
-        fd = make();
-    } catch (...) {
-        failure = std::current_exception();
-    }
-    bool back = setns(home, CLONE_NEWNET) == 0;
-    ::close(home);
-    ::close(target);
-    if (!back) std::terminate();  // this thread would go on in the wrong namespace
-    if (failure) std::rethrow_exception(failure);
-    return fd;
-}
-
-void SsNetwork::listen(const std::string& address, uint16_t port) {
+void SsNetwork::listen(const std::string& address, uint16_t port, bool tcp) {
     const Endpoint local{address, port};
     {
         std::lock_guard lock(mutex_);
@@ -192,28 +102,31 @@ void SsNetwork::listen(const std::string& address, uint16_t port) {
     auto udp = std::make_unique<Socket>();
     udp->kind = Socket::Kind::Udp;
     udp->local = local;
-    udp->fd = inNamespace([&] {
+    udp->fd = inNetworkNamespace(netns_, [&] {
         int fd = ::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (fd < 0) systemError("socket");
         reuseAddress(fd);
         bindTo(fd, local);
         return fd;
     });
-    auto listener = std::make_unique<Socket>();
-    listener->kind = Socket::Kind::Listener;
-    listener->local = local;
-    listener->fd = inNamespace([&] {
-        int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0) systemError("socket");
-        reuseAddress(fd);
-        bindTo(fd, local);
-        if (::listen(fd, 16) != 0) systemError("listen " + local.text());
-        return fd;
-    });
+    std::unique_ptr<Socket> listener;
+    if (tcp) {
+        listener = std::make_unique<Socket>();
+        listener->kind = Socket::Kind::Listener;
+        listener->local = local;
+        listener->fd = inNetworkNamespace(netns_, [&] {
+            int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            if (fd < 0) systemError("socket");
+            reuseAddress(fd);
+            bindTo(fd, local);
+            if (::listen(fd, 16) != 0) systemError("listen " + local.text());
+            return fd;
+        });
+    }
     {
         std::lock_guard lock(mutex_);
         sockets_.push_back(std::move(udp));
-        sockets_.push_back(std::move(listener));
+        if (listener) sockets_.push_back(std::move(listener));
     }
     wake();
 }
@@ -282,7 +195,7 @@ int SsNetwork::connect(const Endpoint& from, const Endpoint& to) {
     stream->kind = Socket::Kind::Stream;
     stream->local = from;
     stream->remote = to;
-    stream->fd = inNamespace([&] {
+    stream->fd = inNetworkNamespace(netns_, [&] {
         int fd = ::socket(isIpv6(from.address) ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0) systemError("socket");
         reuseAddress(fd);

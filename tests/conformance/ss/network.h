@@ -63,8 +63,9 @@ class SsNetwork {
     SsNetwork(const SsNetwork&) = delete;
     SsNetwork& operator=(const SsNetwork&) = delete;
 
-    // UDP and a TCP listener on address:port (both with SO_REUSEADDR); idempotent.
-    void listen(const std::string& address, uint16_t port);
+    // UDP and, with tcp, a TCP listener on address:port (SO_REUSEADDR); idempotent. A port
+    // the SS opens TCP connections from (port_pc) has no listener.
+    void listen(const std::string& address, uint16_t port, bool tcp = true);
     // Closes the UDP socket and the listener there (a P-CSCF that went away); connections
     // accepted there are reset.
     void stopListening(const std::string& address, uint16_t port);
@@ -100,8 +101,6 @@ class SsNetwork {
                  const Endpoint& remote, int connection);
     void note(const std::string& line);
     void sendLocked(const Route& route, std::string_view text);
-    template <typename Function>
-    int inNamespace(Function make);
     void wake();
 
     struct Remembered {

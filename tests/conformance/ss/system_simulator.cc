@@ -91,8 +91,7 @@ Inbound SystemSimulator::expectRequest(std::string_view method, Clock::duration 
     if (auto request = waitForRequest(method, timeout)) return *request;
     throw std::runtime_error(
         "the UE sent no " + std::string(method) + " within " +
-        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) + " s\n" +
-        diagnostics());
+        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) + " s");
 }
 
 std::optional<Inbound> SystemSimulator::waitForRequest(std::string_view method,
@@ -192,7 +191,7 @@ Challenge SystemSimulator::challenge(const Inbound& request, const ChallengeOpti
             result.securityServer +=
                 ", " + mechanismText(second->integrity, second->encryption, "0.7", set);
         network_.listen(set.pcscf, set.portPs);
-        network_.listen(set.pcscf, set.portPc);
+        network_.listen(set.pcscf, set.portPc, false);
         if (options.kind == ChallengeKind::Valid) {
             // A new challenge for the same offer (a second 401 to the protected REGISTER)
             // replaces the temporary set made for it: the UE's SPIs name one SA each.
@@ -324,7 +323,7 @@ Sent SystemSimulator::message(const SaSet& over, Transport transport, std::strin
 Inbound SystemSimulator::expectResponse(const Sent& sent, Clock::duration timeout) {
     if (auto response = waitForResponse(sent, timeout)) return *response;
     throw std::runtime_error("the UE did not answer the " + sent.method + " (" +
-                             sent.route.describe() + ")\n" + diagnostics());
+                             sent.route.describe() + ")");
 }
 
 std::optional<Inbound> SystemSimulator::waitForResponse(const Sent& sent, Clock::duration timeout) {
