@@ -32,7 +32,7 @@ void PrintTo(const Variant& variant, std::ostream* out) {
 class Ts34229_8_1_InitialRegistration : public ConformanceCase,
                                         public ::testing::WithParamInterface<Variant> {};
 
-TEST_P(Ts34229_8_1_InitialRegistration, WithIsimEveryMessageAsAnnexAWantsIt) {
+TEST_P(Ts34229_8_1_InitialRegistration, WithIsimEveryMessageAsAnnexAAsksAndDeregisters) {
     const Variant& variant = GetParam();
     CaseSetup setup;
     setup.addresses = variant.addresses;
@@ -52,22 +52,23 @@ TEST_P(Ts34229_8_1_InitialRegistration, WithIsimEveryMessageAsAnnexAWantsIt) {
     });
 }
 
-INSTANTIATE_TEST_SUITE_P(, Ts34229_8_1_InitialRegistration,
-                         ::testing::Values(Variant{kIpv4, Transport::Udp, "hmac-sha-1-96", "null"},
-                                           Variant{kIpv4, Transport::Tcp, "hmac-md5-96", "aes-cbc"},
-                                           Variant{kIpv6, Transport::Udp, "hmac-md5-96", "null"},
-                                           Variant{kIpv6, Transport::Tcp, "hmac-sha-1-96",
-                                                   "aes-cbc"}),
-                         variantName);
+INSTANTIATE_TEST_SUITE_P(
+    , Ts34229_8_1_InitialRegistration,
+    ::testing::Values(Variant{kIpv4, Transport::Udp, "hmac-sha-1-96", "null"},
+                      Variant{kIpv4, Transport::Tcp, "hmac-md5-96", "aes-cbc"},
+                      Variant{kIpv6, Transport::Udp, "hmac-md5-96", "null"},
+                      Variant{kIpv6, Transport::Tcp, "hmac-sha-1-96", "aes-cbc"},
+                      Variant{kIpv6Long, Transport::Udp, "hmac-sha-1-96", "aes-cbc"}),
+    variantName);
 
-class Ts34229_8_1_InitialRegistrationUsim : public ConformanceCase {};
+class Ts34229_8_1_InitialRegistrationUsimOnly : public ConformanceCase {};
 
 // A card with a USIM and no ISIM, from a network with a 3-digit MNC: 23.003 13.3 and 13.4
 // derive "<IMSI>@ims.mnc310.mcc310.3gppnetwork.org" for the private identity, "sip:" and the
 // same for the temporary public identity, "ims.mnc310.mcc310.3gppnetwork.org" for the
 // domain. The network does not list the temporary identity in P-Associated-URI (A.1.3
 // NOTE 1), so it is barred and the subscription uses the default identity (24.229 5.1.1.3).
-TEST_F(Ts34229_8_1_InitialRegistrationUsim, IdentitiesDerivedFromTheImsi) {
+TEST_F(Ts34229_8_1_InitialRegistrationUsimOnly, IdentitiesDerivedFromTheImsi) {
     CaseSetup setup;
     setup.ue.card.isim = false;
     setup.ue.card.imsi = "310310987654321";
