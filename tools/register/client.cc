@@ -304,11 +304,14 @@ Client::Outcome Client::handleNotifies() {
             if (outcome == Outcome::Ended) return outcome;
         } else if (step.next == "stop") {
             // The network ended the registration. "deactivated" asks for a new one (TS 24.229
-            // 5.1.1.7): the daemon then says so with RefreshDue("register-again"), which may
-            // still wait in the bus connection.
-            while (bus_.processPendingRequest()) {
-            }
+            // 5.1.1.7): the daemon then says so with RefreshDue("register-again"), a signal
+            // sent right after its reply.
             auto reason = registration_.takeRefresh();
+            const auto deadline = Clock::now() + std::chrono::seconds(5);
+            while (!reason && registration_.State() == "unregistered" && Clock::now() < deadline) {
+                waitFor(deadline);
+                reason = registration_.takeRefresh();
+            }
             if (registration_.State() != "unregistered" || reason != "register-again") {
                 printFailure("terminated", registration_.LastError());
                 return Outcome::Ended;
