@@ -162,6 +162,7 @@ std::string Client::exchange(Step step) {
         std::optional<Message> response = transact(step, "REGISTER");
         if (!response) {
             lastStatus_ = 0;
+            finalReceived_ = Clock::now();  // what register-ms measures up to
             step = toStep(registration_.HandleTimeout());
             continue;
         }
