@@ -68,16 +68,9 @@ TEST_F(Ts34229_9_1_InvalidMac, DISABLED_AnswersEachWithAnEmptyResponseAndNoSets)
 
         // Steps 6-12: a valid challenge and C.2's end.
         Challenge step6 = ss().challenge(step5);
-        Inbound step7 = expectChallengeAnswer(step6);
-        ss().acceptRegister(step7, 600000);
-        client().waitFor("registered", 30s);
-        subscribeSteps(*step6.set, step6.securityServer);
+        Registration registration = accept(path, step6, expectChallengeAnswer(step6));
+        registration.subscription = subscribeSteps(registration.set, step6.securityServer);
         checkWire();
-        Registration registration;
-        registration.path = path;
-        registration.challenge = step6;
-        registration.answer = step7;
-        registration.set = *step6.set;
         deregisterUe(registration);
     });
 }
@@ -113,16 +106,10 @@ TEST_F(Ts34229_9_2_SqnOutOfRange, DISABLED_AnswersWithAutsThenRegisters) {
 
         ss().resynchronise(*check.sqnMs);
         Challenge step4 = ss().challenge(step3);
-        Inbound step5 = expectChallengeAnswer(step4);  // 9.2.5 step 5: over the temporary set
-        ss().acceptRegister(step5, 600000);
-        client().waitFor("registered", 30s);
-        subscribeSteps(*step4.set, step4.securityServer);
+        // 9.2.5 step 5: over the temporary set.
+        Registration registration = accept(path, step4, expectChallengeAnswer(step4));
+        registration.subscription = subscribeSteps(registration.set, step4.securityServer);
         checkWire();
-        Registration registration;
-        registration.path = path;
-        registration.challenge = step4;
-        registration.answer = step5;
-        registration.set = *step4.set;
         deregisterUe(registration);
     });
 }
@@ -191,16 +178,10 @@ TEST_F(Ts24229_5_1_1_5_1_ChallengedTwice, DISABLED_AnswersTheSecondChallengeOver
         Inbound again = expectChallengeAnswer(second);
         EXPECT_EQ(again.message.cseqNumber(), answer.message.cseqNumber() + 1)
             << "CSeq incremented";
-        ss().acceptRegister(again, 600000);
-        client().waitFor("registered", 30s);
+        Registration registration = accept(path, second, again);
         expectUeSpis({second.set->spiUc, second.set->spiUs, second.set->spiPc, second.set->spiPs},
                      "only the set of the second challenge is left");
         checkWire();
-        Registration registration;
-        registration.path = path;
-        registration.challenge = second;
-        registration.answer = again;
-        registration.set = *second.set;
         registration.subscription = subscribeSteps(*second.set, second.securityServer);
         deregisterUe(registration);
     });

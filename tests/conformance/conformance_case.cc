@@ -169,19 +169,28 @@ Inbound ConformanceCase::expectChallengeAnswer(const Challenge& challenge,
 }
 
 Registration ConformanceCase::registerUe(const RegisterSteps& steps) {
-    Registration registration;
-    registration.path = client().waitFor("created").at("path");
-    registration.initial = expectInitialRegister();
-    registration.challenge = ss().challenge(registration.initial, steps.challenge);
-    registration.answer = expectChallengeAnswer(registration.challenge);
-    ss().acceptRegister(registration.answer, steps.expires);
-    registration.acceptedAt = Clock::now();
-    registration.set = *registration.challenge.set;
-    registration.expires = steps.expires;
-    client().waitFor("registered", 30s);
+    std::string path = client().waitFor("created").at("path");
+    Inbound initial = expectInitialRegister();
+    Challenge challenge = ss().challenge(initial, steps.challenge);
+    Inbound answer = expectChallengeAnswer(challenge);
+    Registration registration = accept(path, challenge, answer, steps.expires);
+    registration.initial = initial;
     if (steps.subscribe)
-        registration.subscription =
-            subscribeSteps(registration.set, registration.challenge.securityServer);
+        registration.subscription = subscribeSteps(registration.set, challenge.securityServer);
+    return registration;
+}
+
+Registration ConformanceCase::accept(const std::string& path, const Challenge& challenge,
+                                     const Inbound& answer, uint32_t expires) {
+    Registration registration;
+    registration.path = path;
+    registration.challenge = challenge;
+    registration.answer = answer;
+    registration.set = *challenge.set;
+    registration.expires = expires;
+    ss().acceptRegister(answer, expires);
+    registration.acceptedAt = Clock::now();
+    client().waitFor("registered", 30s);
     return registration;
 }
 

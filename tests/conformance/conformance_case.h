@@ -100,6 +100,10 @@ class ConformanceCase : public ::testing::Test {
     Inbound expectChallengeAnswer(const Challenge& challenge,
                                   std::optional<uint32_t> expires = 600000,
                                   Clock::duration timeout = 30s);
+    // C.2 step 7: the SS accepts the REGISTER answering challenge (200 over its set), the
+    // client reports the registration.
+    Registration accept(const std::string& path, const Challenge& challenge, const Inbound& answer,
+                        uint32_t expires = 600000);
     // The reg-event SUBSCRIBE, 200, NOTIFY (active) and its 200 over set (C.2 steps 8-11).
     Subscription subscribeSteps(const SaSet& set, const std::string& securityServer);
     // C.30: the client deregisters (SIGTERM), the SS accepts; nothing is left afterwards.
