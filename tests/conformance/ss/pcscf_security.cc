@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdio>
+#include <regex>
 #include <stdexcept>
 
 namespace imsaka::conformance {
@@ -123,8 +124,15 @@ void PcscfSecurity::remove(const SaSet& set) {
 }
 
 std::string PcscfSecurity::dump() const {
-    return "P-CSCF xfrm state:\n" + commandOutput("ip -n " + netns_ + " -s xfrm state 2>&1") +
+    return "P-CSCF xfrm state:\n" +
+           withoutKeys(commandOutput("ip -n " + netns_ + " -s xfrm state 2>&1")) +
            "P-CSCF xfrm policy:\n" + commandOutput("ip -n " + netns_ + " xfrm policy 2>&1");
+}
+
+std::string withoutKeys(const std::string& ipXfrmState) {
+    // Keys print as 0x and 32 or more hex digits; SPIs and reqids are shorter.
+    static const std::regex key("0x[0-9a-fA-F]{32,}");
+    return std::regex_replace(ipXfrmState, key, "0x(key)");
 }
 
 }  // namespace imsaka::conformance

@@ -49,4 +49,7 @@ class PcscfSecurity {
     uint32_t nextReqid_ = 100;
 };
 
+// `ip xfrm state` output with the keys left out, for logs.
+std::string withoutKeys(const std::string& ipXfrmState);
+
 }  // namespace imsaka::conformance
