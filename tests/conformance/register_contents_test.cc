@@ -98,7 +98,8 @@ class Ts34229_A_1_1_ApplicationContents : public ConformanceCase {};
 // 34.229-1 A.1.1 A4 (MTSI: +g.3gpp.icsi-ref with the MMTel ICSI), A6 (SMS over IP:
 // +g.3gpp.smsip) and A2 (P-Access-Network-Info over the SAs; 24.229 5.1.1.2.1 h), 7.2A.4),
 // and A.1.4 A1 (P-Access-Network-Info in the SUBSCRIBE). The application (here
-// imsaka-register) gives the tags and the header; the daemon keeps them on every REGISTER.
+// imsaka-register) gives the tags and the header; the daemon keeps them on every REGISTER,
+// the application puts the header on its SUBSCRIBE.
 TEST_F(Ts34229_A_1_1_ApplicationContents, DISABLED_FeatureTagsAndAccessNetworkInfo) {
     const std::string icsi = "+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.mmtel\"";
     const std::string pani = "3GPP-E-UTRAN-FDD; utran-cell-id-3gpp=0010100011234567";
@@ -107,7 +108,15 @@ TEST_F(Ts34229_A_1_1_ApplicationContents, DISABLED_FeatureTagsAndAccessNetworkIn
                         "+g.3gpp.smsip", "--header", "P-Access-Network-Info: " + pani};
     if (!start(setup)) return;
     run([&] {
-        Registration registration = registerUe();
+        RegisterSteps steps;
+        steps.subscribe = false;
+        Registration registration = registerUe(steps);
+        // A.1.4 A1: the SUBSCRIBE carries it too (24.229 5.1.2A.1.1).
+        Inbound subscribe = ss().expectRequest("SUBSCRIBE");
+        EXPECT_EQ(subscribe.message.first("P-Access-Network-Info"), pani)
+            << "A.1.4 A1: P-Access-Network-Info in the SUBSCRIBE\n"
+            << subscribe.message.text();
+        ss().acceptSubscribe(subscribe);
         for (const Inbound* request : {&registration.initial, &registration.answer}) {
             auto contact = parseNameAddr(request->message.values("Contact").front());
             const auto* tag = findParameter(contact.parameters, "+g.3gpp.icsi-ref");
