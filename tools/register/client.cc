@@ -60,8 +60,13 @@ int Client::run() {
     Outcome outcome = registerOnce(toStep(registration_.Register()));
     while (outcome != Outcome::Ended) {
         if (outcome == Outcome::Registered && settings_.subscribe && !subscribed_) subscribe();
-        outcome = Outcome::Unchanged;
-        if (!handleNotifies()) return 1;
+        if (subscribeAgainAt_ && Clock::now() >= *subscribeAgainAt_) {
+            subscribeAgainAt_.reset();
+            if (!subscribed_) subscribe();
+        }
+        outcome = handleNotifies();
+        if (outcome == Outcome::Ended) return 1;
+        if (outcome == Outcome::Registered) continue;
         if (stopRequested_) return deregister() ? 0 : 1;
         if (auto reason = registration_.takeRefresh()) {
             say("refresh reason=" + *reason);
@@ -74,7 +79,7 @@ int Client::run() {
             outcome = registerOnce(toStep(registration_.Register()));
             continue;
         }
-        waitFor(std::nullopt);
+        waitFor(subscribeAgainAt_);
     }
     return 1;
 }
@@ -148,6 +153,7 @@ std::string Client::exchange(Step step) {
         std::optional<Message> response = transact(step, "REGISTER");
         if (!response) {
             lastStatus_ = 0;
+            finalReceived_ = Clock::now();  // what register-ms measures up to
             step = toStep(registration_.HandleTimeout());
             continue;
         }
@@ -215,9 +221,11 @@ std::optional<Message> Client::transact(const Step& step, const std::string& met
 }
 
 // SUBSCRIBE to our own reg event (TS 24.229 5.1.1.3) over the protected client port, routed
-// through the P-CSCF's protected server port and the Service-Route.
+// through the P-CSCF's protected server port and the Service-Route, with the identity
+// subscriptionIdentity() picks.
 void Client::subscribe() {
-    const std::string impu = registration_.Impu();
+    const std::string impu = subscriptionIdentity(registration_.Impu(), registration_.BarredUris(),
+                                                  registration_.AssociatedUris());
     const std::string local = registration_.LocalAddress();
     if (subscribeCallId_.empty()) {
         subscribeCallId_ = newBranch().substr(7) + "@" + local;
@@ -243,16 +251,34 @@ void Client::subscribe() {
     headers.emplace_back("Expires", "600000");
     headers.emplace_back("Contact", "<" + uriOf(findHeader(lastRegister_, "Contact")) + ">");
     headers.emplace_back("P-Preferred-Identity", "<" + impu + ">");
+    // The security agreement goes on every request sent over it (RFC 3329 2.3.1; TS 34.229-1
+    // A.1.4 for IMS AKA): the P-CSCF checks Security-Verify against what it offered.
+    headers.emplace_back("Security-Verify", findHeader(lastRegister_, "Security-Verify"));
+    headers.emplace_back("Require", "sec-agree");
+    headers.emplace_back("Proxy-Require", "sec-agree");
 
     std::optional<Message> response = transact(step, "SUBSCRIBE");
     if (response && isSuccess(response->status)) {
         subscribed_ = true;
         say("subscribed expires=" + response->header("Expires"));
+        return;
     }
+    // TS 24.229 5.1.2.2 (TS 34.229-1 10.1): after 503 with Retry-After, again once that time
+    // has passed, in a new dialog; other failures leave it to the next registration.
+    auto retryAfter = response && response->status == 503
+                          ? parseSeconds(response->header("Retry-After"))
+                          : std::nullopt;
+    say("subscribe-failed status=" + std::to_string(response ? response->status : 0) +
+        (retryAfter ? " retry-after=" + std::to_string(*retryAfter) : std::string()));
+    subscribeCallId_.clear();
+    subscribeCseq_ = 0;
+    if (retryAfter) subscribeAgainAt_ = Clock::now() + std::chrono::seconds(*retryAfter);
 }
 
-// Hands the reg-event bodies that came to the daemon; false when the registration ended.
-bool Client::handleNotifies() {
+// Hands the reg-event bodies that came to the daemon: Ended when the registration ended,
+// Registered when it registered again (initial registration or re-authentication).
+Client::Outcome Client::handleNotifies() {
+    Outcome outcome = Outcome::Unchanged;
     while (!notifyBodies_.empty()) {
         std::string body = std::move(notifyBodies_.front());
         notifyBodies_.pop_front();
@@ -266,13 +292,29 @@ bool Client::handleNotifies() {
         }
         say("notify state=" + registration_.State() + " next=" + step.next);
         if (step.next == "send") {
-            if (registerOnce(std::move(step)) == Outcome::Ended) return false;
+            outcome = registerOnce(std::move(step));
+            if (outcome == Outcome::Ended) return outcome;
         } else if (step.next == "stop") {
-            printFailure("terminated", registration_.LastError());
-            return false;
+            // The network ended the registration. "deactivated" asks for a new one (TS 24.229
+            // 5.1.1.7): the daemon then says so with RefreshDue("register-again"), a signal
+            // sent right after its reply.
+            auto reason = registration_.takeRefresh();
+            const auto deadline = Clock::now() + std::chrono::seconds(5);
+            while (!reason && registration_.State() == "unregistered" && Clock::now() < deadline) {
+                waitFor(deadline);
+                reason = registration_.takeRefresh();
+            }
+            if (registration_.State() != "unregistered" || reason != "register-again") {
+                printFailure("terminated", registration_.LastError());
+                return Outcome::Ended;
+            }
+            say("refresh reason=" + *reason);
+            subscribed_ = false;
+            outcome = registerOnce(toStep(registration_.Register()));
+            if (outcome == Outcome::Ended) return outcome;
         }
     }
-    return true;
+    return outcome;
 }
 
 void Client::printRegistered() {

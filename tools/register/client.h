@@ -59,7 +59,7 @@ class Client {
     std::string exchange(Step step);
     std::optional<Message> transact(const Step& step, const std::string& method);
     void subscribe();
-    bool handleNotifies();
+    Outcome handleNotifies();
 
     Link& linkFor(const Step& step);
     void openServerLinks();
@@ -106,6 +106,7 @@ class Client {
     Clock::time_point finalReceived_;
     Clock::duration challenge_{};  // in HandleResponse(401): the card and the SA set
     bool subscribed_ = false;
+    std::optional<Clock::time_point> subscribeAgainAt_;  // after 503 with Retry-After
     unsigned subscribeCseq_ = 0;
     std::string subscribeCallId_;
     std::string subscribeTag_;

@@ -212,8 +212,16 @@ void Client::answer(const Message& request, const std::string& text, Link& link,
     // A retransmitted NOTIFY is answered again but handed over once.
     if (seenRequests_.size() > 256) seenRequests_.clear();
     bool isNew = seenRequests_.insert(request.callId + " " + request.cseq).second;
-    if (isNew && request.method == "NOTIFY" && isRegEvent(request) && !request.body.empty())
-        notifyBodies_.push_back(request.body);
+    if (!isNew || request.method != "NOTIFY" || !isRegEvent(request)) return;
+    if (!request.body.empty()) notifyBodies_.push_back(request.body);
+    // RFC 6665 4.1.3: the network ended the subscription; the next initial registration
+    // subscribes again in a new dialog (TS 24.229 5.1.1.3).
+    std::string state = request.header("Subscription-State");
+    if (request.callId == subscribeCallId_ && state.rfind("terminated", 0) == 0) {
+        subscribed_ = false;
+        subscribeCallId_.clear();
+        subscribeCseq_ = 0;
+    }
 }
 
 void Client::closeLink(Link& link) {

@@ -4,6 +4,7 @@
 #include <osipparser2/osip_parser.h>
 #include <strings.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdarg>
 #include <memory>
@@ -162,14 +163,6 @@ size_t streamContentLength(std::string_view head) {
                           head.size());
 }
 
-std::optional<uint32_t> parseSeconds(std::string_view value) {
-    uint32_t seconds = 0;
-    auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-    if (value.empty() || error != std::errc() || end != value.data() + value.size())
-        return std::nullopt;
-    return seconds;
-}
-
 // The same binding: user, host and port (RFC 3261 10.2.4 compares URIs; the parameters the
 // registrar may add do not make another binding).
 bool sameBinding(const osip_uri_t& a, const osip_uri_t& b) {
@@ -183,6 +176,14 @@ bool hasLineBreak(std::string_view text) {
 }
 
 }  // namespace
+
+std::optional<uint32_t> parseSeconds(std::string_view value) {
+    uint32_t seconds = 0;
+    auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+    if (value.empty() || error != std::errc() || end != value.data() + value.size())
+        return std::nullopt;
+    return seconds;
+}
 
 std::string findHeader(const Headers& headers, std::string_view name) {
     for (const auto& [headerName, value] : headers)
@@ -264,6 +265,13 @@ std::optional<uint32_t> grantedExpires(const Message& response, std::string_view
         }
     }
     return parseSeconds(response.header("Expires"));
+}
+
+std::string subscriptionIdentity(const std::string& registered,
+                                 const std::vector<std::string>& barred,
+                                 const std::vector<std::string>& associated) {
+    bool isBarred = std::find(barred.begin(), barred.end(), registered) != barred.end();
+    return isBarred && !associated.empty() ? associated.front() : registered;
 }
 
 std::string newBranch() {

@@ -66,6 +66,16 @@ Message parseMessage(std::string_view text);
 // expires parameter of that Contact, else the Expires header; nothing when neither says.
 std::optional<uint32_t> grantedExpires(const Message& response, std::string_view contactUri);
 
+// Delta-seconds (RFC 3261 25.1, as in Expires and Retry-After); nothing when not that.
+std::optional<uint32_t> parseSeconds(std::string_view value);
+
+// The public identity to subscribe to the reg event with (TS 24.229 5.1.1.3): the one
+// registered, unless the network barred it (a temporary identity derived from the IMSI is),
+// then the default one, the first P-Associated-URI.
+std::string subscriptionIdentity(const std::string& registered,
+                                 const std::vector<std::string>& barred,
+                                 const std::vector<std::string>& associated);
+
 // A new Via branch: the RFC 3261 magic cookie and 96 random bits in hex.
 std::string newBranch();
 

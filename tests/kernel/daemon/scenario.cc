@@ -40,11 +40,11 @@ KernelView kernelView() {
 }
 
 Sandbox::Sandbox(const testing::CardProfile& profile, const std::string& extraPolicy,
-                 const std::string& extraConfig) {
+                 const std::string& config) {
     requirePrerequisites();
     bus = std::make_unique<PrivateBus>(dir, extraPolicy);
     card = std::make_unique<testing::VirtualCard>(profile, kFirstReaderPort);
-    daemon = std::make_unique<Daemon>(dir, testConfig() + extraConfig);
+    daemon = std::make_unique<Daemon>(dir, config);
     daemon->start();
     connection = sdbus::createSystemBusConnection();
     manager = std::make_unique<ManagerProxy>(*connection, "/org/imsaka");
@@ -84,7 +84,7 @@ std::string startSandbox(std::unique_ptr<Sandbox>& sandbox, const testing::CardP
                          const std::string& extraPolicy, const std::string& extraConfig) {
     try {
         setUpTestNetwork();
-        sandbox = std::make_unique<Sandbox>(profile, extraPolicy, extraConfig);
+        sandbox = std::make_unique<Sandbox>(profile, extraPolicy, testConfig() + extraConfig);
         return {};
     } catch (const MissingPrerequisite& missing) {
         return std::string("missing prerequisite: ") + missing.what();

@@ -33,9 +33,9 @@ std::string commandOutput(const std::string& command);
 
 // Everything one scenario runs against, started in this order and ended in reverse.
 struct Sandbox {
-    // extraConfig: lines appended to the daemon's test configuration (a section and keys).
+    // config: the daemon's configuration file (testConfig() unless a test needs its own).
     explicit Sandbox(const testing::CardProfile& profile = {}, const std::string& extraPolicy = "",
-                     const std::string& extraConfig = "");
+                     const std::string& config = testConfig());
     ~Sandbox();
 
     // Options for CreateRegistration: this card, the test P-CSCF, a local address.
@@ -58,6 +58,7 @@ struct Sandbox {
 std::string startSandbox(std::unique_ptr<Sandbox>& sandbox,
                          const testing::CardProfile& profile = {},
                          const std::string& extraPolicy = "", const std::string& extraConfig = "");
+// (extraConfig: lines appended to testConfig(), sections and keys it does not set.)
 
 // A registration driven up to the protected REGISTER: its temporary SA set is installed.
 struct Challenged {

@@ -26,6 +26,8 @@ TEST(PacketTest, EspGivesItsSpi) {
     ASSERT_TRUE(parseIpPacket(data.data(), data.size(), packet));
     EXPECT_TRUE(packet.esp());
     EXPECT_EQ(packet.spi, 4097u);
+    EXPECT_EQ(packet.length, data.size());
+    EXPECT_FALSE(packet.fragment);
     EXPECT_EQ(packet.source, "10.46.0.1");
     EXPECT_EQ(packet.destination, "10.46.0.2");
     EXPECT_FALSE(packet.clearSip());
@@ -80,6 +82,7 @@ TEST(PacketTest, Ipv6FirstFragmentGivesTheEspSpi) {
     Packet packet;
     ASSERT_TRUE(parseIpPacket(data.data(), data.size(), packet));
     EXPECT_TRUE(packet.esp());
+    EXPECT_TRUE(packet.fragment);
     EXPECT_EQ(packet.spi, 4097u);
 }
 
@@ -91,6 +94,7 @@ TEST(PacketTest, LaterFragmentsAreNotReadAsHeaders) {
     Packet packet;
     ASSERT_TRUE(parseIpPacket(data.data(), data.size(), packet));
     EXPECT_TRUE(packet.laterFragment);
+    EXPECT_TRUE(packet.fragment);
     EXPECT_FALSE(packet.esp());
     EXPECT_EQ(packet.spi, 0u);
 }

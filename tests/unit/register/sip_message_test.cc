@@ -240,6 +240,25 @@ TEST(GrantedExpires, FallsBackToTheExpiresHeaderThenToNothing) {
     EXPECT_EQ(grantedExpires(garbled, "sip:10.46.0.1:5101"), std::nullopt);
 }
 
+TEST(ParseSeconds, TakesDeltaSecondsOnly) {
+    EXPECT_EQ(parseSeconds("600000"), 600000u);
+    EXPECT_EQ(parseSeconds("0"), 0u);
+    EXPECT_EQ(parseSeconds(""), std::nullopt);
+    EXPECT_EQ(parseSeconds("60 (maintenance)"), std::nullopt);
+    EXPECT_EQ(parseSeconds("4294967296"), std::nullopt);
+}
+
+TEST(SubscriptionIdentity, IsTheRegisteredOneUnlessItIsBarred) {
+    const std::string temporary = "sip:310310987654321@ims.mnc310.mcc310.3gppnetwork.org";
+    const std::vector<std::string> associated = {
+        "sip:+15551230001@ims.mnc310.mcc310.3gppnetwork.org", "tel:+15551230001"};
+    EXPECT_EQ(subscriptionIdentity(temporary, {}, associated), temporary);
+    EXPECT_EQ(subscriptionIdentity(temporary, {temporary}, associated), associated.front());
+    EXPECT_EQ(subscriptionIdentity(temporary, {"tel:+1"}, associated), temporary);
+    // Barred, but the network named no other: nothing better to subscribe with.
+    EXPECT_EQ(subscriptionIdentity(temporary, {temporary}, {}), temporary);
+}
+
 TEST(BuildResponse, AnswersANotifyWithItsViasFromToCallIdAndCSeq) {
     std::string text = buildResponse(kNotify, 200, "OK");
     EXPECT_EQ(text.rfind("SIP/2.0 200 OK\r\n", 0), 0u);
