@@ -1,5 +1,6 @@
 // system_pcscf: the network side of the systemd guest's registrations (tests/system). A
-// P-CSCF over UDP, run inside the namespace imsaka-pcscf: it answers each unprotected
+// P-CSCF over UDP and TCP (RFC 3261 18.2.1: a server listens on both; a REGISTER over 1300
+// bytes comes over TCP, 18.1.1), run inside the namespace imsaka-pcscf: it answers each unprotected
 // REGISTER with a real AKA challenge (ImsNetwork, for the virtual card's default profile),
 // puts the network's side of the SA set into its namespace with `ip xfrm`, checks the
 // protected REGISTER's Authorization and answers 200 OK (0 for a deregistration). It prints
@@ -11,9 +12,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <list>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "imsaka/common/bytes.h"
 #include "imsaka/testing/ims_network.h"
@@ -41,8 +45,8 @@ void removeSas() {
 }
 
 // The network's side of the set (hmac-sha-1-96 with null encryption, what ImsNetwork
-// picks): the four SAs, and policies for what the P-CSCF sends to the UE's ports (protocol
-// 17, UDP, by number: the guest has no /etc/protocols).
+// picks): the four SAs, and policies for what the P-CSCF sends to the UE's ports over UDP
+// and TCP (protocols 17 and 6, by number: the guest has no /etc/protocols).
 void installSas(const imsaka::testing::Challenge& challenge, const std::string& ue,
                 const std::string& pcscf) {
     std::string key = "0x" + imsaka::toHex(challenge.vector.ik) + "00000000";  // TS 33.203 I
@@ -55,9 +59,10 @@ void installSas(const imsaka::testing::Challenge& challenge, const std::string& 
     run("ip xfrm state add" + toUe + " proto esp spi " + hex(challenge.ue.spiS) + algorithms);
     run("ip xfrm state add" + toPcscf + " proto esp spi " + hex(challenge.pcscf.spiC) + algorithms);
     auto policy = [&](uint16_t from, uint16_t to, uint32_t spi) {
-        run("ip xfrm policy add src " + pcscf + "/32 dst " + ue + "/32 proto 17 sport " +
-            std::to_string(from) + " dport " + std::to_string(to) + " dir out tmpl" + toUe +
-            " proto esp spi " + hex(spi) + " mode transport");
+        for (const char* protocol : {"17", "6"})
+            run("ip xfrm policy add src " + pcscf + "/32 dst " + ue + "/32 proto " + protocol +
+                " sport " + std::to_string(from) + " dport " + std::to_string(to) +
+                " dir out tmpl" + toUe + " proto esp spi " + hex(spi) + " mode transport");
     };
     policy(challenge.pcscf.portS, challenge.ue.portC, challenge.ue.spiC);
     policy(challenge.pcscf.portC, challenge.ue.portS, challenge.ue.spiS);
@@ -74,6 +79,157 @@ bool isDeregistration(const imsaka::reg::Message& request) {
            request.header("Contact").find("expires=0") != std::string::npos;
 }
 
+// What the UE sent, and how to answer it: over the same connection for TCP (RFC 3261
+// 18.2.2), else as the caller says.
+struct Received {
+    std::string text;
+    bool protectedPort;  // came to port_ps
+    bool overTcp;
+    Endpoint from;
+    std::function<void(const std::string&)> answer;
+};
+
+struct Connection {
+    imsaka::reg::Socket socket;
+    imsaka::reg::StreamFramer framer;
+    bool protectedPort;
+};
+
+class Pcscf {
+  public:
+    Pcscf(std::string ue, std::string pcscf, std::string secretsPath)
+        : ue_(std::move(ue)), pcscf_(std::move(pcscf)), secretsPath_(std::move(secretsPath)) {}
+
+    void run() {
+        const auto& options = network_.options();
+        auto unprotected = imsaka::reg::bindUdp({pcscf_, 5060});
+        auto serverPort = imsaka::reg::bindUdp({pcscf_, options.portS});
+        clientPort_ = imsaka::reg::bindUdp({pcscf_, options.portC});
+        auto unprotectedTcp = imsaka::reg::listenTcp({pcscf_, 5060});
+        auto serverTcp = imsaka::reg::listenTcp({pcscf_, options.portS});
+        std::cout << "listening 5060 " << options.portS << " " << options.portC << std::endl;
+        while (true) {
+            std::vector<pollfd> fds = {{unprotected.fd(), POLLIN, 0},
+                                       {serverPort.fd(), POLLIN, 0},
+                                       {unprotectedTcp.fd(), POLLIN, 0},
+                                       {serverTcp.fd(), POLLIN, 0}};
+            for (const auto& connection : connections_)
+                fds.push_back({connection.socket.fd(), POLLIN, 0});
+            if (poll(fds.data(), fds.size(), -1) < 0) continue;
+            if (fds[0].revents & POLLIN) receiveDatagram(unprotected, false);
+            if (fds[1].revents & POLLIN) receiveDatagram(serverPort, true);
+            if (fds[2].revents & POLLIN)
+                connections_.push_back({imsaka::reg::accept(unprotectedTcp), {}, false});
+            if (fds[3].revents & POLLIN)
+                connections_.push_back({imsaka::reg::accept(serverTcp), {}, true});
+            size_t index = 4;
+            for (auto it = connections_.begin(); it != connections_.end() && index < fds.size();
+                 ++index) {
+                bool open = !(fds[index].revents & (POLLIN | POLLHUP | POLLERR)) || readFrom(*it);
+                it = open ? std::next(it) : connections_.erase(it);
+            }
+        }
+    }
+
+  private:
+    void receiveDatagram(const imsaka::reg::Socket& socket, bool protectedPort) {
+        auto datagram = imsaka::reg::receiveDatagram(socket);
+        if (!datagram) return;
+        Endpoint from = datagram->from;
+        // Answers to protected requests go from port_pc to port_us, inside the SAs.
+        handle({datagram->data, protectedPort, false, from,
+                [this, &socket, from, protectedPort](const std::string& text) {
+                    if (protectedPort)
+                        imsaka::reg::sendDatagram(clientPort_, {ue_, challenge_->ue.portS}, text);
+                    else
+                        imsaka::reg::sendDatagram(socket, from, text);
+                }});
+    }
+
+    // False once the connection closed or cannot be framed.
+    bool readFrom(Connection& connection) {
+        auto bytes = imsaka::reg::receiveStream(connection.socket);
+        if (!bytes) return false;
+        connection.framer.append(*bytes);
+        try {
+            while (auto text = connection.framer.next()) {
+                handle({*text, connection.protectedPort, true,
+                        imsaka::reg::peerEndpoint(connection.socket),
+                        [&connection](const std::string& answer) {
+                            imsaka::reg::sendStream(connection.socket, answer);
+                        }});
+            }
+        } catch (const std::exception& error) {
+            std::cout << "closed a connection: " << error.what() << std::endl;
+            return false;
+        }
+        return true;
+    }
+
+    void handle(const Received& received) {
+        auto request = imsaka::reg::parseMessage(received.text);
+        if (!request.isRequest) return;
+        if (!received.protectedPort && request.method == "REGISTER")
+            return challenge(received, request);
+        if (!received.protectedPort || !challenge_) {
+            std::cout << "ignored " << request.method << std::endl;
+            return;
+        }
+        if (request.method == "REGISTER" && isDeregistration(request)) {
+            received.answer(response("200 OK", network_.ok(request.headers, 0, {kImpu}, {})));
+            std::cout << "deregistered" << std::endl;
+        } else if (request.method == "REGISTER") {
+            auto check = network_.checkAuthorization(request.headers, request.uri);
+            bool valid = check.kind == imsaka::testing::AuthorizationKind::Valid ||
+                         request.header("Authorization").find("response=") ==
+                             std::string::npos;  // a refresh over the SAs
+            std::string status = valid ? "200 OK" : "403 Forbidden";
+            auto headers = valid ? network_.ok(request.headers, 3600, {kImpu}, {})
+                                 : network_.response(request.headers);
+            received.answer(response(status, headers));
+            std::cout << (valid ? "registered" : "refused")
+                      << (received.overTcp ? " over tcp" : " over udp") << std::endl;
+        } else {
+            auto ok = network_.response(request.headers);
+            if (request.method == "SUBSCRIBE") ok.emplace_back("Expires", "600000");
+            received.answer(response("200 OK", ok));
+            std::cout << "answered " << request.method << std::endl;
+        }
+    }
+
+    // An unprotected REGISTER: a real AKA challenge and the network's side of its SA set. A
+    // retransmission over UDP (the UE resends after 500 ms, RFC 3261 timer A, and installing
+    // SAs here may take longer) gets the same 401, not a new challenge whose SAs would
+    // replace the first's.
+    void challenge(const Received& received, const imsaka::reg::Message& request) {
+        std::string transaction = request.branch + " " + request.cseq;
+        if (!received.overTcp && transaction == lastTransaction_) {
+            received.answer(last401_);
+            std::cout << "retransmitted 401" << std::endl;
+            return;
+        }
+        challenge_ = network_.challenge(request.headers);
+        removeSas();
+        installSas(*challenge_, ue_, pcscf_);
+        std::ofstream(secretsPath_, std::ios::app) << imsaka::toHex(challenge_->vector.xres) << "\n"
+                                                   << imsaka::toHex(challenge_->vector.ck) << "\n"
+                                                   << imsaka::toHex(challenge_->vector.ik) << "\n";
+        lastTransaction_ = transaction;
+        last401_ = response("401 Unauthorized", challenge_->headers);
+        received.answer(last401_);
+        std::cout << "challenged from=" << received.from.text()
+                  << " port-uc=" << challenge_->ue.portC << " port-us=" << challenge_->ue.portS
+                  << std::endl;
+    }
+
+    const std::string ue_, pcscf_, secretsPath_;
+    imsaka::testing::ImsNetwork network_;
+    imsaka::reg::Socket clientPort_;
+    std::list<Connection> connections_;
+    std::optional<imsaka::testing::Challenge> challenge_;
+    std::string lastTransaction_, last401_;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -81,81 +237,9 @@ int main(int argc, char** argv) {
         std::cerr << "usage: system_pcscf UE_ADDRESS PCSCF_ADDRESS SECRETS_FILE\n";
         return 2;
     }
-    const std::string ue = argv[1], pcscf = argv[2], secretsPath = argv[3];
     signal(SIGPIPE, SIG_IGN);
     try {
-        imsaka::testing::ImsNetwork network;
-        const auto& options = network.options();
-        auto unprotected = imsaka::reg::bindUdp({pcscf, 5060});
-        auto serverPort = imsaka::reg::bindUdp({pcscf, options.portS});
-        auto clientPort = imsaka::reg::bindUdp({pcscf, options.portC});
-        std::cout << "listening 5060 " << options.portS << " " << options.portC << std::endl;
-        std::optional<imsaka::testing::Challenge> challenge;
-        // The last unprotected REGISTER's transaction and our 401: a retransmission (the UE
-        // resends after 500 ms, RFC 3261 timer A, and installing SAs here may take longer)
-        // gets the same 401, not a new challenge whose SAs would replace the first's.
-        std::string lastTransaction, last401;
-        while (true) {
-            pollfd fds[2] = {{unprotected.fd(), POLLIN, 0}, {serverPort.fd(), POLLIN, 0}};
-            if (poll(fds, 2, -1) < 0) continue;
-            for (int i = 0; i < 2; ++i) {
-                if (!(fds[i].revents & POLLIN)) continue;
-                auto& socket = i == 0 ? unprotected : serverPort;
-                auto datagram = imsaka::reg::receiveDatagram(socket);
-                if (!datagram) continue;
-                auto request = imsaka::reg::parseMessage(datagram->data);
-                if (!request.isRequest) continue;
-                if (i == 0 && request.method == "REGISTER") {
-                    std::string transaction = request.branch + " " + request.cseq;
-                    if (transaction == lastTransaction) {
-                        imsaka::reg::sendDatagram(socket, datagram->from, last401);
-                        std::cout << "retransmitted 401" << std::endl;
-                        continue;
-                    }
-                    challenge = network.challenge(request.headers);
-                    removeSas();
-                    installSas(*challenge, ue, pcscf);
-                    std::ofstream(secretsPath, std::ios::app)
-                        << imsaka::toHex(challenge->vector.xres) << "\n"
-                        << imsaka::toHex(challenge->vector.ck) << "\n"
-                        << imsaka::toHex(challenge->vector.ik) << "\n";
-                    lastTransaction = transaction;
-                    last401 = response("401 Unauthorized", challenge->headers);
-                    imsaka::reg::sendDatagram(socket, datagram->from, last401);
-                    std::cout << "challenged from=" << datagram->from.text()
-                              << " port-uc=" << challenge->ue.portC
-                              << " port-us=" << challenge->ue.portS << std::endl;
-                    continue;
-                }
-                if (i != 1 || !challenge) {
-                    std::cout << "ignored " << request.method << std::endl;
-                    continue;
-                }
-                // Answers go from port_pc to port_us, inside the SAs.
-                Endpoint to{ue, challenge->ue.portS};
-                if (request.method == "REGISTER" && isDeregistration(request)) {
-                    imsaka::reg::sendDatagram(
-                        clientPort, to,
-                        response("200 OK", network.ok(request.headers, 0, {kImpu}, {})));
-                    std::cout << "deregistered" << std::endl;
-                } else if (request.method == "REGISTER") {
-                    auto check = network.checkAuthorization(request.headers, request.uri);
-                    bool valid = check.kind == imsaka::testing::AuthorizationKind::Valid ||
-                                 request.header("Authorization").find("response=") ==
-                                     std::string::npos;  // a refresh over the SAs
-                    std::string status = valid ? "200 OK" : "403 Forbidden";
-                    auto headers = valid ? network.ok(request.headers, 3600, {kImpu}, {})
-                                         : network.response(request.headers);
-                    imsaka::reg::sendDatagram(clientPort, to, response(status, headers));
-                    std::cout << (valid ? "registered" : "refused") << std::endl;
-                } else {
-                    auto ok = network.response(request.headers);
-                    if (request.method == "SUBSCRIBE") ok.emplace_back("Expires", "600000");
-                    imsaka::reg::sendDatagram(clientPort, to, response("200 OK", ok));
-                    std::cout << "answered " << request.method << std::endl;
-                }
-            }
-        }
+        Pcscf(argv[1], argv[2], argv[3]).run();
     } catch (const std::exception& error) {
         std::cerr << "system_pcscf: " << error.what() << std::endl;
         return 1;

@@ -190,7 +190,14 @@ struct RegistrationInfo {
 enum class TimerKind { TimerF, RegAwaitAuth, Refresh, Backoff, Retire };
 // Resubscribe asks for no REGISTER: the reg-event subscription missed a notification (RFC
 // 3680 version gap) and a refresh of it brings the full state.
-enum class RefreshReason { Expiry, Retry, Reauthenticate, RegisterAgain, Resubscribe, Capabilities };
+enum class RefreshReason {
+    Expiry,
+    Retry,
+    Reauthenticate,
+    RegisterAgain,
+    Resubscribe,
+    Capabilities
+};
 // "expiry", "retry", "reauthenticate", "register-again", "resubscribe", "capabilities"
 std::string_view toString(RefreshReason reason);
 
@@ -333,8 +340,8 @@ class RegistrationEngine {
     // reg-event NOTIFY body: shortened => RefreshDue(Reauthenticate); deactivated, expired
     // => Unregistered + RefreshDue(RegisterAgain) (probation: Backoff for its retry-after,
     // then the same; during a deregistration: only Unregistered); rejected => Failed,
-    // unregistered => Unregistered, with every SA set removed. Not registered: only the
-    // barred identities change.
+    // unregistered => Unregistered, with every SA set removed. WrongState unless the network
+    // holds a registration (24.229 5.1.1.3: only one it holds is reported on).
     Actions notify(Time now, std::string_view reginfoXml);
     Actions close(Time now);  // drop everything: RemoveSaSet for each set, no message
     // New feature tags or extra headers (InvalidConfig for values refused, nothing changes).
