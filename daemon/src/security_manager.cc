@@ -48,6 +48,33 @@ int bound(const ipsec::IpAddress& local, int type, uint16_t port) {
     return fd;
 }
 
+bool isConnected(int fd) {
+    sockaddr_storage peer{};
+    socklen_t length = sizeof peer;
+    return getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) == 0;
+}
+
+// A new TCP socket bound to the address and port of `connected`, beside its connection
+// (SO_REUSEADDR on both: neither listens). -1 with errno set when that cannot be.
+int boundBeside(int connected) {
+    sockaddr_storage local{};
+    socklen_t length = sizeof local;
+    const int on = 1;
+    if (getsockname(connected, reinterpret_cast<sockaddr*>(&local), &length) != 0 ||
+        setsockopt(connected, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0)
+        return -1;
+    int fd = socket(local.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+        bind(fd, reinterpret_cast<sockaddr*>(&local), length) != 0) {
+        int error = errno;
+        ::close(fd);
+        errno = error;
+        return -1;
+    }
+    return fd;
+}
+
 ipsec::Integrity toKernel(sip::IntegrityAlgorithm algorithm) {
     return algorithm == sip::IntegrityAlgorithm::HmacMd5_96 ? ipsec::Integrity::HmacMd5_96
                                                             : ipsec::Integrity::HmacSha1_96;
@@ -124,6 +151,15 @@ int ReservedPort::duplicate(bool tcp, bool listen) {
     if (listen && !listening_) {
         if (::listen(tcp_, 16) != 0) return -1;
         listening_ = true;
+    }
+    // A connected socket cannot connect again: a new connection from this port (to a second
+    // challenge's port_ps, which keeps our ports) gets a socket of its own, bound beside the
+    // old connection, which stays with whoever still holds it.
+    if (!listening_ && isConnected(tcp_)) {
+        int fresh = boundBeside(tcp_);
+        if (fresh < 0) return -1;
+        ::close(tcp_);
+        tcp_ = fresh;
     }
     return fcntl(tcp_, F_DUPFD_CLOEXEC, 0);
 }

@@ -44,7 +44,8 @@ class ReservedPort {
     ReservedPort& operator=(const ReservedPort&) = delete;
 
     uint16_t port() const noexcept { return port_; }
-    // A duplicate for the application: "udp", or "tcp" (listening when listen is set).
+    // A duplicate for the application: "udp", or "tcp" (listening when listen is set; a
+    // fresh socket on the same port when the one held is connected already).
     int duplicate(bool tcp, bool listen);
     // Ends the TCP connection made from this port, if any (the application holds the same
     // socket): its FIN goes out now.

@@ -145,7 +145,6 @@ void ConformanceCase::expectOnSet(const Inbound& message, const SaSet& set,
 
 Inbound ConformanceCase::expectInitialRegister(Clock::duration timeout) {
     Inbound request = ss().expectRequest("REGISTER", timeout);
-    EXPECT_EQ(request.transport, setup_.transport) << "the REGISTER's transport";
     expectUnprotected(request, "the unprotected REGISTER");
     expectRegister(request, initialExpectation());
     return request;

@@ -106,6 +106,14 @@ Client::Outcome Client::registerOnce(Step step) {
     std::string next = exchange(std::move(step));
     if (next == "done") {
         openServerLinks();  // a new SA set may have brought a new port_us
+        // Every request here is answered at once, so no transaction of ours outlives a
+        // REGISTER: a set retiring after a re-authentication may go as soon as the network
+        // has used the new one (24.229 5.1.1.5.1). WrongState: none is retiring.
+        try {
+            registration_.RetiringTransactions(false);
+        } catch (const sdbus::Error& error) {
+            if (error.getName() != "org.imsaka.Error.WrongState") throw;
+        }
         printRegistered();
         return Outcome::Registered;
     }
@@ -238,7 +246,14 @@ void Client::subscribe() {
     step.remote = {registration_.PcscfAddress(), registration_.PortPs()};
     step.isProtected = true;
     Headers& headers = step.headers;
-    headers.emplace_back("Via", findHeader(lastRegister_, "Via"));
+    // The REGISTER's sent-by (address and port_us), with the sent-protocol of the transport
+    // this request takes: a REGISTER over 1300 bytes went over TCP (RFC 3261 18.1.1), the
+    // SUBSCRIBE may not.
+    const std::string registerVia = findHeader(lastRegister_, "Via");
+    const size_t sentBy = registerVia.find(' ');
+    const std::string protocol = transport_ == "tcp" ? "SIP/2.0/TCP" : "SIP/2.0/UDP";
+    headers.emplace_back(
+        "Via", sentBy == std::string::npos ? registerVia : protocol + registerVia.substr(sentBy));
     headers.emplace_back("Route", "<sip:" + step.remote.text() + ";lr>");
     for (const auto& route : registration_.ServiceRoute())
         headers.emplace_back("Route", "<" + route + ">");
@@ -251,6 +266,10 @@ void Client::subscribe() {
     headers.emplace_back("Expires", "600000");
     headers.emplace_back("Contact", "<" + uriOf(findHeader(lastRegister_, "Contact")) + ">");
     headers.emplace_back("P-Preferred-Identity", "<" + impu + ">");
+    // The access network the application gave for its REGISTERs goes on the SUBSCRIBE too
+    // (24.229 7.2A.4; 34.229-1 A.1.4 A1).
+    if (auto access = findHeader(lastRegister_, "P-Access-Network-Info"); !access.empty())
+        headers.emplace_back("P-Access-Network-Info", access);
     // The security agreement goes on every request sent over it (RFC 3329 2.3.1; TS 34.229-1
     // A.1.4 for IMS AKA): the P-CSCF checks Security-Verify against what it offered.
     headers.emplace_back("Security-Verify", findHeader(lastRegister_, "Security-Verify"));

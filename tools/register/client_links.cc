@@ -46,7 +46,17 @@ Client::Link& Client::linkFor(const Step& step) {
     // port it leaves from (a new set's while its challenge is answered): the daemon's socket
     // for that transport, on that port.
     auto& link = clients_[step.transport];
-    if (!link || !link->socket || link->port != step.local.port) {
+    // A connection goes to one port_ps: a second challenge's set has another, and its
+    // REGISTER goes over a new connection through that set (24.229 5.1.1.5.1).
+    auto connectedElsewhere = [&] {
+        if (udp || !link->connected) return false;
+        try {
+            return peerEndpoint(link->socket) != step.remote;
+        } catch (const std::exception&) {
+            return true;  // no longer connected
+        }
+    };
+    if (!link || !link->socket || link->port != step.local.port || connectedElsewhere()) {
         link = std::make_unique<Link>();
         link->kind = udp ? Link::Kind::Datagram : Link::Kind::Stream;
         link->socket = Socket(registration_.OpenSocket(step.transport, "client").release());

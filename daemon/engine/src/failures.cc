@@ -136,6 +136,12 @@ void RegistrationEngine::Impl::failRefresh(Time now, Actions& out, Failure failu
             dropRegistration(out);
             followsFailedReregistration_ = true;
             failedInitialAttempts_ = 0;
+            if (retryAfter) {
+                // RFC 3261 20.33: the service is back no sooner than the Retry-After of the
+                // 500 (or 503) said, so the initial registration waits for it.
+                wait(now, out, Seconds(*retryAfter), RefreshReason::RegisterAgain, false);
+                return;
+            }
             retryNow(out, trigger, RefreshReason::RegisterAgain);
             return;
         case Failure::Unusable:

@@ -84,6 +84,23 @@ void checkVia(Verdict& verdict, const SipMessage& message, const std::string& ad
                             std::to_string(*portUs) + " (24.229 5.1.1.2.2 c))");
 }
 
+// RFC 3261 18.1.1: a request over 1300 bytes (the path MTU being unknown) must travel over a
+// congestion-controlled transport, TCP; below that the UE may use TCP too (a SUBSCRIBE
+// follows its registration's connection), and a UE set up for TCP uses nothing else. The
+// other checks (Via, rport, Content-Length) follow the transport it travelled on.
+Transport checkTransport(Verdict& verdict, const Inbound& request, Transport configured,
+                         const std::string& clause) {
+    const size_t size = request.message.text().size();
+    if (configured == Transport::Tcp)
+        verdict.require(request.transport == Transport::Tcp,
+                        clause + " over TCP, the transport the UE was set up with");
+    else if (size > 1300)
+        verdict.require(request.transport == Transport::Tcp,
+                        clause + " a request of " + std::to_string(size) +
+                            " bytes (over 1300) travels over TCP (RFC 3261 18.1.1)");
+    return request.transport;
+}
+
 void checkSecurityClient(Verdict& verdict, const SipMessage& message) {
     auto lines = message.lines("Security-Client");
     if (!verdict.require(!lines.empty(),
@@ -171,7 +188,8 @@ Verdict checkRegister(const Inbound& request, const RegisterExpectation& expecte
     verdict.require(message.requestUri() == homeUri,
                     row + ": Request-URI is the home domain " + homeUri + " (24.229 5.1.1.2.1 f))");
     verdict.require(message.count("Route") == 0, row + ": Route not present");
-    checkVia(verdict, message, id.address, expected.transport, isProtected,
+    const Transport transport = checkTransport(verdict, request, expected.transport, row + ":");
+    checkVia(verdict, message, id.address, transport, isProtected,
              isProtected ? std::optional<uint16_t>(expected.over->portUs) : std::nullopt,
              row + ":");
     checkFromTo(verdict, message, id.impu, row + " (24.229 5.1.1.2.1 a) b)):");
@@ -236,7 +254,7 @@ Verdict checkRegister(const Inbound& request, const RegisterExpectation& expecte
     auto maxForwards = parseUnsigned(message.first("Max-Forwards").value_or(""));
     verdict.require(maxForwards && *maxForwards > 0,
                     row + ": Max-Forwards non-zero (RFC 3261 8.1.1.6)");
-    if (expected.transport == Transport::Tcp)
+    if (transport == Transport::Tcp)
         verdict.require(message.count("Content-Length") == 1,
                         row + ": Content-Length over TCP (RFC 3261 18.3, 20.14)");
     checkSecurityClient(verdict, message);
@@ -334,11 +352,12 @@ Verdict checkSubscribe(const Inbound& request, const SubscribeExpectation& expec
                         "A.1.4: second Route is the stored Service-Route " + expected.serviceRoute +
                             " (24.229 5.1.1.2.1 d))");
     }
-    checkVia(verdict, message, expected.identity.address, expected.transport, true,
-             expected.over.portUs, "A.1.4:");
+    const Transport transport = checkTransport(verdict, request, expected.transport, "A.1.4:");
+    checkVia(verdict, message, expected.identity.address, transport, true, expected.over.portUs,
+             "A.1.4:");
     // checkVia's UDP sent-by rule is the REGISTER's; A.1.4 asks port_us over TCP too.
     auto vias = message.values("Via");
-    if (!vias.empty() && expected.transport == Transport::Tcp) {
+    if (!vias.empty() && transport == Transport::Tcp) {
         auto via = parsed(verdict, "Via", [&] { return parseVia(vias.front()); });
         if (via)
             verdict.require(via->port == expected.over.portUs,
@@ -377,7 +396,7 @@ Verdict checkSubscribe(const Inbound& request, const SubscribeExpectation& expec
     auto event = message.first("Event").value_or("");
     verdict.require(trimmed(event.substr(0, event.find(';'))) == "reg",
                     "A.1.4: Event reg (24.229 5.1.1.3 d), RFC 3680)");
-    if (expected.transport == Transport::Tcp)
+    if (transport == Transport::Tcp)
         verdict.require(message.count("Content-Length") == 1,
                         "A.1.4: Content-Length over TCP (RFC 3261 18.3)");
     return verdict;

@@ -39,7 +39,9 @@ struct UeIdentity {
 
 struct RegisterExpectation {
     UeIdentity identity;
-    Transport transport = Transport::Udp;  // what the request must have travelled on
+    // The transport the UE was set up with: the request travels on it, or on TCP when it is
+    // over 1300 bytes (RFC 3261 18.1.1).
+    Transport transport = Transport::Udp;
     // A2 (protected): the set it must use, the 401 it answers (nothing for a
     // re-registration without challenge), the nonce and response it must repeat otherwise.
     std::optional<SaSet> over;

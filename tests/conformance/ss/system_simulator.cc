@@ -134,8 +134,14 @@ void SystemSimulator::respond(const Inbound& request, int status, std::string_vi
     network_.remember(request, route, text);
 }
 
+void SystemSimulator::installSet(const SaSet& set, const Vector& vector) {
+    security_.install(set, vector.ck, vector.ik);
+    sets_[set.id] = set;
+}
+
 Challenge SystemSimulator::challenge(const Inbound& request, const ChallengeOptions& options) {
     Challenge result;
+    std::vector<int> replaced;  // sets the new one takes the UE's SPIs from
     result.callId = request.message.first("Call-ID").value_or("");
     result.securityClient = request.message.first("Security-Client").value_or("");
     result.vector = home_.vector(options.sqn.value_or(nextSqn_), options.kind);
@@ -195,18 +201,22 @@ Challenge SystemSimulator::challenge(const Inbound& request, const ChallengeOpti
         if (options.kind == ChallengeKind::Valid) {
             // A new challenge for the same offer (a second 401 to the protected REGISTER)
             // replaces the temporary set made for it: the UE's SPIs name one SA each.
-            std::vector<int> replaced;
             for (const auto& [id, old] : sets_)
                 if (old.ue == set.ue && (old.spiUc == set.spiUc || old.spiUs == set.spiUs))
                     replaced.push_back(id);
-            for (int id : replaced) dropSet(id);
-            security_.install(set, result.vector.ck, result.vector.ik);
-            sets_[set.id] = set;
             result.set = set;
         }
     }
+    if (result.set && replaced.empty()) installSet(*result.set, result.vector);
     if (!result.securityServer.empty()) extra.push_back({"Security-Server", result.securityServer});
     respond(request, 401, "Unauthorized", extra);
+    // The 401 answers a request that came over the set it replaces, so it goes over that set
+    // (24.229 5.1.1.5.1: a response uses the set its request came on; the UE holds no other
+    // until it has read the 401); the new set takes the SPIs afterwards.
+    if (!replaced.empty()) {
+        for (int id : replaced) dropSet(id);
+        installSet(*result.set, result.vector);
+    }
     return result;
 }
 

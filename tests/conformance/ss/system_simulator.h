@@ -152,6 +152,7 @@ class SystemSimulator {
     std::string diagnostics() const;
 
   private:
+    void installSet(const SaSet& set, const Vector& vector);
     Sent sendRequest(const SaSet& over, Transport transport, std::string_view method,
                      std::string_view requestUri, Headers headers, std::string_view contentType,
                      std::string_view body);

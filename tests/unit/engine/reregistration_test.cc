@@ -269,6 +269,23 @@ TEST_P(RefreshFailure, StartsAnInitialRegistrationAtOnce) {
 
 INSTANTIATE_TEST_SUITE_P(Status, RefreshFailure, ::testing::Values(408, 500, 504));
 
+// RFC 3261 20.33: a Retry-After on the 500 says when the service is back; the initial
+// registration waits for it rather than going at once.
+TEST_F(Reregistration, ServerErrorWithRetryAfterRegistersAgainOnceItHasPassed) {
+    OutgoingRegister request = refresh();
+    Actions actions =
+        engine_.response(at(3000), Network::answer(500, request, {{"Retry-After", "6"}}));
+    EXPECT_FALSE(has<action::ReserveSecurity>(actions));
+    EXPECT_EQ(engine_.state(), RegistrationState::Backoff);
+    EXPECT_TRUE(engine_.saSets().empty());
+    EXPECT_EQ(one<action::ArmTimer>(actions).at, at(3006));
+    EXPECT_THAT(describe(engine_.timerFired(at(3006), TimerKind::Backoff)),
+                ::testing::Contains("RefreshDue(register-again)"));
+    OutgoingRegister initial = startInitial(engine_, at(3006), kOfferA);
+    EXPECT_FALSE(initial.protectedBySa);
+    EXPECT_EQ(header(initial, "CSeq"), "1 REGISTER");
+}
+
 // 24.229 5.1.1.4.1: when timer F expires the UE may select a different P-CSCF and performs
 // the procedures for initial registration; the set it used is considered inactive.
 TEST_F(Reregistration, TimerFOnARefreshRegistersAgainThroughTheNextPcscf) {
