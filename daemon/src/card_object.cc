@@ -92,7 +92,7 @@ void CardObject::cardInserted() {
     // The worker thread starts with the first card: an empty reader costs no thread.
     if (!worker_) worker_ = std::make_unique<CardWorker>(reader_, sessionOptions(config_));
     ++generation_;
-    state_ = "error";  // until the first read says otherwise
+    state_ = "reading";  // until the first read says what the card is
     lastError_.clear();
     refresh();
 }

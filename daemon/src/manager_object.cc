@@ -32,6 +32,9 @@ void requireReady(CardObject& card) {
     if (card.ready()) return;
     const auto& state = card.state();
     if (state == "absent") throw DaemonError(DaemonErrc::CardAbsent, "no card in the reader");
+    if (state == "reading")
+        throw DaemonError(DaemonErrc::CardAbsent,
+                          "the card is still being read: no ready card yet");
     if (state == "pin-required")
         throw DaemonError(DaemonErrc::PinRequired, "the card needs its PIN (Card1.VerifyPin)");
     if (state == "pin-blocked") throw DaemonError(DaemonErrc::PinBlocked, "the PIN is blocked");
