@@ -8,8 +8,6 @@
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME imsakad)
 set(CPACK_PACKAGE_VENDOR "imsakad developers")
-set(IMSAKA_PACKAGE_MAINTAINER "imsakad developers <imsakad@example.org>" CACHE STRING
-    "Maintainer field of the packages (name <address>)")
 set(CPACK_PACKAGE_CONTACT ${IMSAKA_PACKAGE_MAINTAINER})
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_DIRECTORY ${PROJECT_BINARY_DIR}/packages)
