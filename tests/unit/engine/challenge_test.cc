@@ -18,6 +18,27 @@ void secondServer(Network& network) {
     network.portPs = 7301;
 }
 
+// A registered engine's next REGISTER (begin: a refresh or a deregistration, at `now`),
+// challenged with P-CSCF SPIs of its own (the established set still holds the first ones)
+// and answered over its new temporary set.
+struct Rechallenged {
+    OutgoingRegister request;
+    OutgoingRegister answer;
+};
+template <typename Begin>
+Rechallenged challengeNextRegister(RegistrationEngine& engine, Network& network, Time now,
+                                   Begin begin) {
+    network.spiPc = 6001;
+    network.spiPs = 6002;
+    begin();
+    Rechallenged result;
+    result.request = sent(engine.securityReserved(now, kOfferB));
+    auto vector = network.nextVector();
+    engine.response(now, network.challenge(result.request, vector));
+    result.answer = answerWithSuccess(engine, now, vector);
+    return result;
+}
+
 sip::IpsecParameters clientParameters(const OutgoingRegister& request) {
     auto client = sip::parseSecurityHeader(header(request, "Security-Client"));
     EXPECT_FALSE(client.empty());
@@ -75,14 +96,8 @@ TEST(SecondChallenge, DuringAReauthenticationKeepsTheEstablishedSet) {
     RegistrationEngine engine(testConfig());
     Network network;
     registerFully(engine, network, at(0), 3600);
-    // The new set's SPIs at the P-CSCF: the established set still holds the first ones.
-    network.spiPc = 6001;
-    network.spiPs = 6002;
-    engine.registerNow(at(3000));
-    OutgoingRegister refresh = sent(engine.securityReserved(at(3000), kOfferB));
-    auto vector = network.nextVector();
-    engine.response(at(3000), network.challenge(refresh, vector));
-    OutgoingRegister answer = answerWithSuccess(engine, at(3000), vector);
+    auto [refresh, answer] =
+        challengeNextRegister(engine, network, at(3000), [&] { engine.registerNow(at(3000)); });
     ASSERT_EQ(engine.saSets().size(), 2u);
 
     secondServer(network);
@@ -137,16 +152,11 @@ TEST(SecondChallenge, WithoutAUsableSecurityServerAbandonsTheAttempt) {
 TEST(DeregistrationChallenge, IsAnsweredOverANewTemporarySet) {
     RegistrationEngine engine(testConfig());
     Network network;
-    OutgoingRegister last = registerFully(engine, network, at(0), 3600);
-    EXPECT_THAT(
-        describe(engine.deregister(at(100))),
-        ElementsAre("CancelTimer(refresh)", "StateChanged(deregistering)", "ReserveSecurity(6101)"));
+    registerFully(engine, network, at(0), 3600);
+    // The de-REGISTER itself is checked in lifecycle_test.cc (Deregistration).
+    engine.deregister(at(100));
     OutgoingRegister request = sent(engine.securityReserved(at(100), kOfferB));
-    EXPECT_TRUE(request.protectedBySa);
-    EXPECT_EQ(request.localPort, kOfferA.portUc);
-    EXPECT_EQ(header(request, "Expires"), "0");
     EXPECT_EQ(clientParameters(request).spiC, kOfferB.spiUc);
-    EXPECT_EQ(header(request, "Security-Verify"), header(last, "Security-Verify"));
 
     secondServer(network);
     auto vector = network.nextVector();
@@ -193,14 +203,8 @@ TEST(DeregistrationChallenge, ForbiddenAfterItStillEndsTheRegistration) {
     RegistrationEngine engine(testConfig());
     Network network;
     registerFully(engine, network, at(0), 3600);
-    // The new set's SPIs at the P-CSCF: the established set still holds the first ones.
-    network.spiPc = 6001;
-    network.spiPs = 6002;
-    engine.deregister(at(100));
-    OutgoingRegister request = sent(engine.securityReserved(at(100), kOfferB));
-    auto vector = network.nextVector();
-    engine.response(at(101), network.challenge(request, vector));
-    OutgoingRegister answer = answerWithSuccess(engine, at(101), vector);
+    auto answer =
+        challengeNextRegister(engine, network, at(100), [&] { engine.deregister(at(100)); }).answer;
     engine.response(at(102), Network::answer(403, answer));
     EXPECT_EQ(engine.state(), RegistrationState::Unregistered);
     EXPECT_TRUE(engine.saSets().empty());
