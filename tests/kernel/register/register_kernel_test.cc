@@ -420,6 +420,18 @@ class RegisterKernelTest : public ::testing::TestWithParam<std::string> {
         EXPECT_EQ(after.ownPolicies, 0u) << after.ipXfrmPolicy;
         std::cout << client.seen();
     }
+    // Takes the reg-event SUBSCRIBE from the P-CSCF's protected port and accepts it (200,
+    // Expires 600000); returns the SUBSCRIBE.
+    reg::Message acceptSubscribe(RegisterProcess& client) {
+        reg::Message subscribe = serverPort->receive();
+        EXPECT_EQ(subscribe.method, "SUBSCRIBE");
+        auto ok = network.response(subscribe.headers);
+        ok.emplace_back("Expires", "600000");
+        answerProtected(responseText("200 OK", ok));
+        EXPECT_EQ(client.lineStartingWith("subscribed"), "subscribed expires=600000")
+            << client.seen();
+        return subscribe;
+    }
     // Over UDP the P-CSCF answers from port_pc to port_us; over TCP on the connection.
     void answerProtected(const std::string& text) {
         if (tcp())
@@ -460,22 +472,13 @@ TEST_P(RegisterKernelTest, RegistersThroughEspAndDeregistersOnSigterm) {
     EXPECT_EQ(kernelView().keyedSas, 4u);
 
     // SIGTERM: the deregistration goes over the same SAs, then the registration is closed.
-    client.signal(SIGTERM);
-    reg::Message deregister = serverPort->receive();
-    EXPECT_EQ(deregister.header("Expires"), "0");
-    answerProtected(responseText("200 OK", network.ok(deregister.headers, 0, {kImpu}, {})));
-    EXPECT_FALSE(client.lineStartingWith("deregistered").empty()) << client.seen();
-    EXPECT_EQ(client.wait(10s), 0) << client.seen();
-    auto after = waitUntilClean();
-    EXPECT_EQ(after.ownSas, 0u) << after.ipXfrmState;
-    EXPECT_EQ(after.ownPolicies, 0u) << after.ipXfrmPolicy;
+    deregisterOnSigterm(client);
     // Over TCP the connection from port_uc was closed while the SAs stood: its FIN (and any
     // retransmission) went as ESP, and nothing left the protected ports in clear.
     if (tcp()) {
         EXPECT_THROW(serverPort->receive(15s), std::runtime_error) << "the FIN came through";
     }
     EXPECT_THAT(wire.cleartextFrom({challenge.ue.portC, challenge.ue.portS}), ::testing::IsEmpty());
-    std::cout << client.seen();
 }
 
 // TS 33.203: the UE discards what reaches its protected ports unprotected. Cleartext from
@@ -486,12 +489,8 @@ TEST_P(RegisterKernelTest, CleartextToTheProtectedPortsNeverReachesTheClient) {
     RegisterProcess client(arguments({"--timer-f", "20"}));
     reg::Message answer = registerClient(client);
     ASSERT_FALSE(registered.empty()) << client.seen();
-    reg::Message subscribe = serverPort->receive();
-    ASSERT_EQ(subscribe.method, "SUBSCRIBE");
-    auto ok = network.response(subscribe.headers);
-    ok.emplace_back("Expires", "600000");
-    answerProtected(responseText("200 OK", ok));
-    ASSERT_EQ(client.lineStartingWith("subscribed"), "subscribed expires=600000") << client.seen();
+    reg::Message subscribe = acceptSubscribe(client);
+    ASSERT_FALSE(HasFailure()) << client.seen();
 
     const std::string contactUri = uriOf(answer.header("Contact"));
     const Endpoint portUs{kUeAddress, challenge.ue.portS};
@@ -534,8 +533,7 @@ TEST_P(RegisterKernelTest, SubscribesAndEndsWhenTheNetworkRejectsTheRegistration
     ASSERT_FALSE(registered.empty()) << client.seen();
 
     // The SUBSCRIBE to the reg event, through the P-CSCF's protected port and the route set.
-    reg::Message subscribe = serverPort->receive();
-    EXPECT_EQ(subscribe.method, "SUBSCRIBE");
+    reg::Message subscribe = acceptSubscribe(client);
     EXPECT_EQ(subscribe.uri, kImpu);
     EXPECT_EQ(subscribe.header("Event"), "reg");
     EXPECT_EQ(subscribe.header("Expires"), "600000");
@@ -545,10 +543,6 @@ TEST_P(RegisterKernelTest, SubscribesAndEndsWhenTheNetworkRejectsTheRegistration
                   "<sip:orig@scscf.example.org;lr>"}));
     const std::string contactUri = uriOf(answer.header("Contact"));
     EXPECT_EQ(uriOf(subscribe.header("Contact")), contactUri);
-    auto ok = network.response(subscribe.headers);
-    ok.emplace_back("Expires", "600000");
-    answerProtected(responseText("200 OK", ok));
-    EXPECT_EQ(client.lineStartingWith("subscribed"), "subscribed expires=600000") << client.seen();
 
     // NOTIFYs come from port_pc to port_us (TCP: a connection of the P-CSCF's) and are answered.
     if (tcp()) clientPort->connectTo({kUeAddress, challenge.ue.portS});
