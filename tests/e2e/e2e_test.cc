@@ -32,6 +32,20 @@ struct Registered {
     Event event;  // "registered ..."
 };
 
+// Reads until done(reading) or the timeout has passed; returns the last reading. The
+// timeout is a generous bound for a busy host, never what a test asserts.
+template <typename Read, typename Done>
+auto readUntil(Read read, Done done, std::chrono::milliseconds timeout,
+               std::chrono::milliseconds every = 50ms) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto reading = read();
+    while (!done(reading) && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(every);
+        reading = read();
+    }
+    return reading;
+}
+
 NetworkOptions simulator(std::vector<std::string> args) {
     NetworkOptions options;
     options.simulatorArgs = std::move(args);
@@ -126,13 +140,9 @@ class E2eTest : public ::testing::Test {
 
     // Polls: a set goes once the TCP connections on its ports have closed through it.
     void expectNothingLeftOnUe() {
-        auto deadline = std::chrono::steady_clock::now() + 30s;
-        auto view = daemontest::kernelView();
-        while ((view.ownSas != 0 || view.ownPolicies != 0) &&
-               std::chrono::steady_clock::now() < deadline) {
-            std::this_thread::sleep_for(50ms);
-            view = daemontest::kernelView();
-        }
+        auto view = readUntil(
+            daemontest::kernelView,
+            [](const auto& kernel) { return kernel.ownSas == 0 && kernel.ownPolicies == 0; }, 30s);
         EXPECT_EQ(view.ownSas, 0u) << view.ipXfrmState;
         EXPECT_EQ(view.ownPolicies, 0u) << view.ipXfrmPolicy;
         EXPECT_EQ(view.keyedSas, 0u) << view.ipXfrmState;
@@ -149,12 +159,9 @@ class E2eTest : public ::testing::Test {
 
     // Kamailio removes SAs when its usrloc timer (1 s) sweeps the contact.
     void expectPcscfSas(size_t sas, std::chrono::milliseconds within = 30s) {
-        auto deadline = std::chrono::steady_clock::now() + within;
-        XfrmCount count = network().pcscfXfrm();
-        while (count.sas != sas && std::chrono::steady_clock::now() < deadline) {
-            std::this_thread::sleep_for(100ms);
-            count = network().pcscfXfrm();
-        }
+        XfrmCount count =
+            readUntil([&] { return network().pcscfXfrm(); },
+                      [&](const XfrmCount& now) { return now.sas == sas; }, within, 100ms);
         EXPECT_EQ(count.sas, sas) << count.text;
         EXPECT_EQ(count.policies, sas) << count.text;
     }
@@ -328,13 +335,13 @@ TEST_F(Security, ForbiddenProtectedRegisterRemovesTheTemporarySet) {
         std::string from = sent.at("from");
         auto portUc = static_cast<uint16_t>(std::stoi(from.substr(from.rfind(':') + 1)));
         client.waitFor("received", 30s, {{"status", "403"}});
-        auto deadline = std::chrono::steady_clock::now() + 10s;
-        bool gone = false;
-        while (!gone && std::chrono::steady_clock::now() < deadline) {
-            gone = true;
-            for (const auto& set : network().saSets(path)) gone = gone && set.portUc != portUc;
-            if (!gone) std::this_thread::sleep_for(50ms);
-        }
+        bool gone = readUntil(
+            [&] {
+                for (const auto& set : network().saSets(path))
+                    if (set.portUc == portUc) return false;
+                return true;
+            },
+            [](bool noneLeft) { return noneLeft; }, 10s);
         EXPECT_TRUE(gone) << "the set with port_uc " << portUc << " is still there";
     });
 }
@@ -387,12 +394,9 @@ TEST_P(NetworkEnds, RegistrationEndsAndItsSetsGo) {
                     if (policies.find("port " + port + " ") != std::string::npos) return true;
                 return false;
             };
-            auto deadline = std::chrono::steady_clock::now() + 30s;
-            auto policies = daemontest::commandOutput("ip xfrm policy");
-            while (hasEndedPort(policies) && std::chrono::steady_clock::now() < deadline) {
-                std::this_thread::sleep_for(50ms);
-                policies = daemontest::commandOutput("ip xfrm policy");
-            }
+            auto policies =
+                readUntil([] { return daemontest::commandOutput("ip xfrm policy"); },
+                          [&](const std::string& now) { return !hasEndedPort(now); }, 30s);
             EXPECT_FALSE(hasEndedPort(policies)) << "a policy of the ended set (ports " << ports[0]
                                                  << ", " << ports[1] << ") is still there\n"
                                                  << policies;
@@ -460,11 +464,9 @@ TEST_F(Refresh, ReRegistersOverTheExistingSetWithANewSet) {
             EXPECT_EQ(network().saSets(first.path).size(), 2u) << "the old set went";
         }
         if (viaNew) {
-            auto deadline = std::chrono::steady_clock::now() + 30s;
-            while (network().saSets(first.path).size() != 1 &&
-                   std::chrono::steady_clock::now() < deadline)
-                std::this_thread::sleep_for(100ms);
-            EXPECT_EQ(network().saSets(first.path).size(), 1u) << "the old set never went";
+            auto setCount = readUntil([&] { return network().saSets(first.path).size(); },
+                                      [](size_t count) { return count == 1; }, 30s, 100ms);
+            EXPECT_EQ(setCount, 1u) << "the old set never went";
         }
         expectDeregisteredCleanly(client);
     });
