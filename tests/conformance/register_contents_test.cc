@@ -86,7 +86,8 @@ TEST_P(Rfc3261_18_1_1_RegisterSize, LargeRequestsGoOverTcp) {
         }
         Registration registration = accept(created.at("path"), challenge, answer);
         checkWire();
-        // C.30, so that the de-REGISTER (as large, over the same transport) is answered too.
+        // TS 34.229-1 C.30 (UE-initiated deregistration): the SS answers the de-REGISTER, as
+        // large as the REGISTER and so over TCP too, and the UE is left with nothing.
         deregisterUe(registration);
     });
 }
